@@ -1,0 +1,72 @@
+"""Units, defaults and instrument conventions shared by every layer (SPEC §3–§7).
+
+Units are a contract:
+
+* vega, vanna are per 1 vol point (0.01 in decimal vol); volga per vol point squared;
+* theta and charm are per calendar day (1/365 year);
+* rho is per 1 % (0.01) change in the risk-free rate;
+* position Greeks are unit Greeks × multiplier × qty (dollars).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+GREEKS: tuple[str, ...] = (
+    "price", "delta", "gamma", "vega", "theta", "rho", "vanna", "volga", "charm",
+)
+
+DAYS_PER_YEAR = 365.0       # ACT/365
+VOL_POINT = 0.01            # one vol point in decimal vol
+RATE_POINT = 0.01           # rho is per 1 % rate move
+
+# Settlement times (New York wall clock).
+AM_SETTLE = dt.time(9, 30)
+PM_SETTLE = dt.time(16, 0)
+DEFAULT_VALUATION_TIME = dt.time(16, 0)
+
+# Instruments (SPEC §3). Keys are the canonical instrument codes.
+INSTRUMENTS = ("SPX", "SPXW", "VIX", "VX", "VXM", "ETP")
+INSTRUMENT_ALIASES = {"SPX": "SPX", "SPXW": "SPXW", "VIX": "VIX", "VX": "VX", "VXM": "VXM",
+                      "ETP": "ETP"}
+DEFAULT_MULTIPLIER = {"SPX": 100.0, "SPXW": 100.0, "VIX": 100.0, "VX": 1000.0, "VXM": 100.0,
+                      "ETP": 1.0}
+SETTLEMENT_TIME = {"SPX": AM_SETTLE, "SPXW": PM_SETTLE, "VIX": AM_SETTLE, "VX": AM_SETTLE,
+                   "VXM": AM_SETTLE, "ETP": PM_SETTLE}
+OPTION_INSTRUMENTS = ("SPX", "SPXW", "VIX")
+
+# Vol ETPs: constant-maturity point they track (calendar days) and daily leverage.
+ETP_TARGET_DAYS = {"VXX": 30.0, "VIXY": 30.0, "UVXY": 30.0, "SVXY": 30.0, "VIXM": 150.0}
+ETP_LEVERAGE = {"VXX": 1.0, "VIXY": 1.0, "UVXY": 1.5, "SVXY": -0.5, "VIXM": 1.0}
+
+VIX_WINDOW_DAYS = 30.0      # a VIX-linked leg measures vol over [expiry, expiry + 30d]
+
+# Net-vega weighting defaults (SPEC §5): w = min(cap, (T_ref / max(tau, floor)) ** alpha).
+DEFAULT_WEIGHTING = {"TRefDays": 30.0, "Alpha": 0.5, "TauFloorDays": 7.0, "WeightCap": 3.0,
+                     "VolOfVolBeta": 0.0}
+
+# Maturity buckets: inclusive day ranges 0–7, 8–30, 31–60, 61–90, 91–180, 180+.
+DEFAULT_BUCKET_EDGES: tuple[float, ...] = (7, 30, 60, 90, 180)
+
+# Limits (SPEC §7).
+DEFAULT_LAYER_LIMIT = 12.0
+DEFAULT_WARN = 0.75
+DEFAULT_PORTFOLIO_TOLERANCE = 0.08
+DEFAULT_BASIS_LAYER = "Core"
+PORTFOLIO = "PORTFOLIO"
+FLAGS = ("OK", "WATCH", "BREACH")
+
+# Scenarios (SPEC §6).
+DEFAULT_VOL_SHIFTS: tuple[float, ...] = (-10, -5, -2, 0, 2, 5, 10)
+DEFAULT_SPOT_SHIFTS_PCT: tuple[float, ...] = (-10, -8, -6, -4, -2, 0, 2, 4, 6, 8, 10)
+
+# Regime signals (SPEC §8).
+MACD_FAST, MACD_SLOW, MACD_SIGNAL = 12, 26, 9
+RSI_PERIOD = 14
+REGIME_DAYS = 3
+RSI_HIGH, RSI_LOW = 70.0, 30.0
+
+# Sanity bounds on inputs.
+MAX_IV = 5.0                # IV above this (e.g. 18 typed for 18 %) is rejected
+
+ERROR_PREFIX = "#ALVH!"

@@ -1,0 +1,39 @@
+"""Error hierarchy, named after failure modes. Limit breaches are data, not errors."""
+
+from __future__ import annotations
+
+
+class AlvhError(Exception):
+    """Base class of every expected alvh_xl error (shown as '#ALVH! …' in a cell)."""
+
+
+class InputError(AlvhError, ValueError):
+    """An input value is unusable: names the parameter (and row/column) and echoes the value."""
+
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None):
+        self.row, self.column, self.reason = row, column, message
+        where = []
+        if row is not None:
+            where.append(f"row {row}")
+        if column:
+            where.append(f"({column})" if row is not None else column)
+        prefix = " ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class MissingInputError(InputError):
+    """A required table, column, field or named range is absent."""
+
+
+class NoSolutionError(AlvhError):
+    """A solver found no answer (implied vol outside bounds, no break-even in range, …)."""
+
+
+class WorkbookError(AlvhError):
+    """A workbook is unreadable or is not an ALVH workbook."""
+
+
+def describe(value: object) -> str:
+    """Short echo of a bad value for messages: strings quoted, long values cut."""
+    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,7 @@
+"""The module users put in xlwings' "UDF Modules" setting: every ALVH_* Excel function.
+
+Each function is a thin adapter (alvh_xl.xl.fn_*): it converts what Excel hands over,
+calls the engine, and returns values or '#ALVH! …' text.
+"""
+
+from .xl.fn_pricing import ALVH_BLACK76, ALVH_BSM  # noqa: F401

@@ -1,0 +1,73 @@
+"""ALVH_BSM, ALVH_BLACK76, ALVH_IV: per-option Excel functions that broadcast like arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..conventions import GREEKS
+from ..pricing import black76_greeks, bsm_greeks
+from .cells import broadcast, first_error, numbers, spill, texts
+from .registry import excel
+
+_GREEK_INDEX = {g.upper(): i for i, g in enumerate(GREEKS)}
+_CP = {"C": 1.0, "CALL": 1.0, "P": -1.0, "PUT": -1.0, "1": 1.0, "-1": -1.0}
+_MODELS = {"BSM": "bsm", "BS": "bsm", "BLACK76": "black76", "BLACK": "black76", "B76": "black76"}
+
+_DOC_GREEK = "price, delta, gamma, vega, theta, rho, vanna, volga or charm (a range spills)"
+_DOC_CP = "C or P (Call/Put, 1/-1)"
+_DOC_T = "time to expiry in years (ACT/365)"
+_DOC_VOL = "implied vol as a decimal, e.g. 0.18"
+_DOC_RATE = "risk-free rate, decimal, continuous (default 0)"
+
+
+@excel(greek=_DOC_GREEK, cp=_DOC_CP, spot="underlying spot price", strike="strike price",
+       t_years=_DOC_T, vol=_DOC_VOL, rate=_DOC_RATE,
+       div="dividend yield, decimal, continuous (default 0)")
+def ALVH_BSM(greek, cp, spot, strike, t_years, vol, rate=0.0, div=0.0):
+    """Black-Scholes-Merton price or Greek per unit. Vega/vanna per vol point, volga per point², theta/charm per day, rho per 1% rate. Ranges broadcast and spill."""
+    return _greeks_cells(greek, cp, spot, strike, t_years, vol, rate, div, forward_model=False)
+
+
+@excel(greek=_DOC_GREEK, cp=_DOC_CP, fwd="forward or futures price", strike="strike price",
+       t_years=_DOC_T, vol=_DOC_VOL, rate=_DOC_RATE)
+def ALVH_BLACK76(greek, cp, fwd, strike, t_years, vol, rate=0.0):
+    """Black-76 price or Greek on a forward (delta/gamma to the forward; rho holds it fixed). Vega per vol point, theta per day. Ranges broadcast and spill."""
+    return _greeks_cells(greek, cp, fwd, strike, t_years, vol, rate, 0.0, forward_model=True)
+
+
+def _greeks_cells(greek, cp, s, k, t, vol, rate, div, *, forward_model):
+    under = "fwd" if forward_model else "spot"
+    g_idx, g_err = texts(greek, "greek", _GREEK_INDEX)
+    w, w_err = texts(cp, "cp", _CP)
+    s, s_err = numbers(s, under)
+    k, k_err = numbers(k, "strike")
+    t, t_err = numbers(t, "t_years")
+    v, v_err = numbers(vol, "vol")
+    r, r_err = numbers(rate, "rate", default=0.0)
+    q, q_err = numbers(div, "div", default=0.0)
+    shape = broadcast({"greek": g_idx.shape, "cp": w.shape, under: s.shape, "strike": k.shape,
+                       "t_years": t.shape, "vol": v.shape, "rate": r.shape, "div": q.shape})
+    s_err = _domain(s_err, s, s > 0, f"{under} must be positive")
+    k_err = _domain(k_err, k, k > 0, "strike must be positive")
+    v_err = _domain(v_err, v, v >= 0, "vol must not be negative")
+    errs = first_error(g_err, w_err, s_err, k_err, t_err, v_err, r_err, q_err, shape=shape)
+    ok = errs == ""
+    out = np.full(shape, np.nan)
+    if ok.any():
+        b = [np.broadcast_to(a, shape)[ok] for a in (w, s, k, t, v, r, q)]
+        b[0] = b[0].astype(float)
+        if forward_model:
+            res = black76_greeks(b[0], b[1], b[2], b[3], b[4], b[5])
+        else:
+            res = bsm_greeks(*b)
+        table = np.stack(res)
+        which = np.broadcast_to(g_idx, shape)[ok].astype(int)
+        out[ok] = table[which, np.arange(which.size)]
+    return spill(out, errs)
+
+
+def _domain(errs: np.ndarray, vals: np.ndarray, good: np.ndarray, message: str) -> np.ndarray:
+    errs = errs.copy()
+    bad = (errs == "") & ~good
+    errs[bad] = [f"{message}, got {v:g}" for v in vals[bad]]
+    return errs
