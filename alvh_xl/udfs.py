@@ -4,4 +4,12 @@ Each function is a thin adapter (alvh_xl.xl.fn_*): it converts what Excel hands 
 calls the engine, and returns values or '#ALVH! …' text.
 """
 
+from .xl.fn_book import (  # noqa: F401
+    ALVH_BUCKETS,
+    ALVH_FLAG,
+    ALVH_HEDGE,
+    ALVH_LAYERS,
+    ALVH_LEGS,
+    ALVH_NETVEGA,
+)
 from .xl.fn_pricing import ALVH_BLACK76, ALVH_BSM  # noqa: F401

@@ -1,0 +1,4 @@
+"""Risk engine: valuation, aggregation, limits, hedging, scenarios, condor, indicators, history.
+
+Pure Python/numpy/pandas; never imports xlwings.
+"""

@@ -1,0 +1,181 @@
+"""Full-revaluation P&L under vol shifts, spot × vol grids and named scenarios (SPEC §6).
+
+A scenario is (spot shift %, vol shift Δ, days forward). Every leg is repriced under every
+scenario in one vectorised call (array shape (scenarios, legs)); P&L = new value − base value.
+
+Vol shift, mode ``abs`` (points) or ``rel`` (percent); weighting ``weighted`` uses the leg's
+term-structure weight w, ``parallel`` uses 1:
+
+* SPX option: IV + w·Δ/100 (abs) or IV·(1 + w·Δ/100) (rel), on spot × (1 + spot%);
+* VX future: F + w·Δ (abs) or F·(1 + w·Δ/100) (rel);
+* VIX option: repriced on its shifted future; its own IV moves by VolOfVolBeta·Δ;
+* ETP: price × (1 + leverage · ΔF_cm / F_cm), F_cm shifted like a future with the ETP's w.
+
+Shifted implied vols are floored at 0 (the deterministic limit) and futures at 0.01.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..conventions import DAYS_PER_YEAR, DEFAULT_SPOT_SHIFTS_PCT, DEFAULT_VOL_SHIFTS
+from ..errors import InputError
+from ..pricing.prices import black76_price, bsm_price
+from .valuation import ETP, FUTURE, SPX_OPT, VIX_OPT, BookValuation, LegState
+
+MODES = ("abs", "rel")
+WEIGHTINGS = ("weighted", "parallel")
+MIN_FUTURE = 0.01
+
+
+def revalue(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, mode="abs",
+            weighting="weighted", volvol_beta=0.0) -> np.ndarray:
+    """Position values (scenarios × legs) under each scenario; 1-D scenario inputs broadcast."""
+    _check_choice(mode, MODES, "mode")
+    _check_choice(weighting, WEIGHTINGS, "weighting")
+    d = np.atleast_1d(np.asarray(vol_shift, dtype=float))[:, None]
+    spot = np.atleast_1d(np.asarray(spot_pct, dtype=float))[:, None]
+    days = np.atleast_1d(np.asarray(days_forward, dtype=float))[:, None]
+    m = max(d.shape[0], spot.shape[0], days.shape[0])
+    w = state.weight if weighting == "weighted" else np.ones(state.n)
+    eff = w * d                                        # vol points (abs) or percent (rel)
+    kind = state.kind
+    under = np.broadcast_to(state.under, (m, state.n)).copy()
+    iv = np.broadcast_to(state.iv, (m, state.n)).copy()
+    t = np.broadcast_to(state.t - days / DAYS_PER_YEAR, (m, state.n))
+    eff = np.broadcast_to(eff, (m, state.n))
+    spot = np.broadcast_to(spot, (m, state.n))
+    d_all = np.broadcast_to(d, (m, state.n))
+    rel = mode == "rel"
+
+    spx = np.broadcast_to(kind == SPX_OPT, (m, state.n))
+    under[spx] *= 1.0 + spot[spx] / 100.0
+    iv[spx] = iv[spx] * (1.0 + eff[spx] / 100.0) if rel else iv[spx] + eff[spx] / 100.0
+
+    vix_linked = np.broadcast_to((kind == VIX_OPT) | (kind == FUTURE), (m, state.n))
+    under[vix_linked] = (under[vix_linked] * (1.0 + eff[vix_linked] / 100.0) if rel
+                         else under[vix_linked] + eff[vix_linked])
+    vo = np.broadcast_to(kind == VIX_OPT, (m, state.n))
+    bump = volvol_beta * d_all[vo] / 100.0
+    iv[vo] = iv[vo] * (1.0 + bump) if rel else iv[vo] + bump
+    np.maximum(under, np.where(vix_linked, MIN_FUTURE, 0.0), out=under)
+    np.maximum(iv, 0.0, out=iv, where=~np.isnan(iv))
+
+    unit = np.empty((m, state.n))
+    b = lambda a: np.broadcast_to(a, (m, state.n))  # noqa: E731
+    if spx.any():
+        unit[spx] = bsm_price(b(state.cp)[spx], under[spx], b(state.strike)[spx], t[spx],
+                              iv[spx], state.rate, state.div)
+    if vo.any():
+        unit[vo] = black76_price(b(state.cp)[vo], under[vo], b(state.strike)[vo], t[vo], iv[vo],
+                                 state.rate)
+    fut = b(kind == FUTURE)
+    unit[fut] = under[fut]
+    etp = b(kind == ETP)
+    if etp.any():
+        f_cm = b(state.f_cm)[etp]
+        df = f_cm * eff[etp] / 100.0 if rel else eff[etp]
+        unit[etp] = under[etp] * (1.0 + b(state.leverage)[etp] * df / f_cm)
+    return unit * state.units
+
+
+def linear_pnl(state: LegState, vol_exposure: np.ndarray, vol_shift, *, mode="abs",
+               weighting="weighted") -> np.ndarray:
+    """Linear estimate per scenario × leg: vol exposure × the vol points each leg moves.
+
+    In ``abs``/``weighted`` mode this sums to weighted net vega × Δ.
+    """
+    d = np.atleast_1d(np.asarray(vol_shift, dtype=float))[:, None]
+    w = state.weight if weighting == "weighted" else 1.0
+    eff = w * d
+    if mode == "rel":
+        level = np.select([state.kind == SPX_OPT, state.kind == ETP],
+                          [np.nan_to_num(state.iv) * 100.0, state.f_cm], state.under)
+        eff = eff * level / 100.0
+    return vol_exposure * eff
+
+
+def shock_ladder(val: BookValuation, shifts=DEFAULT_VOL_SHIFTS, *, mode="abs",
+                 weighting="weighted", by_layer=False) -> pd.DataFrame:
+    """Shift, FullPnL, LinearPnL (+ one full-P&L column per layer when ``by_layer``)."""
+    shifts = _as_shifts(shifts, "shifts")
+    base = val.legs["Value"].to_numpy(float)
+    full = revalue(val.state, vol_shift=shifts, mode=mode, weighting=weighting,
+                   volvol_beta=val.market.volvol_beta) - base
+    lin = linear_pnl(val.state, val.legs["VolExposure"].to_numpy(float), shifts, mode=mode,
+                     weighting=weighting)
+    out = pd.DataFrame({"Shift": shifts, "FullPnL": full.sum(axis=1),
+                        "LinearPnL": lin.sum(axis=1)})
+    if by_layer:
+        for layer, cols in _layer_columns(val).items():
+            out[layer] = full[:, cols].sum(axis=1)
+    return out
+
+
+def spot_vol_grid(val: BookValuation, spot_shifts_pct=DEFAULT_SPOT_SHIFTS_PCT,
+                  vol_shifts=DEFAULT_VOL_SHIFTS, *, mode="abs",
+                  weighting="weighted") -> pd.DataFrame:
+    """Book P&L matrix: spot shifts (%) down the index, vol shifts across the columns."""
+    spots = _as_shifts(spot_shifts_pct, "spot shifts")
+    vols = _as_shifts(vol_shifts, "vol shifts")
+    if (spots <= -100).any():
+        raise InputError("spot shifts must be above -100 %")
+    ss, vv = np.meshgrid(spots, vols, indexing="ij")
+    base = val.legs["Value"].to_numpy(float)
+    pnl = (revalue(val.state, vol_shift=vv.ravel(), spot_pct=ss.ravel(), mode=mode,
+                   weighting=weighting, volvol_beta=val.market.volvol_beta) - base).sum(axis=1)
+    return pd.DataFrame(pnl.reshape(ss.shape), index=pd.Index(spots, name="SpotPct"),
+                        columns=pd.Index(vols, name="VolPts"))
+
+
+def named_scenarios(val: BookValuation, scenarios: pd.DataFrame) -> pd.DataFrame:
+    """P&L per named scenario (rows): Name, SpotPct, VolPts, DaysForward, PnL, then by layer.
+
+    Vol shifts are weighted absolute points; DaysForward decays every option (expiries
+    passed become intrinsic); futures and ETP prices move only with vol.
+    """
+    base = val.legs["Value"].to_numpy(float)
+    full = revalue(val.state, vol_shift=scenarios["vol_pts"].to_numpy(float),
+                   spot_pct=scenarios["spot_pct"].to_numpy(float),
+                   days_forward=scenarios["days_forward"].to_numpy(float),
+                   volvol_beta=val.market.volvol_beta) - base
+    out = pd.DataFrame({"Name": scenarios["name"], "SpotPct": scenarios["spot_pct"],
+                        "VolPts": scenarios["vol_pts"], "DaysForward": scenarios["days_forward"],
+                        "PnL": full.sum(axis=1)})
+    for layer, cols in _layer_columns(val).items():
+        out[layer] = full[:, cols].sum(axis=1)
+    return out
+
+
+def _layer_columns(val: BookValuation) -> dict[str, np.ndarray]:
+    layers = val.legs["Layer"].to_numpy(dtype=object)
+    return {layer: np.flatnonzero(layers == layer) for layer in dict.fromkeys(layers)}
+
+
+def _as_shifts(values, name: str) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(values, dtype=object)).ravel()
+    arr = arr[[v is not None and v != "" for v in arr]]
+    try:
+        out = arr.astype(float)
+    except (TypeError, ValueError):
+        bad = next(v for v in arr if not _num(v))
+        raise InputError(f"{name}: expected numbers, got {bad!r}") from None
+    if out.size == 0:
+        raise InputError(f"{name}: no values given")
+    if not np.isfinite(out).all():
+        raise InputError(f"{name}: values must be finite")
+    return out
+
+
+def _num(v) -> bool:
+    try:
+        float(v)
+        return not isinstance(v, bool)
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_choice(value: str, allowed: tuple[str, ...], name: str) -> None:
+    if value not in allowed:
+        raise InputError(f"{name}: expected {' or '.join(allowed)}, got {value!r}")
