@@ -13,3 +13,4 @@ from .xl.fn_book import (  # noqa: F401
     ALVH_NETVEGA,
 )
 from .xl.fn_pricing import ALVH_BLACK76, ALVH_BSM  # noqa: F401
+from .xl.fn_scenarios import ALVH_GRID, ALVH_SCENARIOPNL, ALVH_SHOCKPNL  # noqa: F401

@@ -80,6 +80,12 @@ def revalue(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, m
     return unit * state.units
 
 
+def base_values(state: LegState) -> np.ndarray:
+    """Position values with no shift, by the same arithmetic as ``revalue`` (so that a zero
+    scenario gives exactly zero P&L)."""
+    return revalue(state)[0]
+
+
 def linear_pnl(state: LegState, vol_exposure: np.ndarray, vol_shift, *, mode="abs",
                weighting="weighted") -> np.ndarray:
     """Linear estimate per scenario × leg: vol exposure × the vol points each leg moves.
@@ -100,7 +106,7 @@ def shock_ladder(val: BookValuation, shifts=DEFAULT_VOL_SHIFTS, *, mode="abs",
                  weighting="weighted", by_layer=False) -> pd.DataFrame:
     """Shift, FullPnL, LinearPnL (+ one full-P&L column per layer when ``by_layer``)."""
     shifts = _as_shifts(shifts, "shifts")
-    base = val.legs["Value"].to_numpy(float)
+    base = base_values(val.state)
     full = revalue(val.state, vol_shift=shifts, mode=mode, weighting=weighting,
                    volvol_beta=val.market.volvol_beta) - base
     lin = linear_pnl(val.state, val.legs["VolExposure"].to_numpy(float), shifts, mode=mode,
@@ -122,7 +128,7 @@ def spot_vol_grid(val: BookValuation, spot_shifts_pct=DEFAULT_SPOT_SHIFTS_PCT,
     if (spots <= -100).any():
         raise InputError("spot shifts must be above -100 %")
     ss, vv = np.meshgrid(spots, vols, indexing="ij")
-    base = val.legs["Value"].to_numpy(float)
+    base = base_values(val.state)
     pnl = (revalue(val.state, vol_shift=vv.ravel(), spot_pct=ss.ravel(), mode=mode,
                    weighting=weighting, volvol_beta=val.market.volvol_beta) - base).sum(axis=1)
     return pd.DataFrame(pnl.reshape(ss.shape), index=pd.Index(spots, name="SpotPct"),
@@ -135,7 +141,7 @@ def named_scenarios(val: BookValuation, scenarios: pd.DataFrame) -> pd.DataFrame
     Vol shifts are weighted absolute points; DaysForward decays every option (expiries
     passed become intrinsic); futures and ETP prices move only with vol.
     """
-    base = val.legs["Value"].to_numpy(float)
+    base = base_values(val.state)
     full = revalue(val.state, vol_shift=scenarios["vol_pts"].to_numpy(float),
                    spot_pct=scenarios["spot_pct"].to_numpy(float),
                    days_forward=scenarios["days_forward"].to_numpy(float),

@@ -1,0 +1,142 @@
+"""The whole dashboard as plain data: what `alvh-xl report` prints, charts and emits as JSON.
+
+Everything comes from the same engine functions the ALVH_* Excel functions call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..book import Curve, Market, Positions, Problem, Thresholds
+from ..conventions import DEFAULT_VOL_SHIFTS
+from .aggregation import bucket_table, layers_table, portfolio_row
+from .hedging import size_hedges
+from .scenarios import named_scenarios, shock_ladder, spot_vol_grid
+from .valuation import BookValuation, value_book
+
+
+@dataclass
+class Dashboard:
+    """Engine results for one valuation (DataFrames, in SPEC units: $ per vol point, $)."""
+
+    valuation: BookValuation
+    thresholds: Thresholds
+    layers: pd.DataFrame
+    portfolio: dict[str, Any]
+    buckets: pd.DataFrame
+    ladder: pd.DataFrame
+    grid: pd.DataFrame
+    hedges: pd.DataFrame | None = None
+    scenarios: pd.DataFrame | None = None
+    condors: pd.DataFrame | None = None
+    migration: dict[str, pd.DataFrame] = field(default_factory=dict)
+    signals: Any = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def build_dashboard(positions: Positions, market: Market, curve: Curve,
+                    thresholds: Thresholds | None = None, hedges: Positions | None = None,
+                    scenarios: pd.DataFrame | None = None, vix_series: Any = None,
+                    vvix_series: Any = None) -> Dashboard:
+    """Value the book once and derive every dashboard table from that valuation."""
+    from .condor import condor_table, migration_table
+    from .indicators import regime
+
+    th = thresholds or Thresholds()
+    val = value_book(positions, market, curve)
+    dash = Dashboard(
+        valuation=val, thresholds=th, layers=layers_table(val, th),
+        portfolio=portfolio_row(val, th), buckets=bucket_table(val),
+        ladder=shock_ladder(val, DEFAULT_VOL_SHIFTS, by_layer=True), grid=spot_vol_grid(val),
+        problems=list(val.problems))
+    if hedges is not None and len(hedges.legs):
+        dash.hedges = size_hedges(val, hedges, market, curve, th)
+    if scenarios is not None and len(scenarios):
+        dash.scenarios = named_scenarios(val, scenarios)
+    dash.condors = condor_table(val)
+    for strategy in _condor_names(dash.condors):
+        dash.migration[strategy] = migration_table(val, strategy, DEFAULT_VOL_SHIFTS)
+    if vix_series is not None and vvix_series is not None:
+        dash.signals = regime(vix_series, vvix_series)
+    return dash
+
+
+def _condor_names(table: pd.DataFrame | None) -> list[str]:
+    if table is None or table.empty or "Strategy" not in table:
+        return []
+    ok = table["MaxLoss"].notna() if "MaxLoss" in table else np.ones(len(table), bool)
+    return list(dict.fromkeys(table.loc[ok, "Strategy"]))
+
+
+def to_json(d: Dashboard) -> dict[str, Any]:
+    """The `alvh-xl report --json` object (NaN → null)."""
+    layers = d.layers[d.layers["Layer"] != "PORTFOLIO"]
+    out = {
+        "valuation_date": d.valuation.market.valuation.date().isoformat(),
+        "net_vega": {"raw": d.portfolio["net"], "weighted": d.portfolio["weighted"]},
+        "layers": [{"layer": r.Layer, "raw_vega": r.RawVega, "weighted_vega": r.WeightedVega,
+                    "volvol_vega": r.VolOfVolVega, "limit": r.Limit,
+                    "utilization": r.Utilization, "flag": r.Flag or None}
+                   for r in layers.itertuples()],
+        "portfolio": {"net": d.portfolio["net"], "target": d.portfolio["target"],
+                      "tolerance": d.portfolio["tolerance"], "flag": d.portfolio["flag"] or None,
+                      "weighted": d.portfolio["weighted"], "basis": d.portfolio["basis"],
+                      "basis_layer": d.portfolio["basis_layer"],
+                      "utilization": d.portfolio["utilization"]},
+        "buckets": records(d.buckets),
+        "shocks": [{"shift": r["Shift"], "full_pnl": r["FullPnL"], "linear_pnl": r["LinearPnL"],
+                    "by_layer": {k: r[k] for k in d.ladder.columns[3:]}}
+                   for r in records(d.ladder)],
+        "grid": {"spot_shifts_pct": list(d.grid.index), "vol_shifts": list(d.grid.columns),
+                 "pnl": d.grid.to_numpy().tolist()},
+        "scenarios": records(d.scenarios),
+        "condors": records(d.condors),
+        "breakeven_migration": {k: records(v) for k, v in d.migration.items()},
+        "hedges": records(d.hedges),
+        "signals": _signals_json(d.signals),
+        "rows_left_out": [{"row": p.row, "column": p.column, "reason": p.reason}
+                          for p in d.problems if p.left_out],
+        "notes": [{"row": p.row, "column": p.column, "reason": p.reason}
+                  for p in d.problems if not p.left_out],
+    }
+    return clean(out)
+
+
+def _signals_json(sig: Any) -> Any:
+    if sig is None:
+        return None
+    fields = getattr(sig, "__dataclass_fields__", {})
+    return {k: getattr(sig, k) for k in fields}
+
+
+def records(df: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if df is None:
+        return []
+    return [dict(zip(df.columns, row, strict=True)) for row in df.itertuples(index=False)]
+
+
+def clean(obj: Any) -> Any:
+    """JSON-safe copy: numpy scalars → Python, NaN/inf → None, dates → ISO text."""
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, np.datetime64):
+        return None if np.isnat(obj) else str(obj.astype("datetime64[D]"))
+    if isinstance(obj, pd.Timestamp):
+        return obj.date().isoformat()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return obj

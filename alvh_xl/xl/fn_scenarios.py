@@ -1,0 +1,104 @@
+"""Close-of-day reconciliation functions: vol-shock ladder, spot × vol grid, named scenarios."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..book import parse_scenarios
+from ..conventions import DEFAULT_SPOT_SHIFTS_PCT, DEFAULT_VOL_SHIFTS
+from ..errors import InputError
+from ..risk.scenarios import MODES, WEIGHTINGS, named_scenarios, shock_ladder, spot_vol_grid
+from .cells import grid
+from .fn_book import DOC_CURVE, DOC_MKT, DOC_POS, _omitted, boolean, cached, scalar, valuation
+from .frames import frame_to_cells
+from .registry import excel
+
+
+def shifts_arg(values: Any, name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    """Numbers from a range/array constant (blanks skipped); default when omitted."""
+    if _omitted(values):
+        return default
+    out = []
+    for v in grid(values).ravel():
+        if v is None or v == "":
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            try:
+                v = float(str(v).strip())
+            except ValueError:
+                raise InputError(f"{name}: expected numbers, got {v!r}") from None
+        if v != v or v in (float("inf"), float("-inf")):
+            raise InputError(f"{name}: expected finite numbers")
+        out.append(float(v))
+    return tuple(out)
+
+
+def mode_arg(value: Any) -> str:
+    v = scalar(value)
+    if v is None or v == "":
+        return "abs"
+    text = str(v).strip().lower()
+    if text not in MODES:
+        raise InputError(f"mode: expected abs (vol points) or rel (percent), got {v!r}")
+    return text
+
+
+def weighting_arg(value: Any) -> str:
+    v = scalar(value)
+    if v is None or v == "":
+        return "weighted"
+    text = str(v).strip().lower()
+    if text not in WEIGHTINGS:
+        raise InputError(f"weighting: expected weighted or parallel, got {v!r}")
+    return text
+
+
+@excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
+       shifts="vol shifts, default -10,-5,-2,0,2,5,10",
+       mode="abs = vol points (default), rel = percent",
+       by_layer="TRUE adds one full-P&L column per layer",
+       weighting="weighted (default: term-structure weights) or parallel")
+def ALVH_SHOCKPNL(positions, market, curve, shifts=None, mode="abs", by_layer=False,
+                  weighting="weighted"):
+    """Vol-shock ladder: full-revaluation P&L ($) vs linear estimate (weighted vega x shift) per shift, term-structure weighted; optional columns by layer."""
+    def compute():
+        val = valuation(positions, market, curve)
+        table = shock_ladder(val, shifts_arg(shifts, "shifts", DEFAULT_VOL_SHIFTS),
+                             mode=mode_arg(mode), by_layer=boolean(by_layer, "by_layer"),
+                             weighting=weighting_arg(weighting))
+        return frame_to_cells(table, val.problems)
+    return cached("SHOCKPNL", (positions, market, curve, shifts, mode, by_layer, weighting),
+                  compute)
+
+
+@excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
+       spot_shifts_pct="SPX spot shifts in %, default -10..10 step 2",
+       vol_shifts="vol shifts in points, default -10,-5,-2,0,2,5,10")
+def ALVH_GRID(positions, market, curve, spot_shifts_pct=None, vol_shifts=None):
+    """Book P&L ($, full revaluation) on a grid: SPX spot shifts (%) down the first column, weighted vol shifts (points) across the header row."""
+    def compute():
+        val = valuation(positions, market, curve)
+        table = spot_vol_grid(val, shifts_arg(spot_shifts_pct, "spot_shifts_pct",
+                                              DEFAULT_SPOT_SHIFTS_PCT),
+                              shifts_arg(vol_shifts, "vol_shifts", DEFAULT_VOL_SHIFTS))
+        header = [["Spot% \\ Vol"] + [float(v) for v in table.columns]]
+        body = [[float(s)] + [float(x) for x in row] for s, row in zip(
+            table.index, table.to_numpy(), strict=True)]
+        return header + body + frame_to_cells(table.iloc[:0], val.problems)[1:]
+    return cached("GRID", (positions, market, curve, spot_shifts_pct, vol_shifts), compute)
+
+
+@excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
+       scenarios="Name|SpotPct|VolPts|DaysForward table (ALVH_SCENARIOS)")
+def ALVH_SCENARIOPNL(positions, market, curve, scenarios):
+    """P&L ($) per named scenario (spot %, weighted vol points, days forward with time decay), for the book and by layer."""
+    def compute():
+        val = valuation(positions, market, curve)
+        if _omitted(scenarios):
+            raise InputError("scenarios: pass a Name|SpotPct|VolPts|DaysForward table")
+        table = named_scenarios(val, parse_scenarios(scenarios))
+        return frame_to_cells(table, val.problems)
+    return cached("SCENARIOPNL", (positions, market, curve, scenarios), compute)
+
+
+__all__ = ["ALVH_GRID", "ALVH_SCENARIOPNL", "ALVH_SHOCKPNL"]
