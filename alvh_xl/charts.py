@@ -96,13 +96,11 @@ def ladder_chart(d: Dashboard, path: Path) -> Path:
 
 def condor_chart(d: Dashboard, path: Path) -> Path:
     """Each condor's P&L at expiry and T+0 vs SPX, with T+0 break-evens under vol shifts."""
-    from .risk.condor import condor_pnl_curves
-
     plt = _plt()
     names = list(d.migration)
     fig, axes = plt.subplots(1, len(names), figsize=(7.5 * len(names), 4.2), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
-        curves = condor_pnl_curves(d.valuation, name, DEFAULT_VOL_SHIFTS)
+        curves = condor_curves(d, name, DEFAULT_VOL_SHIFTS)
         spot = curves["spot"]
         ax.plot(spot, curves["expiry"], color="black", lw=1.6, label="at expiry")
         shifts = sorted(curves["t0"])
@@ -127,13 +125,30 @@ def condor_chart(d: Dashboard, path: Path) -> Path:
     return path
 
 
+def condor_curves(d: Dashboard, name: str, shifts) -> dict[str, Any]:
+    """P&L ($) of one condor vs SPX: at expiry, and T+0 under each vol shift."""
+    from .risk.condor import CP, SIGN, find_condors, t0_pnl
+
+    c, _, _ = find_condors(d.valuation)
+    i = int(np.flatnonzero(c.strategy == name)[0])
+    k = c.strike[i]
+    lo, hi = k[0] - 0.6 * (k[3] - k[0]), k[3] + 0.6 * (k[3] - k[0])
+    spot = np.linspace(lo, hi, 400)
+    units = c.multiplier[i] * c.count[i]
+    intrinsic = np.maximum(CP * (spot[:, None] - k), 0.0)
+    expiry = (c.credit[i] + (intrinsic * SIGN).sum(axis=1)) * units
+    t0 = t0_pnl(c, spot, np.asarray(shifts, dtype=float))[i] * units
+    return {"spot": spot, "expiry": expiry, "t0": dict(zip(shifts, t0, strict=True))}
+
+
 def signals_chart(vix: Any, vvix: Any, path: Path) -> Path:
     """VIX-future MACD(12,26,9) panel and VVIX RSI(14) panel with the 30/70 bands."""
+    from .risk.dashboard import column
     from .risk.indicators import as_series, macd, rsi
 
     plt = _plt()
-    v = as_series(vix, "vix_futures_series")
-    w = as_series(vvix, "vvix_series")
+    v = as_series(column(vix), "vix_futures_series")
+    w = as_series(column(vvix), "vvix_series")
     m, sig, hist = macd(v)
     r = rsi(w)
     fig, (a0, a1, a2) = plt.subplots(3, 1, figsize=(9, 6.5), sharex=True,

@@ -14,22 +14,42 @@ from .errors import AlvhError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "report": ("alvh_xl.commands.report", "print the dashboard of a workbook (default: the "
+               "bundled template) and write a filled copy and PNG charts"),
+    "check": ("alvh_xl.commands.check", "validate an ALVH workbook: names, headers, formulas, "
+              "rows"),
+    "template": ("alvh_xl.commands.template", "write a fresh copy of the template workbook"),
+    "snapshot": ("alvh_xl.commands.snapshot", "append today's figures of a workbook to its "
+                 "history file"),
+    "attribution": ("alvh_xl.commands.attribution", "explain P&L between history snapshots "
+                    "(delta, gamma, vega, theta, unexplained)"),
+    "chain": ("alvh_xl.commands.chain", "implied forward, discount, IVs and deltas of a Cboe "
+              "quotedata.csv chain beside Cboe's"),
+    "addin": ("alvh_xl.commands.addin", "build / install / remove the ALVH ribbon add-in"),
+    "lite": ("alvh_xl.commands.lite", "print requirements.txt and main.py for xlwings Lite"),
     "demo": ("alvh_xl.commands.demo", "print a small demo of the pricing functions"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: list[str] | None) -> str | None:
+    args = sys.argv[1:] if argv is None else argv
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alvh-xl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = _chosen(argv)
     for name, (module, text) in COMMANDS.items():
         p = sub.add_parser(name, help=text, description=text)
-        importlib.import_module(module).add_arguments(p)
+        if name == chosen:       # import only the module of the command that runs
+            importlib.import_module(module).add_arguments(p)
         p.set_defaults(_module=module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
         parser.print_help()

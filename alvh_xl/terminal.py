@@ -20,7 +20,8 @@ def fmt(v: Any, digits: int = 0) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return ""
     if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool):
-        return f"{v:,.{digits}f}"
+        text = f"{v:,.{digits}f}"
+        return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
     return str(v)
 
 
@@ -42,9 +43,34 @@ def frame_table(df: pd.DataFrame, title: str, digits: dict[str, int] | None = No
     return t
 
 
+def condor_table(d: Dashboard) -> Table:
+    """One line per Strategy group: wings, credit, risk, break-evens (expiry, T+0, by shift)."""
+    t = Table(title="Iron condors (index points; $ for profit/loss)", title_justify="left",
+              header_style="bold cyan")
+    for col in ("Strategy", "Puts", "Calls", "Credit", "Max profit $", "Max loss $",
+                "Break-evens expiry", "Break-evens T+0", "RoR", "P(between)", "Note"):
+        t.add_column(col, justify="left" if col in ("Strategy", "Note") else "right")
+    for r in d.condors.itertuples(index=False):
+        if not isinstance(r.MaxLoss, float) or not np.isfinite(r.MaxLoss):
+            t.add_row(str(r.Strategy), *[""] * 9, str(r.Note))
+            continue
+        t.add_row(str(r.Strategy), f"{r.LongPut:g}/{r.ShortPut:g}",
+                  f"{r.ShortCall:g}/{r.LongCall:g}", fmt(r.Credit, 2), fmt(r.MaxProfit),
+                  fmt(r.MaxLoss), f"{fmt(r.BreakevenLow, 1)} – {fmt(r.BreakevenHigh, 1)}",
+                  f"{fmt(r.T0BreakevenLow, 1)} – {fmt(r.T0BreakevenHigh, 1)}",
+                  f"{r.ReturnOnRisk:.1%}", f"{r.ProbBetween:.1%}", str(r.Note or ""))
+    for name, mig in d.migration.items():
+        row = "  ".join(f"{s:+g}: {fmt(lo, 0) or '—'}–{fmt(hi, 0) or '—'}"
+                        for s, lo, hi in mig.itertuples(index=False))
+        t.add_row(f"{name} T+0 by vol shift", *[""] * 9, row)
+    return t
+
+
 def print_dashboard(d: Dashboard, *, src: Path, out_book: Path, charts: list[Path],
                     seconds: float, message: str, console: Console | None = None) -> None:
     con = console or Console()
+    if not con.is_terminal:
+        con.width = max(con.width, 150)
     m = d.valuation.market
     p = d.portfolio
     head = (f"[bold]ALVH dashboard[/]  {src.name}  valuation {m.valuation:%Y-%m-%d %H:%M}  "
@@ -66,13 +92,19 @@ def print_dashboard(d: Dashboard, *, src: Path, out_book: Path, charts: list[Pat
         con.print(frame_table(d.scenarios, "Named scenarios (P&L $)",
                               {"SpotPct": 1, "VolPts": 1}))
     if d.condors is not None and len(d.condors):
-        con.print(frame_table(d.condors, "Iron condors", dict.fromkeys(d.condors.columns, 2)))
-        for name, mig in d.migration.items():
-            con.print(frame_table(mig, f"{name}: T+0 break-evens by vol shift", {"Shift": 0}))
+        con.print(condor_table(d))
     if d.hedges is not None and len(d.hedges):
-        con.print(frame_table(d.hedges, "Hedge suggestions (to the portfolio target, weighted)",
-                              {"ExposurePerContract": 2, "WeightedVegaAfter": 1,
-                               "RawVegaAfter": 1, "Residual": 1}))
+        h = d.hedges
+        view = pd.DataFrame({
+            "Candidate": h["Candidate"], "Trade": [f"{a} {abs(n):g}" if n else "none"
+                                                   for a, n in zip(h["Action"], h["Contracts"],
+                                                                   strict=True)],
+            "$/pt per contract": h["ExposurePerContract"], "Weighted after": h["WeightedVegaAfter"],
+            "Raw after": h["RawVegaAfter"], "Premium $": h["Premium"],
+            "P&L vol -10": h["PnLDown10"], "P&L vol +10": h["PnLUp10"], "Effect": h["Effect"]})
+        con.print(frame_table(view, "Hedge sizing: whole contracts to the portfolio target "
+                              "(weighted net vega)",
+                              {"$/pt per contract": 2, "Weighted after": 1, "Raw after": 1}))
     if d.signals is not None:
         style = "bold red" if d.signals.flag else "green"
         con.print(Panel(f"[{style}]{'REGIME' if d.signals.flag else 'normal'}[/]: "

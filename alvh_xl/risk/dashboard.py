@@ -44,7 +44,7 @@ def build_dashboard(positions: Positions, market: Market, curve: Curve,
                     scenarios: pd.DataFrame | None = None, vix_series: Any = None,
                     vvix_series: Any = None) -> Dashboard:
     """Value the book once and derive every dashboard table from that valuation."""
-    from .condor import condor_table, migration_table
+    from .condor import condor_report
     from .indicators import regime
 
     th = thresholds or Thresholds()
@@ -58,19 +58,21 @@ def build_dashboard(positions: Positions, market: Market, curve: Curve,
         dash.hedges = size_hedges(val, hedges, market, curve, th)
     if scenarios is not None and len(scenarios):
         dash.scenarios = named_scenarios(val, scenarios)
-    dash.condors = condor_table(val)
-    for strategy in _condor_names(dash.condors):
-        dash.migration[strategy] = migration_table(val, strategy, DEFAULT_VOL_SHIFTS)
+    report = condor_report(val, DEFAULT_VOL_SHIFTS)
+    dash.condors = report.table
+    for strategy, mig in report.migration.groupby("Strategy", sort=False):
+        dash.migration[str(strategy)] = mig.drop(columns="Strategy").reset_index(drop=True)
     if vix_series is not None and vvix_series is not None:
-        dash.signals = regime(vix_series, vvix_series)
+        dash.signals = regime(column(vix_series), column(vvix_series))
     return dash
 
 
-def _condor_names(table: pd.DataFrame | None) -> list[str]:
-    if table is None or table.empty or "Strategy" not in table:
-        return []
-    ok = table["MaxLoss"].notna() if "MaxLoss" in table else np.ones(len(table), bool)
-    return list(dict.fromkeys(table.loc[ok, "Strategy"]))
+def column(cells: Any) -> list[Any]:
+    """A series range (column or row of cells) as a flat list, trailing blanks dropped."""
+    flat = list(np.asarray(cells, dtype=object).ravel())
+    while flat and (flat[-1] is None or flat[-1] == ""):
+        flat.pop()
+    return flat
 
 
 def to_json(d: Dashboard) -> dict[str, Any]:

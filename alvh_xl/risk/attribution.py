@@ -1,0 +1,132 @@
+"""P&L attribution between two history snapshots, per layer (SPEC §8).
+
+For every leg held on both dates (same key, see ``history.leg_keys``), with the quantity and
+Greeks of the earlier snapshot (ΔU: move of the leg's own underlying — SPX spot, its VIX
+future, or the ETP price; ΔIV: move of its implied vol, decimal; d: calendar days elapsed
+between the two valuation date-times):
+
+* Realised = Qty·Multiplier·(Price_to − Price_from)   ($)
+* Delta    = Delta·ΔU;  Gamma = ½·Gamma·ΔU²;  Vega = Vega·ΔIV·100;  Theta = Theta·d
+* Unexplained = Realised − (Delta + Gamma + Vega + Theta)   (cross terms, higher orders,
+  rate moves, expiries), so the five parts sum to Realised exactly.
+
+VX futures and ETPs have no implied vol: their whole move is delta. Legs opened or closed
+between the dates carry no P&L here (their closing or opening trade is not in the history);
+they are counted in NewLegs / ClosedLegs. Resized counts legs whose quantity changed; their
+P&L is that of the earlier quantity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+TOTAL = "TOTAL"
+PARTS = ("Delta", "Gamma", "Vega", "Theta")
+ATTRIBUTION_COLUMNS = ("From", "To", "Days", "Layer", "Realised", *PARTS, "Unexplained",
+                       "Legs", "NewLegs", "ClosedLegs", "Resized")
+_NEEDED = ("Key", "Layer", "Qty", "Multiplier", "Price", "UnderlyingPrice", "IV", "Delta",
+           "Gamma", "Vega", "Theta")
+
+
+def snapshot_dates(history: pd.DataFrame) -> list[str]:
+    """ISO dates of the snapshots in a history frame, oldest first."""
+    return sorted(history["Date"].dropna().unique().tolist())
+
+
+def attribute(history: pd.DataFrame, date_from=None, date_to=None) -> pd.DataFrame:
+    """Attribution per layer (then a TOTAL row) for each pair of snapshots.
+
+    With both dates: the one pair date_from → date_to (both must be snapshot dates).
+    Otherwise: every consecutive pair of snapshots dated within [date_from, date_to].
+    Columns ATTRIBUTION_COLUMNS; P&L in $, Days in calendar days.
+    """
+    missing = [c for c in _NEEDED if c not in history.columns]
+    if missing:
+        raise InputError(f"history: no leg data for attribution (missing {', '.join(missing)})")
+    dates = snapshot_dates(history)
+    lo, hi = iso_date(date_from, "from"), iso_date(date_to, "to")
+    if lo is not None and hi is not None:
+        for d in (lo, hi):
+            if d not in dates:
+                raise InputError(f"history: no snapshot dated {d}; snapshots: "
+                                 f"{_list(dates)}")
+        if lo >= hi:
+            raise InputError(f"history: --from {lo} must be before --to {hi}")
+        pairs = [(lo, hi)]
+    else:
+        window = [d for d in dates if (lo is None or d >= lo) and (hi is None or d <= hi)]
+        if len(window) < 2:
+            raise InputError(f"history: attribution needs two snapshots, found "
+                             f"{len(window)} in the range asked ({_list(dates) or 'none'})")
+        pairs = list(zip(window[:-1], window[1:], strict=True))
+    stamps = _stamps(history)
+    legs = history[history["Level"] == "leg"]
+    by_date = dict(tuple(legs.groupby("Date", sort=False)))
+    empty = legs.iloc[0:0]
+    return pd.concat([attribute_pair(by_date.get(a, empty), by_date.get(b, empty),
+                                     stamps[a], stamps[b]) for a, b in pairs],
+                     ignore_index=True)
+
+
+def attribute_pair(legs_from: pd.DataFrame, legs_to: pd.DataFrame, start: pd.Timestamp,
+                   end: pd.Timestamp) -> pd.DataFrame:
+    """Attribution of the leg rows of the snapshot valued at ``start`` to the one at ``end``."""
+    days = (end - start).total_seconds() / 86400.0
+    right = legs_to[["Key", "Layer", "Qty", "Price", "UnderlyingPrice", "IV"]]
+    m = legs_from[list(_NEEDED)].merge(right, on="Key", how="outer", suffixes=("", "_to"),
+                                       indicator=True)
+    both = (m["_merge"] == "both").to_numpy()
+    num = lambda c: m[c].to_numpy(float)  # noqa: E731
+    d_u = num("UnderlyingPrice_to") - num("UnderlyingPrice")
+    d_iv = np.nan_to_num(num("IV_to") - num("IV"))
+    parts = pd.DataFrame({
+        "Layer": m["Layer"].fillna(m["Layer_to"]),
+        "Realised": num("Qty") * num("Multiplier") * (num("Price_to") - num("Price")),
+        "Delta": num("Delta") * d_u,
+        "Gamma": 0.5 * num("Gamma") * d_u ** 2,
+        "Vega": num("Vega") * d_iv * 100.0,
+        "Theta": num("Theta") * days,
+    })
+    parts.loc[~both, ["Realised", *PARTS]] = 0.0
+    parts["Unexplained"] = parts["Realised"] - parts[list(PARTS)].sum(axis=1)
+    parts["Legs"] = both.astype(int)
+    parts["NewLegs"] = (m["_merge"] == "right_only").to_numpy().astype(int)
+    parts["ClosedLegs"] = (m["_merge"] == "left_only").to_numpy().astype(int)
+    parts["Resized"] = (both & (num("Qty") != num("Qty_to"))).astype(int)
+    order = list(dict.fromkeys([*legs_from["Layer"], *legs_to["Layer"]]))
+    table = parts.groupby("Layer", sort=False).sum().reindex(order, fill_value=0)
+    table.loc[TOTAL] = table.sum(axis=0)
+    table = table.rename_axis("Layer").reset_index()
+    table.insert(0, "Days", days)
+    table.insert(0, "To", end.date().isoformat())
+    table.insert(0, "From", start.date().isoformat())
+    return table[list(ATTRIBUTION_COLUMNS)]
+
+
+def iso_date(value, name: str = "date") -> str | None:
+    """A date given as text, date or datetime → 'YYYY-MM-DD' (None stays None)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return pd.Timestamp(value).date().isoformat()
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise InputError(f"{name}: expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _stamps(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Valuation date-time of each snapshot (Date + Time; Time missing → midnight)."""
+    first = history.drop_duplicates("Date")
+    times = first["Time"] if "Time" in first.columns else pd.Series("", index=first.index)
+    return {d: pd.Timestamp(f"{d} {t if isinstance(t, str) else ''}".strip())
+            for d, t in zip(first["Date"], times, strict=True)}
+
+
+def _list(dates: list[str]) -> str:
+    return ", ".join(dates) if len(dates) <= 6 else f"{', '.join(dates[:3])} … {dates[-1]}"

@@ -1,0 +1,213 @@
+"""History store: one snapshot per valuation date, appended atomically to a CSV (SPEC §8).
+
+A snapshot is one tidy frame with a row per leg, per layer and for the book:
+
+* ``Level`` "book" (Key PORTFOLIO), "layer" (Key = layer name) or "leg" (Key = a stable leg
+  key: Layer|Instrument|Type|Strike|Expiry|Underlying, with "#2", "#3" … for repeats);
+* layer/book rows: RawVega, WeightedVega, VolOfVolVega ($ per vol point), DollarDelta ($ per
+  100 % SPX move), DollarGamma ($ per 1 % SPX move, per 1 %), Theta ($ per day), Limit,
+  Utilization, Flag, and ``Shock±Δ`` full-revaluation P&L ($) for each weighted vol shift Δ;
+  the book row also SpxSpot, VixSpot, Vvix and LeftOut (input rows the engine left out);
+* leg rows: Qty, Multiplier, UnderlyingPrice, IV (decimal), Price, Value and position Greeks
+  exactly as in ``BookValuation.legs`` (Delta/Gamma per 1 point of the leg's own underlying,
+  Vega per vol point, Theta per calendar day).
+
+Dates are ISO text (YYYY-MM-DD), times HH:MM:SS. The store is one CSV file, pandas only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..book import Thresholds
+from ..conventions import DEFAULT_VOL_SHIFTS, PORTFOLIO
+from ..errors import InputError, MissingInputError
+from .aggregation import layers_table
+from .scenarios import _as_shifts, revalue
+from .valuation import BookValuation
+
+ID_COLUMNS = ("Date", "Time", "Level", "Key", "Layer")
+LAYER_METRICS = ("RawVega", "WeightedVega", "VolOfVolVega", "DollarDelta", "DollarGamma",
+                 "Theta", "Limit", "Utilization", "Flag")
+BOOK_MARKET = ("SpxSpot", "VixSpot", "Vvix", "LeftOut")
+LEG_FIELDS = ("Row", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Underlying",
+              "Status", "Qty", "Multiplier", "T", "UnderlyingPrice", "IV", "Price", "Value",
+              "Delta", "Gamma", "Vega", "Theta", "Vanna", "Volga", "Charm", "VolExposure",
+              "Weight", "WeightedVolExposure", "VolOfVolExposure")
+TEXT_COLUMNS = ("Date", "Time", "Level", "Key", "Layer", "Flag", "Strategy", "Instrument",
+                "Type", "Expiry", "Underlying", "Status")
+LEVEL_ORDER = {"book": 0, "layer": 1, "leg": 2}
+
+
+def shock_column(shift: float) -> str:
+    """Column name of the P&L under a weighted vol shift: −10 → 'Shock-10', 2 → 'Shock+2'."""
+    return f"Shock{shift:+g}"
+
+
+def leg_keys(legs: pd.DataFrame) -> np.ndarray:
+    """Stable key of each leg (same instrument in the same layer on two dates → same key)."""
+    k = legs["Strike"].to_numpy(float)
+    strike = pd.Series(np.where(np.isnan(k), "", np.char.mod("%g", np.nan_to_num(k))),
+                       index=legs.index, dtype=object)
+    expiry = pd.to_datetime(legs["Expiry"]).dt.strftime("%Y-%m-%d").fillna("")
+    base = (legs["Layer"].astype(str) + "|" + legs["Instrument"].astype(str) + "|"
+            + legs["Type"].astype(str) + "|" + strike + "|" + expiry + "|"
+            + legs["Underlying"].astype(str))
+    nth = base.groupby(base).cumcount().to_numpy()
+    return np.where(nth == 0, base, base + "#" + (nth + 1).astype(str)).astype(object)
+
+
+def snapshot(val: BookValuation, thresholds: Thresholds | None = None,
+             shifts=DEFAULT_VOL_SHIFTS) -> pd.DataFrame:
+    """The tidy snapshot frame of one valuation (book row, layer rows, leg rows)."""
+    shifts = _as_shifts(shifts, "shifts")
+    legs = val.legs
+    when = val.market.valuation
+    layers = layers_table(val, thresholds).rename(
+        columns={"Delta": "DollarDelta", "Gamma": "DollarGamma"})
+    # Full-revaluation P&L per leg under each weighted absolute vol shift, summed by layer.
+    pnl = revalue(val.state, vol_shift=shifts, volvol_beta=val.market.volvol_beta) \
+        - legs["Value"].to_numpy(float)
+    codes, names = pd.factorize(legs["Layer"].to_numpy(dtype=object), sort=False)
+    by_layer = np.zeros((len(names), shifts.size))      # layers in order of first appearance,
+    np.add.at(by_layer, codes, pnl.T)                   # as in layers_table
+    ladder = np.vstack([by_layer, pnl.sum(axis=1)])
+    agg = layers.assign(Level=["layer"] * len(names) + ["book"], Key=layers["Layer"])
+    for j, s in enumerate(shifts):
+        agg[shock_column(float(s))] = ladder[:, j]
+    m = val.market
+    left_out = sum(p.left_out for p in val.problems)
+    for col, v in zip(BOOK_MARKET, (m.spx_spot, m.vix_spot, m.vvix, left_out), strict=True):
+        agg[col] = np.where(agg["Level"] == "book", v, np.nan)
+    agg["Layer"] = np.where(agg["Level"] == "book", PORTFOLIO, agg["Layer"])
+    agg = pd.concat([agg.iloc[[-1]], agg.iloc[:-1]], ignore_index=True)
+
+    leg_rows = legs[list(LEG_FIELDS)].copy()
+    leg_rows["Expiry"] = pd.to_datetime(legs["Expiry"]).dt.strftime("%Y-%m-%d")
+    leg_rows.insert(0, "Layer", legs["Layer"].to_numpy(dtype=object))
+    leg_rows.insert(0, "Key", leg_keys(legs))
+    leg_rows.insert(0, "Level", "leg")
+    out = pd.concat([agg, leg_rows], ignore_index=True)
+    out.insert(0, "Time", when.strftime("%H:%M:%S"))
+    out.insert(0, "Date", when.date().isoformat())
+    rest = [c for c in out.columns if c not in ID_COLUMNS]
+    out = out[list(ID_COLUMNS) + rest]
+    text = [c for c in TEXT_COLUMNS if c in out.columns]
+    out[text] = out[text].astype(object).where(out[text].notna() & (out[text] != ""), np.nan)
+    return out
+
+
+def default_history_path(workbook: str | Path) -> Path:
+    """Where a workbook's history lives by default: ``<stem>_history.csv`` beside it."""
+    path = Path(workbook)
+    return path.with_name(f"{path.stem}_history.csv")
+
+
+def read_history(path: str | Path) -> pd.DataFrame:
+    """The history frame stored at ``path`` (a CSV written by ``append_snapshot``)."""
+    path = _check_path(path)
+    if not path.exists():
+        raise MissingInputError(f"history: file not found: {path}")
+    frame = pd.read_csv(path, dtype={c: object for c in TEXT_COLUMNS}, keep_default_na=False,
+                        na_values=[""])
+    missing = [c for c in ID_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(f"history {path.name}: not an alvh-xl history file (missing column"
+                         f"{'s' if len(missing) > 1 else ''} {', '.join(missing)})")
+    bad = ~frame["Date"].fillna("").str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise InputError(f"history {path.name}: Date must be YYYY-MM-DD, got "
+                         f"{frame['Date'].iat[i]!r}", row=i + 2, column="Date")
+    return frame
+
+
+def append_snapshot(path: str | Path, snap: pd.DataFrame) -> pd.DataFrame:
+    """Add ``snap`` to the history at ``path``; rows of the same date are replaced.
+
+    The whole history is written to a temporary file in the same directory, flushed to disk,
+    then renamed over the old file (``os.replace``, atomic): a crash at any moment leaves
+    either the old or the new history, never a partial one. Returns the full history.
+    """
+    path = _check_path(path)
+    dates = snap["Date"].unique()
+    if len(dates) != 1:
+        raise InputError(f"history: a snapshot holds one date, got {len(dates)}")
+    if path.exists():
+        old = read_history(path)
+        old = old[old["Date"] != dates[0]]
+        frame = pd.concat([old, snap], ignore_index=True) if len(old) else snap.copy()
+    else:
+        frame = snap.copy()
+    frame = sort_history(frame)
+    _atomic_write_csv(path, frame)
+    return frame
+
+
+def sort_history(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows by date, then book / layer / leg, keeping each snapshot's own order within."""
+    level = frame["Level"].map(LEVEL_ORDER).fillna(len(LEVEL_ORDER))
+    order = np.lexsort((np.arange(len(frame)), level.to_numpy(), frame["Date"].to_numpy(str)))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def history_sheet_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The History sheet table: one row per date and layer, then PORTFOLIO, with its metrics."""
+    rows = frame[frame["Level"].isin(("layer", "book"))]
+    order = np.lexsort((np.arange(len(rows)), (rows["Level"] == "book").to_numpy(),
+                        rows["Date"].to_numpy(str)))
+    rows = rows.iloc[order].assign(Flag=rows["Flag"].iloc[order].fillna("")
+                                   if "Flag" in rows.columns else "")
+    shocks = [c for c in frame.columns if c.startswith("Shock")]
+    shocks.sort(key=lambda c: float(c[len("Shock"):]))
+    cols = ["Date", "Layer", "RawVega", "WeightedVega", "VolOfVolVega", "Flag",
+            "Utilization", "Theta", *shocks]
+    cols = [c for c in cols if c in rows.columns]
+    return rows[cols].reset_index(drop=True)
+
+
+def _check_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        raise InputError("history: Parquet needs pyarrow, which alvh-xl does not depend on; "
+                         "use a .csv history file")
+    return path
+
+
+def _atomic_write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """Write to a temp file beside ``path``, fsync, rename over it, fsync the directory."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            _write(frame, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        try:
+            os.replace(tmp, path)
+        except PermissionError as exc:
+            raise InputError(f"history {path.name}: cannot replace the file (is it open in "
+                             f"another program?): {exc.strerror}") from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if os.name == "posix":
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _write(frame: pd.DataFrame, fh) -> None:
+    """CSV text of the history (floats at full round-trip precision)."""
+    frame.to_csv(fh, index=False, lineterminator="\n")

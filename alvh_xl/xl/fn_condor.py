@@ -1,0 +1,95 @@
+"""Iron condor Excel functions: ALVH_CONDOR (one row per Strategy group) and ALVH_BREAKEVENS.
+
+Units (see alvh_xl.risk.condor): strikes and break-evens in SPX index points; Credit in
+points per condor; CreditUSD, MaxProfit, MaxLoss in $ for the whole position; ReturnOnRisk
+and ProbBetween as fractions. A break-even that does not exist reads as words, not a blank.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..conventions import DEFAULT_VOL_SHIFTS
+from ..errors import InputError
+from ..risk.condor import (
+    NONE_TEXT,
+    breakeven_migration,
+    condor_report,
+    find_condors,
+    no_condor_message,
+    resolve_strategy,
+)
+from .cells import grid, numbers
+from .fn_book import DOC_CURVE, DOC_MKT, DOC_POS, cached, scalar, valuation
+from .frames import frame_to_cells
+from .registry import WORKBOOK_INPUTS, excel
+
+DOC_STRATEGY = "optional Strategy id, e.g. IC-Jan (blank = all / the first condor)"
+DOC_SHIFTS = "optional vol shifts in weighted vol points (default -10,-5,-2,0,2,5,10)"
+EXPIRY_NONE = "none (see Note)"
+
+
+@excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, strategy=DOC_STRATEGY,
+       workbook_inputs=WORKBOOK_INPUTS)
+def ALVH_CONDOR(positions=None, market=None, curve=None, strategy=None):
+    """Iron condors: credit (index pts per condor; CreditUSD $), max profit/loss ($), break-evens at expiry and T+0, return on risk, risk-neutral P(between break-evens). Other Strategy groups: the reason."""
+    def compute():
+        val = valuation(positions, market, curve)
+        report = condor_report(val)
+        table = report.table
+        name = scalar(strategy)
+        if name not in (None, ""):
+            groups = list(table["Strategy"])
+            table = table[table["Strategy"] == resolve_strategy(name, groups)]
+        elif report.condors.size == 0:
+            raise InputError(no_condor_message(report.reasons))
+        return frame_to_cells(_in_words(table), val.problems)
+    return cached("CONDOR", (positions, market, curve, strategy), compute)
+
+
+@excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, strategy=DOC_STRATEGY,
+       vol_shifts=DOC_SHIFTS, workbook_inputs=WORKBOOK_INPUTS)
+def ALVH_BREAKEVENS(positions=None, market=None, curve=None, strategy=None, vol_shifts=None):
+    """T+0 break-evens (SPX points) of one iron condor under each vol shift (each leg's IV + w x shift): Shift, T0Low, T0High; words where none within +/-50% of spot. Default: the first condor."""
+    def compute():
+        shifts = _shifts(vol_shifts)
+        val = valuation(positions, market, curve)
+        name = scalar(strategy)
+        table = breakeven_migration(val, name, shifts)
+        cells = frame_to_cells(table.astype(object).where(table.notna(), NONE_TEXT))
+        condors = find_condors(val)[0]
+        if name in (None, "") and condors.size > 1:
+            cells.append(["Strategy", str(condors.strategy[0]), "(the first condor)"])
+        return cells
+    return cached("BREAKEVENS", (positions, market, curve, strategy, vol_shifts), compute)
+
+
+def _in_words(table: pd.DataFrame) -> pd.DataFrame:
+    """Condor rows: a missing break-even as words (T+0: none within ±50%)."""
+    out = table.astype(object).where(table.notna(), None)
+    condor = table["Qty"].notna().to_numpy()
+    for col, text in (("BreakevenLow", EXPIRY_NONE), ("BreakevenHigh", EXPIRY_NONE),
+                      ("T0BreakevenLow", NONE_TEXT), ("T0BreakevenHigh", NONE_TEXT)):
+        missing = condor & table[col].isna().to_numpy()
+        out.loc[missing, col] = text
+    return out
+
+
+def _shifts(values: Any) -> np.ndarray:
+    """Vol shifts from a range; blank cells skipped; all blank → the default ladder."""
+    cells = grid(values)
+    keep = np.array([not (v is None or (isinstance(v, str) and not v.strip()))
+                     for v in cells.ravel()])
+    if not keep.any():
+        return np.asarray(DEFAULT_VOL_SHIFTS, dtype=float)
+    vals, errs = numbers(values, "vol_shifts")
+    bad = errs.ravel()[keep]
+    if (bad != "").any():
+        raise InputError(bad[bad != ""][0])
+    out = vals.ravel()[keep]
+    if not np.isfinite(out).all():
+        raise InputError("vol_shifts must be finite numbers")
+    return out
