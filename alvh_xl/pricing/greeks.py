@@ -10,22 +10,30 @@ Units (SPEC §4), per unit of underlying:
 * price — in underlying currency units;
 * delta — ∂V/∂S; gamma — ∂²V/∂S²;
 * vega — ∂V/∂σ per 1 vol point (÷100);
-* theta — value change per calendar day as time passes (÷365), usually negative for longs;
+* theta — value change per calendar day as time passes (−∂V/∂t ÷ 365), usually negative;
 * rho — ∂V/∂r per 1 % rate (÷100);
 * vanna — ∂²V/∂S∂σ per vol point; volga — ∂²V/∂σ² per vol point² (÷10⁴);
-* charm — change of delta per calendar day as time passes.
+* charm — change of delta per calendar day as time passes (−∂Δ/∂t ÷ 365).
 
-Notes
+Degenerate inputs
+-----------------
+t ≤ 0 gives intrinsic value max(±(S−K), 0) and zero Greeks. vol·√t = 0 (vol = 0, or below
+1e-100) gives the deterministic limit: the discounted intrinsic value of the forward (weight ½
+exactly at the forward) with its exact delta, theta, rho and charm; gamma, vega, vanna and
+volga are 0 there.
+
+Speed
 -----
-t ≤ 0 gives intrinsic value max(±(S−K), 0) and zero Greeks. vol = 0 gives the
-deterministic limit (discounted intrinsic of the forward; delta 0/±1·carry, ½ at the money;
-gamma, vega, vanna, volga, charm 0). Large arrays are evaluated in blocks on a small thread
-pool (numpy and scipy's ``ndtr`` release the GIL), which halves wall time on two cores.
+Arrays are evaluated in blocks of 16384 with reused per-thread buffers (every numpy call
+writes ``out=``), so intermediates stay in cache; large inputs are split over a small thread
+pool (numpy and scipy's ``ndtr`` release the GIL). About 60 array operations per option.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -33,13 +41,19 @@ import numpy as np
 from scipy.special import ndtr
 
 from ..conventions import DAYS_PER_YEAR, RATE_POINT, VOL_POINT
+from ..errors import InputError
 from .inputs import as_float_array, parse_cp
 
-_BLOCK = 4096
-_PARALLEL_MIN = 65536
-_THREADS = max(1, min(4, os.cpu_count() or 1))
-_POOL: ThreadPoolExecutor | None = None
+_BLOCK = 16384                   # options per block (12 buffers × 128 kB per thread)
+_CHUNK = 8 * _BLOCK              # options per thread-pool task
+_PARALLEL_MIN = 65536            # below this, one thread
+# Pyodide (xlwings Lite) cannot start threads: evaluate in the calling thread there.
+_THREADS = 1 if sys.platform == "emscripten" else max(1, min(4, os.cpu_count() or 1))
+_SIG_MIN = 1e-100                # vol·√t at or below this is the deterministic limit
 _INV_SQRT_2PI = 0.3989422804014327
+_N_BUF = 12
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
 
 
 class Greeks(NamedTuple):
@@ -60,7 +74,8 @@ def bsm_greeks(cp, spot, strike, t, vol, rate=0.0, div=0.0) -> Greeks:
     """Black–Scholes–Merton price and Greeks on spot with continuous dividend yield.
 
     Parameters: cp "C"/"P"/"Call"/"Put" (any case) or ±1; spot, strike > 0; t in years
-    (ACT/365); vol, rate, div as decimals (0.18, 0.04). Arrays broadcast.
+    (ACT/365); vol ≥ 0, rate, div as continuous decimals (0.18, 0.04). Arrays broadcast.
+    Rho is ∂V/∂r with the dividend yield held fixed.
     """
     return _evaluate(cp, spot, strike, t, vol, rate, div, forward_model=False)
 
@@ -70,90 +85,212 @@ def black76_greeks(cp, fwd, strike, t, vol, rate=0.0) -> Greeks:
 
     Delta and gamma are with respect to the forward; rho is ∂V/∂r with the forward held fixed.
     """
-    return _evaluate(cp, fwd, strike, t, vol, rate, 0.0, forward_model=True)
+    return _evaluate(cp, fwd, strike, t, vol, rate, None, forward_model=True)
 
+
+# ----------------------------------------------------------------------------- driver
 
 def _evaluate(cp, s, k, t, vol, rate, div, *, forward_model: bool) -> Greeks:
-    w = parse_cp(cp)
-    s = as_float_array(s, "fwd" if forward_model else "spot", positive=True)
-    k = as_float_array(k, "strike", positive=True)
-    t = as_float_array(t, "t")
-    vol = as_float_array(vol, "vol", nonnegative=True)
-    r = as_float_array(rate, "rate")
-    q = r if forward_model else as_float_array(div, "div")
-    arrays = np.broadcast_arrays(w, s, k, t, vol, r, q)
-    shape = arrays[0].shape
-    flat = [np.ascontiguousarray(a, dtype=float).ravel() for a in arrays]
-    n = flat[0].size
+    args = [parse_cp(cp),
+            as_float_array(s, "fwd" if forward_model else "spot", positive=True),
+            as_float_array(k, "strike", positive=True),
+            as_float_array(t, "t"),
+            as_float_array(vol, "vol", nonnegative=True),
+            as_float_array(rate, "rate")]
+    if not forward_model:
+        args.append(as_float_array(div, "div"))
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in args))
+    except ValueError:
+        names = ("cp", "fwd" if forward_model else "spot", "strike", "t", "vol", "rate", "div")
+        listed = ", ".join(f"{nm} {a.shape}" for nm, a in zip(names[:len(args)], args,
+                                                               strict=True) if a.ndim)
+        raise InputError(f"input shapes do not broadcast together: {listed}") from None
+    n = int(np.prod(shape))
+    # Size-1 inputs stay scalars (cheaper in every operation); others become flat arrays.
+    flat = [float(a.reshape(-1)[0]) if a.size == 1
+            else np.ascontiguousarray(np.broadcast_to(a, shape), dtype=float).reshape(-1)
+            for a in args]
+    if forward_model:
+        flat.append(None)
     out = np.empty((9, n))
-    carry_in_rho = 0.0 if forward_model else 1.0
     if n >= _PARALLEL_MIN and _THREADS > 1:
-        starts = range(0, n, _BLOCK * 8)
-        list(_pool().map(lambda i: _block_range(flat, out, i, min(i + _BLOCK * 8, n),
-                                                 carry_in_rho), starts))
-    else:
-        _block_range(flat, out, 0, n, carry_in_rho)
+        tasks = [(lo, min(lo + _CHUNK, n)) for lo in range(0, n, _CHUNK)]
+        list(_pool().map(lambda lh: _run(flat, out, *lh), tasks))
+    elif n:
+        _run(flat, out, 0, n)
     return Greeks(*(row.reshape(shape) for row in out))
 
 
 def _pool() -> ThreadPoolExecutor:
     global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="alvh-greeks")
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="alvh-greeks")
     return _POOL
 
 
-def _block_range(flat, out, lo, hi, carry_in_rho):
+class _Scratch(threading.local):
+    """Per-thread work buffers, grown on demand and reused across calls."""
+
+    def __init__(self) -> None:
+        self.buf = np.empty((_N_BUF, 0))
+        self.ok = np.empty(0, dtype=bool)
+
+    def get(self, m: int) -> tuple[list[np.ndarray], np.ndarray]:
+        if self.buf.shape[1] < m:
+            self.buf = np.empty((_N_BUF, m))
+            self.ok = np.empty(m, dtype=bool)
+        return [row[:m] for row in self.buf], self.ok[:m]
+
+
+_SCRATCH = _Scratch()
+
+
+def _run(flat, out, lo, hi) -> None:
     for i in range(lo, hi, _BLOCK):
         j = min(i + _BLOCK, hi)
-        _kernel(*(a[i:j] for a in flat), out[:, i:j], carry_in_rho)
+        args = [a if a is None or isinstance(a, float) else a[i:j] for a in flat]
+        _kernel(*args, out[:, i:j])
 
 
-def _kernel(w, s, k, t, vol, r, q, out, carry_in_rho):
-    """Fill out[0:9] for one block. Degenerate t ≤ 0 and vol = 0 handled by masks."""
-    live = t > 0.0
-    tt = np.where(live, t, 1.0)
-    sqrt_t = np.sqrt(tt)
-    b = r - q
-    df_r = np.exp(-r * tt)                 # discount factor
-    df_q = np.exp(-q * tt)                 # carry factor e^{(b-r)t}
-    fwd = s * np.exp(b * tt)
-    sig = vol * sqrt_t
-    has_vol = sig > 0.0
-    sig_safe = np.where(has_vol, sig, 1.0)
-    log_fk = np.log(fwd / k)
-    d1 = np.where(has_vol, log_fk / sig_safe + 0.5 * sig_safe, 0.0)
-    d2 = d1 - np.where(has_vol, sig_safe, 0.0)
-    nd1 = np.where(has_vol, _INV_SQRT_2PI * np.exp(-0.5 * d1 * d1), 0.0)
-    # vol = 0: the cdf terms become indicators of moneyness (½ exactly at the money).
-    limit = np.where(log_fk > 0.0, np.inf, np.where(log_fk < 0.0, -np.inf, 0.0))
-    cdf1 = ndtr(w * np.where(has_vol, d1, limit))
-    cdf2 = ndtr(w * np.where(has_vol, d2, limit))
-    s_dq = s * df_q
-    k_dr = k * df_r
-    price = w * (s_dq * cdf1 - k_dr * cdf2)
-    np.maximum(price, 0.0, out=price)      # rounding can leave -1e-17 for worthless options
-    delta = w * df_q * cdf1
-    vol_safe = np.where(has_vol, vol, 1.0)
-    gamma = df_q * nd1 / (s * sig_safe)
-    vega1 = s_dq * nd1 * sqrt_t            # per unit vol
-    theta = -s_dq * nd1 * vol / (2.0 * sqrt_t) - (b - r) * w * s_dq * cdf1 - r * w * k_dr * cdf2
-    rho = -tt * price + carry_in_rho * tt * w * s_dq * cdf1
-    vanna = -df_q * nd1 * d2 / vol_safe
-    volga = vega1 * d1 * d2 / vol_safe
-    charm = -(b - r) * delta - df_q * nd1 * (b / sig_safe - d2 / (2.0 * tt))
-    for arr in (gamma, vanna, volga, charm):
-        arr[~has_vol] = 0.0
-    out[0] = price
-    out[1] = delta
-    out[2] = gamma
-    out[3] = vega1 * VOL_POINT
-    out[4] = theta / DAYS_PER_YEAR
-    out[5] = rho * RATE_POINT
-    out[6] = vanna * VOL_POINT
-    out[7] = volga * (VOL_POINT * VOL_POINT)
-    out[8] = charm / DAYS_PER_YEAR
-    if not live.all():
-        dead = ~live
-        out[:, dead] = 0.0
-        out[0, dead] = np.maximum(w[dead] * (s[dead] - k[dead]), 0.0)
+# ----------------------------------------------------------------------------- kernel
+
+def _kernel(w, s, k, t, vol, r, q, out) -> None:
+    """Fill out[0:9] (price … charm, SPEC units) for one block; q None means Black-76."""
+    m = out.shape[1]
+    (sqt, sig, df_r, df_q, lfk, d1, d2, nd, cdf1, cdf2, a, b), ok = _SCRATCH.get(m)
+    price, delta, gamma, vega, theta, rho, vanna, volga, charm = out
+
+    np.maximum(t, 0.0, out=sqt)
+    np.sqrt(sqt, out=sqt)
+    np.multiply(vol, sqt, out=sig)
+    np.greater(sig, _SIG_MIN, out=ok)
+    degenerate = not ok.all()
+    if degenerate:  # evaluate with harmless stand-ins, overwrite those entries at the end
+        t_in, vol_in = t, vol
+        t, vol = np.where(ok, t, 1.0), np.where(ok, vol, 1.0)
+        np.sqrt(t, out=sqt)
+        np.multiply(vol, sqt, out=sig)
+
+    _discount(r, t, df_r)
+    if q is None:
+        df_q = df_r                       # Black-76: carry factor = discount factor
+    else:
+        _discount(q, t, df_q)
+    np.multiply(s, df_q, out=a)           # a = S e^{-qt}
+    np.multiply(k, df_r, out=b)           # b = K e^{-rt}
+    np.divide(a, b, out=lfk)
+    np.log(lfk, out=lfk)                  # ln(F/K)
+
+    np.divide(lfk, sig, out=d1)
+    np.multiply(sig, 0.5, out=d2)
+    np.add(d1, d2, out=d1)                # d1 = ln(F/K)/σ√t + σ√t/2
+    np.subtract(d1, sig, out=d2)          # d2 = d1 − σ√t
+    np.square(d1, out=nd)
+    np.multiply(nd, -0.5, out=nd)
+    np.exp(nd, out=nd)
+    np.multiply(nd, df_q, out=nd)
+    np.multiply(nd, _INV_SQRT_2PI, out=nd)  # nd = e^{-qt} φ(d1)
+    _signed_cdf(w, d1, cdf1)              # N(w d1)
+    _signed_cdf(w, d2, cdf2)              # N(w d2)
+
+    np.multiply(a, cdf1, out=a)
+    np.multiply(b, cdf2, out=b)
+    if not isinstance(w, float) or w != 1.0:
+        np.multiply(a, w, out=a)          # a = w S e^{-qt} N(w d1)
+        np.multiply(b, w, out=b)          # b = w K e^{-rt} N(w d2)
+    np.subtract(a, b, out=price)
+    np.maximum(price, 0.0, out=price)     # rounding can leave −1e-17 for worthless options
+    np.divide(a, s, out=delta)
+
+    np.multiply(s, sig, out=gamma)
+    np.divide(nd, gamma, out=gamma)       # e^{-qt} φ / (S σ√t)
+    np.multiply(nd, s, out=cdf1)
+    np.multiply(cdf1, sqt, out=cdf1)      # cdf1 = ∂V/∂σ = S e^{-qt} φ √t (per unit vol)
+    np.multiply(cdf1, VOL_POINT, out=vega)
+
+    # theta per year = −S e^{-qt} φ σ / (2√t) + q a − r b = −(∂V/∂σ) σ / (2t) + q a − r b
+    np.multiply(cdf1, vol, out=theta)
+    np.divide(theta, t, out=theta)
+    np.multiply(theta, -0.5, out=theta)
+    if q is None:
+        np.multiply(price, r, out=cdf2)
+        np.add(theta, cdf2, out=theta)    # q a − r b = r V when q = r
+        np.multiply(price, t, out=rho)
+        np.multiply(rho, -RATE_POINT, out=rho)  # forward held fixed: ∂V/∂r = −t V
+    else:
+        np.multiply(a, q, out=cdf2)
+        np.add(theta, cdf2, out=theta)
+        np.multiply(b, r, out=cdf2)
+        np.subtract(theta, cdf2, out=theta)
+        np.multiply(b, t, out=rho)
+        np.multiply(rho, RATE_POINT, out=rho)  # ∂V/∂r = w K t e^{-rt} N(w d2)
+    np.multiply(theta, 1.0 / DAYS_PER_YEAR, out=theta)
+
+    if q is not None:                     # carry part of charm: e^{-qt} φ (r − q) / (σ√t)
+        np.subtract(r, q, out=charm)
+        np.divide(charm, sig, out=charm)
+        np.multiply(charm, nd, out=charm)
+    np.multiply(nd, d2, out=nd)           # nd = e^{-qt} φ d2
+    np.divide(nd, vol, out=vanna)
+    np.multiply(vanna, -VOL_POINT, out=vanna)  # −e^{-qt} φ d2 / σ
+    np.multiply(d1, d2, out=d1)
+    np.multiply(d1, cdf1, out=d1)
+    np.divide(d1, vol, out=volga)
+    np.multiply(volga, VOL_POINT * VOL_POINT, out=volga)  # vega d1 d2 / σ
+
+    # charm per year = q Δ + e^{-qt} φ d2 / (2t) − e^{-qt} φ (r − q) / (σ√t)
+    np.divide(nd, t, out=nd)
+    np.multiply(nd, 0.5, out=nd)
+    if q is None:
+        np.multiply(delta, r, out=charm)
+    else:
+        np.subtract(nd, charm, out=nd)
+        np.multiply(delta, q, out=charm)
+    np.add(charm, nd, out=charm)
+    np.multiply(charm, 1.0 / DAYS_PER_YEAR, out=charm)
+
+    if degenerate:
+        _deterministic_limit(~ok, w, s, k, t_in, vol_in, r, q, out)
+
+
+def _discount(rate, t, out: np.ndarray) -> None:
+    np.multiply(rate, t, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+
+
+def _signed_cdf(w, d: np.ndarray, out: np.ndarray) -> None:
+    if isinstance(w, float):
+        ndtr(d if w == 1.0 else -d, out=out)
+    else:
+        np.multiply(w, d, out=out)
+        ndtr(out, out=out)
+
+
+def _deterministic_limit(bad, w, s, k, t, vol, r, q, out) -> None:
+    """Overwrite entries with t ≤ 0 (intrinsic) or vol·√t ≈ 0 (deterministic forward)."""
+    def pick(x):
+        return x if isinstance(x, float) else x[bad]
+
+    forward_model = q is None
+    w, s, k, t, r = pick(w), pick(s), pick(k), pick(t), pick(r)
+    q = r if forward_model else pick(q)
+    t_pos = np.maximum(t, 0.0)
+    a = s * np.exp(-q * t_pos)            # S e^{-qt}
+    b = k * np.exp(-r * t_pos)            # K e^{-rt}
+    side = np.sign(w * (a - b))           # +1 in the money, ½ weight exactly at the forward
+    weight = w * np.where(side > 0, 1.0, np.where(side < 0, 0.0, 0.5))
+    price = weight * (a - b)
+    delta = weight * np.exp(-q * t_pos)
+    theta = weight * (q * a - r * b)
+    rho = t_pos * (-price if forward_model else weight * b)
+    charm = q * delta
+    zero = 0.0 * price
+    expired = t <= 0.0
+    values = (price, delta, zero, zero, theta / DAYS_PER_YEAR, rho * RATE_POINT, zero, zero,
+              charm / DAYS_PER_YEAR)
+    for row, value in zip(out, values, strict=True):
+        row[bad] = np.where(expired, 0.0, value)
+    out[0][bad] = np.where(expired, np.maximum(w * (s - k), 0.0), price)

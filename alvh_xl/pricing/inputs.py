@@ -1,4 +1,8 @@
-"""Boundary checks for pricing inputs: call/put parsing and numeric arrays with named errors."""
+"""Boundary checks for pricing inputs: call/put parsing and numeric arrays with named errors.
+
+Every error is an InputError whose message names the parameter and echoes the first bad
+value, e.g. ``strike (-5.0) must be positive``.
+"""
 
 from __future__ import annotations
 
@@ -7,60 +11,85 @@ import numpy as np
 from ..errors import InputError, describe
 
 _CP_TEXT = {"C": 1.0, "CALL": 1.0, "P": -1.0, "PUT": -1.0}
+_CP_RULE = "must be C, P, Call, Put, 1 or -1"
 
 
 def parse_cp(cp) -> np.ndarray:
-    """Return +1 for calls, −1 for puts from "C"/"P"/"Call"/"Put" (any case) or ±1."""
-    arr = np.asarray(cp, dtype=object) if not isinstance(cp, np.ndarray) else cp
+    """Return +1.0 for calls, −1.0 for puts from "C"/"P"/"Call"/"Put" (any case) or ±1."""
+    arr = cp if isinstance(cp, np.ndarray) else np.asarray(cp, dtype=object)
     if arr.dtype.kind in "iuf":
-        out = arr.astype(float)
-        bad = ~np.isin(out, (1.0, -1.0))
-        if bad.any():
-            raise InputError(f"cp ({describe(out[bad].flat[0])}) must be C, P, Call, Put, 1 or -1")
+        out = arr.astype(float, copy=False)
+        if not (np.abs(out) == 1.0).all():
+            bad = out[np.abs(out) != 1.0].flat[0]
+            raise InputError(f"cp ({describe(float(bad))}) {_CP_RULE}")
         return out
+    if arr.dtype.kind in "US":           # text arrays: parse each distinct value once
+        uniq, inverse = np.unique(arr, return_inverse=True)
+        codes = np.array([_cp_or_raise(v.decode() if isinstance(v, bytes) else str(v))
+                          for v in uniq])
+        return codes[inverse].reshape(arr.shape)
     flat = arr.ravel()
     out = np.empty(flat.size)
     for i, v in enumerate(flat):
-        code = _cp_code(v)
-        if code is None:
-            raise InputError(f"cp ({describe(v)}) must be C, P, Call, Put, 1 or -1")
-        out[i] = code
+        out[i] = _cp_or_raise(v)
     return out.reshape(arr.shape)
 
 
-def _cp_code(v) -> float | None:
+def _cp_or_raise(v) -> float:
     if isinstance(v, str):
-        return _CP_TEXT.get(v.strip().upper())
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-        return float(v) if v in (1, -1) else None
-    return None
+        code = _CP_TEXT.get(v.strip().upper())
+    elif _is_number(v) and v in (1, -1):
+        code = float(v)
+    else:
+        code = None
+    if code is None:
+        raise InputError(f"cp ({describe(v)}) {_CP_RULE}")
+    return code
 
 
 def as_float_array(value, name: str, *, positive: bool = False,
                    nonnegative: bool = False) -> np.ndarray:
-    """Convert to a float array; raise InputError naming ``name`` and echoing a bad value."""
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        arr = value
+    """Convert to a float array; raise InputError naming ``name`` and echoing a bad value.
+
+    Rejects text, booleans, None, NaN and ±inf; ``positive``/``nonnegative`` add sign checks.
+    """
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        arr = value.astype(float, copy=False)
+    elif _is_number(value):
+        arr = np.asarray(float(value))
     else:
-        try:
-            if isinstance(value, (str, bytes, bool)):
-                raise TypeError
-            arr = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            flat = np.asarray(value, dtype=object).ravel()
-            bad = next((v for v in flat if not _is_number(v)), value)
-            raise InputError(f"{name} ({describe(bad)}) must be a number") from None
-    nan = np.isnan(arr)
-    if nan.any():
-        raise InputError(f"{name} (nan) must be a number")
-    if positive and (arr <= 0).any():
-        raise InputError(f"{name} ({describe(float(arr[arr <= 0].flat[0]))}) must be positive")
-    if nonnegative and (arr < 0).any():
-        raise InputError(f"{name} ({describe(float(arr[arr < 0].flat[0]))}) must not be negative")
-    if np.isinf(arr).any():
-        raise InputError(f"{name} (inf) must be finite")
+        arr = _convert(value, name)
+    if arr.size == 0:
+        return arr
+    lo, hi = arr.min(), arr.max()        # NaN propagates through min/max
+    if lo != lo or hi != hi:
+        raise InputError(f"{name} ({describe(_first_bad(value, arr))}) must be a number")
+    if np.isinf(lo) or np.isinf(hi):
+        raise InputError(f"{name} ({describe(float(lo if np.isinf(lo) else hi))}) "
+                         "must be finite")
+    if positive and lo <= 0:
+        raise InputError(f"{name} ({describe(float(lo))}) must be positive")
+    if nonnegative and lo < 0:
+        raise InputError(f"{name} ({describe(float(lo))}) must not be negative")
     return arr
+
+
+def _convert(value, name: str) -> np.ndarray:
+    obj = np.asarray(value, dtype=object)
+    bad = next((v for v in obj.ravel() if not _is_number(v)), _NONE)
+    if bad is not _NONE:
+        raise InputError(f"{name} ({describe(bad)}) must be a number")
+    return obj.astype(float)
+
+
+def _first_bad(value, arr: np.ndarray):
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return float(arr[np.isnan(arr)].flat[0])
+    return next((v for v in np.asarray(value, dtype=object).ravel() if v != v), float("nan"))
 
 
 def _is_number(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+_NONE = object()

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ..conventions import (
     MACD_FAST,
@@ -112,8 +111,22 @@ def _ema_from(x: np.ndarray, period: int, start: int) -> np.ndarray:
     seed = x[start - period + 1: start + 1].sum() / period
     out[start] = seed
     if start + 1 < x.size:
-        k = 2.0 / (period + 1)
-        out[start + 1:] = lfilter([k], [1.0, k - 1.0], x[start + 1:], zi=[(1.0 - k) * seed])[0]
+        out[start + 1:] = _smooth(x[start + 1:], 2.0 / (period + 1), seed)
+    return out
+
+
+def _smooth(x: np.ndarray, k: float, seed: float) -> np.ndarray:
+    """y_t = y_{t-1} + k·(x_t − y_{t-1}) from y = seed, TA-Lib's own update order.
+
+    A recursive filter is one pass over time; it runs as a plain loop over the series (a few
+    thousand points at most) instead of importing scipy.signal, whose import alone costs ~1 s
+    of the CLI's start-up.
+    """
+    out = np.empty(x.size)
+    y = float(seed)
+    for i, v in enumerate(x.tolist()):
+        y += k * (v - y)
+        out[i] = y
     return out
 
 
@@ -158,9 +171,7 @@ def macd(close: Any, fast: int = MACD_FAST, slow: int = MACD_SLOW, signal: int =
 def _wilder(x: np.ndarray, period: int) -> np.ndarray:
     """Wilder average: mean of the first ``period`` values, then a ← a + (x − a)/period."""
     seed = x[:period].sum() / period
-    tail = lfilter([1.0 / period], [1.0, 1.0 / period - 1.0], x[period:],
-                   zi=[(1.0 - 1.0 / period) * seed])[0]
-    return np.concatenate(([seed], tail))
+    return np.concatenate(([seed], _smooth(x[period:], 1.0 / period, seed)))
 
 
 def rsi(close: Any, period: int = RSI_PERIOD, *, name: str = "close",

@@ -1,0 +1,129 @@
+"""All benchmarks in one command: ``python benchmarks/run.py`` (see benchmarks/README.md).
+
+Each section is a function returning a ``Section`` (title, column names, rows of text, notes);
+``SECTIONS`` lists them in order. To add one, write ``def my_section() -> Section`` (in this
+file or a ``bench_*.py`` module imported here) and append it to ``SECTIONS``. A section whose
+optional module or peer is missing says so in its notes instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import bench_greeks as bg  # noqa: E402
+
+
+@dataclass
+class Section:
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.2f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def _per_option(seconds: float, n: int) -> str:
+    ns = seconds / n * 1e9
+    return f"{ns:,.0f} ns" if ns < 1e4 else f"{ns / 1e3:,.1f} µs"
+
+
+def greeks_section() -> Section:
+    sec = Section("Price + all Greeks, BSM on spot (1 process, this machine's cores)",
+                  ["n", "ours", "per option", "py_vollib_vectorized", "speed-up",
+                   "QuantLib loop", "speed-up", "max |Δprice| vs peer"])
+    rows = bg.run_greeks_bench()
+    for r in rows:
+        n = r["n"]
+        peer = r.get("peer_s")
+        sec.rows.append([
+            f"{n:,}", _ms(r["ours_s"]), _per_option(r["ours_s"], n),
+            _ms(peer) if peer else "n/a", f"{peer / r['ours_s']:,.1f}×" if peer else "n/a",
+            _ms(r["ql_s"]) + (" *" if r["ql_sampled"] else ""),
+            f"{r['ql_s'] / r['ours_s']:,.0f}×",
+            f"{r['price_diff']:.1e}" if peer else "n/a"])
+    sec.notes += [
+        "ours: price, delta, gamma, vega, theta, rho, vanna, volga, charm (analytic).",
+        "py_vollib_vectorized 0.1.1: price + get_all_greeks (delta, gamma, theta, rho, vega;"
+        " finite differences).",
+        f"QuantLib: BlackCalculator per option (value + 7 Greeks); * = {bg.QL_SAMPLE:,} options"
+        " timed, extrapolated linearly to n.",
+        "Times: best of several runs after a warm-up (numba compiles on first use).",
+    ]
+    if not bg.have_peer():
+        sec.notes.append("py_vollib_vectorized not importable: install it (README) to compare.")
+    return sec
+
+
+def iv_section() -> Section:
+    sec = Section("Implied vol (benchmarks/bench_iv.py)",
+                  ["case", "n", "ours", "peer", "speed-up", "max |Δvol|"])
+    try:
+        bench_iv = importlib.import_module("bench_iv")
+    except ImportError as exc:
+        sec.notes.append(f"skipped: benchmarks/bench_iv.py not importable ({exc}).")
+        return sec
+    for case, n, ours_s, peer_s, ratio, err in bench_iv.run_iv_bench([100_000, 1_000_000]):
+        sec.rows.append([str(case), f"{n:,}", _ms(ours_s),
+                         _ms(peer_s) if peer_s else "n/a",
+                         f"{ratio:,.1f}×" if ratio else "n/a",
+                         f"{err:.1e}" if err is not None else "n/a"])
+    return sec
+
+
+def memory_section() -> Section:
+    sec = Section("Peak memory, price + all Greeks for 1,000,000 options (fresh subprocess)",
+                  ["tracemalloc peak", "max RSS", "RSS growth in the call", "result arrays"])
+    m = bg.peak_memory(1_000_000)
+    sec.rows.append([f"{m['tracemalloc_peak_mb']:,.0f} MB", f"{m['max_rss_mb']:,.0f} MB",
+                     f"{m['rss_growth_mb']:,.0f} MB", f"{m['result_mb']:,.0f} MB"])
+    sec.notes.append("max RSS includes the interpreter, numpy/scipy and the 1e6 inputs.")
+    return sec
+
+
+SECTIONS: list[Callable[[], Section]] = [greeks_section, iv_section, memory_section]
+
+
+def render(sec: Section) -> str:
+    table = [sec.columns] + sec.rows
+    widths = [max(len(r[i]) for r in table) for i in range(len(sec.columns))]
+    line = "  ".join("-" * w for w in widths)
+    out = [sec.title, line]
+    for j, r in enumerate(table):
+        out.append("  ".join(c.rjust(w) if j else c.ljust(w)
+                             for c, w in zip(r, widths, strict=True)))
+        if j == 0:
+            out.append(line)
+    out += [f"  {n}" for n in sec.notes]
+    return "\n".join(out)
+
+
+def main() -> None:
+    import numpy
+    import scipy
+
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"alvh_xl benchmarks — Python {platform.python_version()}, numpy {numpy.__version__},"
+          f" scipy {scipy.__version__}, {os.cpu_count()} CPUs, load average {load}"
+          " (other work on the machine slows every column)")
+    for make in SECTIONS:
+        t0 = time.perf_counter()
+        sec = make()
+        print()
+        print(render(sec))
+        print(f"  (section took {time.perf_counter() - t0:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
