@@ -6,7 +6,8 @@ import numpy as np
 
 from ..conventions import GREEKS
 from ..pricing import black76_greeks, bsm_greeks
-from .cells import broadcast, first_error, numbers, spill, texts
+from ..pricing.implied import OK, STATUS, solve_implied_vol
+from .cells import broadcast, first_error, grid, numbers, spill, texts
 from .registry import excel
 
 _GREEK_INDEX = {g.upper(): i for i, g in enumerate(GREEKS)}
@@ -71,3 +72,43 @@ def _domain(errs: np.ndarray, vals: np.ndarray, good: np.ndarray, message: str) 
     bad = (errs == "") & ~good
     errs[bad] = [f"{message}, got {v:g}" for v in vals[bad]]
     return errs
+
+
+@excel(price="option price per unit of underlying", cp=_DOC_CP,
+       underlying="spot (bsm) or forward (black76)", strike="strike price", t_years=_DOC_T,
+       rate=_DOC_RATE, div="dividend yield, decimal, continuous (default 0; bsm only)",
+       model="bsm (default) or black76")
+def ALVH_IV(price, cp, underlying, strike, t_years, rate=0.0, div=0.0, model="bsm"):
+    """Implied vol (decimal) of a European option price: BSM on spot with dividend yield, or Black-76 on a forward. No solution (e.g. price below intrinsic) gives #ALVH! with the reason. Ranges broadcast and spill."""
+    model_cells = grid(model)
+    model_cells[np.vectorize(lambda v: v is None or (isinstance(v, str) and not v.strip()),
+                             otypes=[bool])(model_cells)] = "bsm"
+    m, m_err = texts(model_cells, "model", _MODELS)
+    w, w_err = texts(cp, "cp", _CP)
+    p, p_err = numbers(price, "price")
+    s, s_err = numbers(underlying, "underlying")
+    k, k_err = numbers(strike, "strike")
+    t, t_err = numbers(t_years, "t_years")
+    r, r_err = numbers(rate, "rate", default=0.0)
+    q, q_err = numbers(div, "div", default=0.0)
+    shape = broadcast({"price": p.shape, "cp": w.shape, "underlying": s.shape,
+                       "strike": k.shape, "t_years": t.shape, "rate": r.shape, "div": q.shape,
+                       "model": m.shape})
+    s_err = _domain(s_err, s, s > 0, "underlying must be positive")
+    k_err = _domain(k_err, k, k > 0, "strike must be positive")
+    errs = first_error(m_err, w_err, p_err, s_err, k_err, t_err, r_err, q_err, shape=shape)
+    out = np.full(shape, np.nan)
+    ok = errs == ""
+    models = np.broadcast_to(m, shape)
+    for name in ("bsm", "black76"):
+        sel = ok & (models == name)
+        if not sel.any():
+            continue
+        b = [np.broadcast_to(a, shape)[sel] for a in (p, w, s, k, t, r, q)]
+        res = solve_implied_vol(b[0], b[1].astype(float), *b[2:], model=name)
+        out[sel] = res.vol
+        why = np.array([f"no solution: {STATUS[int(c)]}" for c in res.status], dtype=object)
+        sub = errs[sel]
+        sub[res.status != OK] = why[res.status != OK]
+        errs[sel] = sub
+    return spill(out, errs)
