@@ -92,7 +92,28 @@ def memory_section() -> Section:
     return sec
 
 
-SECTIONS: list[Callable[[], Section]] = [greeks_section, iv_section, memory_section]
+def targets_section(title: str, module: str, function: str) -> Callable[[], Section]:
+    """A section from a ``bench_*.py`` function returning rows (case, measured, target, met)."""
+
+    def make() -> Section:
+        sec = Section(title, ["case", "measured", "target", "met"])
+        rows = getattr(importlib.import_module(module), function)()
+        for case, measured, target, ok in rows:
+            sec.rows.append([case, measured, target, "yes" if ok else "NO"])
+        return sec
+
+    return make
+
+
+SECTIONS: list[Callable[[], Section]] = [
+    greeks_section, iv_section, memory_section,
+    targets_section("Book engine and Excel functions (benchmarks/bench_book.py)", "bench_book",
+                    "run_book_bench"),
+    targets_section("Close-of-day reconciliation (benchmarks/bench_scenarios.py)",
+                    "bench_scenarios", "run_scenario_bench"),
+    targets_section("alvh-xl report wall time incl. Python start-up (benchmarks/bench_report.py)",
+                    "bench_report", "run_report_bench"),
+]
 
 
 def render(sec: Section) -> str:

@@ -31,7 +31,10 @@ MIN_FUTURE = 0.01
 
 def revalue(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, mode="abs",
             weighting="weighted", volvol_beta=0.0) -> np.ndarray:
-    """Position values (scenarios × legs) under each scenario; 1-D scenario inputs broadcast."""
+    """Position values (scenarios × legs) under each scenario; 1-D scenario inputs broadcast.
+
+    Legs are handled one instrument kind at a time on (scenarios × legs-of-that-kind) arrays.
+    """
     _check_choice(mode, MODES, "mode")
     _check_choice(weighting, WEIGHTINGS, "weighting")
     d = np.atleast_1d(np.asarray(vol_shift, dtype=float))[:, None]
@@ -39,45 +42,38 @@ def revalue(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, m
     days = np.atleast_1d(np.asarray(days_forward, dtype=float))[:, None]
     m = max(d.shape[0], spot.shape[0], days.shape[0])
     w = state.weight if weighting == "weighted" else np.ones(state.n)
-    eff = w * d                                        # vol points (abs) or percent (rel)
-    kind = state.kind
-    under = np.broadcast_to(state.under, (m, state.n)).copy()
-    iv = np.broadcast_to(state.iv, (m, state.n)).copy()
-    t = np.broadcast_to(state.t - days / DAYS_PER_YEAR, (m, state.n))
-    eff = np.broadcast_to(eff, (m, state.n))
-    spot = np.broadcast_to(spot, (m, state.n))
-    d_all = np.broadcast_to(d, (m, state.n))
     rel = mode == "rel"
 
-    spx = np.broadcast_to(kind == SPX_OPT, (m, state.n))
-    under[spx] *= 1.0 + spot[spx] / 100.0
-    iv[spx] = iv[spx] * (1.0 + eff[spx] / 100.0) if rel else iv[spx] + eff[spx] / 100.0
+    def move(level, eff):          # futures levels: eff in points (abs) or percent (rel)
+        return level * (1.0 + eff / 100.0) if rel else level + eff
 
-    vix_linked = np.broadcast_to((kind == VIX_OPT) | (kind == FUTURE), (m, state.n))
-    under[vix_linked] = (under[vix_linked] * (1.0 + eff[vix_linked] / 100.0) if rel
-                         else under[vix_linked] + eff[vix_linked])
-    vo = np.broadcast_to(kind == VIX_OPT, (m, state.n))
-    bump = volvol_beta * d_all[vo] / 100.0
-    iv[vo] = iv[vo] * (1.0 + bump) if rel else iv[vo] + bump
-    np.maximum(under, np.where(vix_linked, MIN_FUTURE, 0.0), out=under)
-    np.maximum(iv, 0.0, out=iv, where=~np.isnan(iv))
+    def move_iv(iv, eff):          # decimal implied vols: eff in vol points or percent
+        return iv * (1.0 + eff / 100.0) if rel else iv + eff / 100.0
 
-    unit = np.empty((m, state.n))
-    b = lambda a: np.broadcast_to(a, (m, state.n))  # noqa: E731
-    if spx.any():
-        unit[spx] = bsm_price(b(state.cp)[spx], under[spx], b(state.strike)[spx], t[spx],
-                              iv[spx], state.rate, state.div)
-    if vo.any():
-        unit[vo] = black76_price(b(state.cp)[vo], under[vo], b(state.strike)[vo], t[vo], iv[vo],
-                                 state.rate)
-    fut = b(kind == FUTURE)
-    unit[fut] = under[fut]
-    etp = b(kind == ETP)
-    if etp.any():
-        f_cm = b(state.f_cm)[etp]
-        df = f_cm * eff[etp] / 100.0 if rel else eff[etp]
-        unit[etp] = under[etp] * (1.0 + b(state.leverage)[etp] * df / f_cm)
-    return unit * state.units
+    out = np.empty((m, state.n))
+    kind = state.kind
+    idx = np.flatnonzero(kind == SPX_OPT)
+    if idx.size:
+        iv = np.maximum(move_iv(state.iv[idx], w[idx] * d), 0.0)
+        s = state.under[idx] * (1.0 + spot / 100.0)
+        t = state.t[idx] - days / DAYS_PER_YEAR
+        out[:, idx] = bsm_price(state.cp[idx], s, state.strike[idx], t, iv, state.rate,
+                                state.div)
+    idx = np.flatnonzero(kind == VIX_OPT)
+    if idx.size:
+        f = np.maximum(move(state.under[idx], w[idx] * d), MIN_FUTURE)
+        iv = np.maximum(move_iv(state.iv[idx], volvol_beta * d), 0.0)
+        t = state.t[idx] - days / DAYS_PER_YEAR
+        out[:, idx] = black76_price(state.cp[idx], f, state.strike[idx], t, iv, state.rate)
+    idx = np.flatnonzero(kind == FUTURE)
+    if idx.size:
+        out[:, idx] = np.maximum(move(state.under[idx], w[idx] * d), MIN_FUTURE)
+    idx = np.flatnonzero(kind == ETP)
+    if idx.size:
+        f_cm = state.f_cm[idx]
+        df = f_cm * w[idx] * d / 100.0 if rel else w[idx] * d
+        out[:, idx] = state.under[idx] * (1.0 + state.leverage[idx] * df / f_cm)
+    return out * state.units
 
 
 def base_values(state: LegState) -> np.ndarray:
