@@ -169,6 +169,7 @@ def signals_chart(vix: Any, vvix: Any, path: Path) -> Path:
     a2.axhline(30, color=COLORS[2], ls="--", lw=0.8)
     a2.set_ylim(0, 100)
     a2.set_ylabel("RSI")
+    a2.legend(fontsize=8)
     a2.set_xlabel("day")
     fig.tight_layout()
     fig.savefig(path)

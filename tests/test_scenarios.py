@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 import QuantLib as ql
+from xlcall import needs_xlwings, xl_call
 
 from alvh_xl.book import parse_curve, parse_market, parse_positions, parse_scenarios
 from alvh_xl.risk.scenarios import (
@@ -24,7 +25,6 @@ from alvh_xl.risk.scenarios import (
     spot_vol_grid,
 )
 from alvh_xl.risk.valuation import value_book
-from xlcall import needs_xlwings, xl_call
 
 POS = [
     ["Layer", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Qty", "IV", "Price",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from conftest import HAVE_XLWINGS_KEY
 
 needs_xlwings = pytest.mark.skipif(

@@ -38,7 +38,12 @@ class Thresholds:
     basis_layer: str = DEFAULT_BASIS_LAYER
 
     def for_layer(self, layer: str) -> LayerLimit | None:
-        return self.layers.get(layer) or self.layers.get(layer.casefold())
+        """The limit of a layer (names match case-insensitively), None when not listed."""
+        hit = self.layers.get(layer)
+        if hit is not None:
+            return hit
+        key = layer.strip().casefold()
+        return next((v for k, v in self.layers.items() if k.strip().casefold() == key), None)
 
 
 def parse_thresholds(source: Any) -> Thresholds:
@@ -53,6 +58,7 @@ def parse_thresholds(source: Any) -> Thresholds:
     basis = texts(raw.get("basis"))
     layers: dict[str, LayerLimit] = {}
     port: dict[str, Any] = {}
+    seen: dict[str, int] = {}
     for i in range(len(raw)):
         row = int(raw.rows[i])
         for name, bad in (("Limit", limit_bad), ("Target", target_bad),
@@ -70,7 +76,16 @@ def parse_thresholds(source: Any) -> Thresholds:
             raise InputError(f"thresholds: Warn is a fraction of the limit in (0, 1], got {w:g}",
                              row=row, column="Warn")
         tgt = 0.0 if np.isnan(target[i]) else float(target[i])
+        if layer[i].casefold() in seen:
+            raise InputError(f"thresholds: layer {layer[i]!r} is listed twice (row "
+                             f"{seen[layer[i].casefold()]} and row {row})", row=row,
+                             column="Layer")
+        seen[layer[i].casefold()] = row
         if layer[i].upper() == PORTFOLIO:
+            if limit[i] > 1:
+                raise InputError(f"thresholds: the PORTFOLIO Limit is a fraction of the basis "
+                                 f"layer's vega (0.08 for 8 %), got {limit[i]:g}", row=row,
+                                 column="Limit")
             port = {"portfolio_tolerance": float(limit[i]), "portfolio_target": tgt,
                     "portfolio_warn": w, "basis_layer": basis[i] or DEFAULT_BASIS_LAYER}
         else:

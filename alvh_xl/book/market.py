@@ -80,7 +80,15 @@ def parse_market(source: Any) -> Market:
             raise InputError(f"market {key}: expected a number, got {describe(v)}", column=key)
         if not np.isnan(arr[0]):
             nums[key] = float(arr[0])
+    serial = values["ValuationDate"]
+    if (raw_time in (None, "") and isinstance(serial, (int, float)) and not isinstance(
+            serial, bool) and serial % 1):       # an Excel serial date-time, e.g. 46350.6667
+        time = to_time(serial % 1) or time
     valuation = dt.datetime.combine(date.astype(dt.date), time)
+    for key in ("Rate", "DivYield"):
+        if key in nums and abs(nums[key]) >= 1:
+            raise InputError(f"market {key} is a decimal (0.04 for 4 %), got {nums[key]:g}",
+                             column=key)
     spot = nums["SpxSpot"]
     if spot <= 0:
         raise InputError(f"market SpxSpot must be positive, got {spot:g}", column="SpxSpot")
@@ -130,10 +138,11 @@ class Curve:
 
     def price_at(self, expiries: np.ndarray) -> np.ndarray:
         """Price of the future expiring on each date (NaN where the curve has none)."""
-        idx = np.searchsorted(self.expiries, expiries)
-        idx = np.clip(idx, 0, max(len(self.expiries) - 1, 0))
-        found = (len(self.expiries) > 0) & (self.expiries[idx] == expiries)
-        return np.where(found, self.prices[idx] if len(self.prices) else np.nan, np.nan)
+        expiries = np.asarray(expiries, dtype="datetime64[D]")
+        if len(self.expiries) == 0:
+            return np.full(expiries.shape, np.nan)
+        idx = np.clip(np.searchsorted(self.expiries, expiries), 0, len(self.expiries) - 1)
+        return np.where(self.expiries[idx] == expiries, self.prices[idx], np.nan)
 
     def constant_maturity(self, valuation_date: np.datetime64, days: np.ndarray,
                           shifts: np.ndarray | None = None) -> np.ndarray:

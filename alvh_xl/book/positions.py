@@ -25,7 +25,7 @@ from ..conventions import (
     OPTION_INSTRUMENTS,
 )
 from ..errors import describe
-from .tables import Problem, RawTable, read_table, texts, to_date, to_dates, to_numbers
+from .tables import Problem, RawTable, map_cells, read_table, texts, to_dates, to_numbers
 
 POSITION_COLUMNS = {
     "layer": "layer", "sleeve": "layer",
@@ -65,10 +65,25 @@ class Positions:
         return [p for p in self.problems if p.left_out]
 
 
-def parse_positions(source: Any, *, name: str = "positions", first_row: int = 1) -> Positions:
-    """Parse and validate a positions table (2-D values, DataFrame or CSV path)."""
-    raw = read_table(source, name, POSITION_COLUMNS, REQUIRED, first_row)
-    return _validate(raw, name)
+def parse_positions(source: Any, *, name: str = "positions", first_row: int = 1,
+                    default_qty: float | None = None,
+                    default_layer: str | None = None) -> Positions:
+    """Parse and validate a positions table (2-D values, DataFrame, CSV or xlsx path).
+
+    ``default_qty``/``default_layer`` fill blank (or absent) Qty/Layer cells instead of
+    rejecting the row: hedge candidates use the positions schema with Qty ignored.
+    """
+    required = tuple(c for c in REQUIRED if not (
+        (c == "qty" and default_qty is not None) or (c == "layer" and default_layer)))
+    raw = read_table(source, name, POSITION_COLUMNS, required, first_row)
+    return _validate(raw, name, default_qty, default_layer)
+
+
+def parse_candidates(source: Any, *, first_row: int = 1) -> Positions:
+    """Hedge candidates (ALVH_HEDGES): the positions schema, Qty ignored (blank allowed),
+    Layer optional (blank → 'Hedge')."""
+    return parse_positions(source, name="candidates", first_row=first_row, default_qty=1.0,
+                           default_layer="Hedge")
 
 
 class _Checker:
@@ -88,26 +103,36 @@ class _Checker:
             self.bad |= mask
 
 
-def _validate(raw: RawTable, table: str) -> Positions:
-    n = len(raw)
+def _member(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
+    return map_cells(values, lambda s: s in allowed, False, bool)
+
+
+def _upper(values: np.ndarray) -> np.ndarray:
+    return map_cells(values, lambda s: s.upper(), "")
+
+
+def _validate(raw: RawTable, table: str, default_qty: float | None = None,
+              default_layer: str | None = None) -> Positions:
     chk = _Checker(raw, table)
     cell = raw.get
 
     layer = texts(cell("layer"))
+    if default_layer:
+        layer = np.where(layer == "", default_layer, layer)
     chk.flag(layer == "", "layer", "Layer is blank; every leg belongs to a layer")
 
     instr_text = texts(cell("instrument"))
-    instr = np.array([s.upper() for s in instr_text], dtype=object)
-    known = np.isin(instr, INSTRUMENTS)
+    instr = _upper(instr_text)
+    known = _member(instr, INSTRUMENTS)
     chk.flag(~known, "instrument", lambda i: (
         f"unknown instrument {describe(instr_text[i])}; expected one of "
         f"{', '.join(INSTRUMENTS)}" if instr_text[i] else "Instrument is blank"))
-    is_opt = np.isin(instr, OPTION_INSTRUMENTS)
-    is_fut = np.isin(instr, ("VX", "VXM"))
+    is_opt = _member(instr, OPTION_INSTRUMENTS)
+    is_fut = _member(instr, ("VX", "VXM"))
     is_etp = instr == "ETP"
 
     type_text = texts(cell("type"))
-    cp = np.array([_CP.get(s.upper(), np.nan) for s in type_text])
+    cp = map_cells(type_text, lambda s: _CP.get(s.upper(), np.nan), np.nan, float)
     chk.flag(is_opt & np.isnan(cp), "type", lambda i: (
         f"expected C or P (Call/Put), got {describe(type_text[i])}" if type_text[i]
         else "Type is blank; an option needs C or P"))
@@ -128,13 +153,15 @@ def _validate(raw: RawTable, table: str) -> Positions:
     expiry = np.where(is_etp, np.datetime64("NaT"), expiry)
 
     qty, qty_bad = to_numbers(cell("qty"))
+    if default_qty is not None:
+        qty = np.where(np.isnan(qty) & ~qty_bad, default_qty, qty)
     chk.flag(qty_bad, "qty", lambda i: _not_number(cell("qty")[i]))
     chk.flag(np.isnan(qty), "qty", "Qty is blank")
 
     mult, mult_bad = to_numbers(cell("multiplier"))
     chk.flag(mult_bad, "multiplier", lambda i: _not_number(cell("multiplier")[i]))
     chk.flag(mult <= 0, "multiplier", lambda i: f"Multiplier must be positive, got {mult[i]:g}")
-    default_mult = np.array([DEFAULT_MULTIPLIER.get(s, np.nan) for s in instr])
+    default_mult = map_cells(instr, lambda s: DEFAULT_MULTIPLIER.get(s, np.nan), np.nan, float)
     mult = np.where(np.isnan(mult), default_mult, mult)
 
     iv, iv_bad = to_numbers(cell("iv"))
@@ -157,25 +184,21 @@ def _validate(raw: RawTable, table: str) -> Positions:
 
     under_cells = cell("underlying")
     under_text = texts(under_cells)
-    ticker = np.where(is_etp, np.char.upper(under_text.astype(str)), "").astype(object)
+    ticker = np.where(is_etp, _upper(under_text), "").astype(object)
     chk.flag(is_etp & (ticker == ""), "underlying", (
         f"an ETP row needs its ticker in Underlying ({', '.join(ETP_LEVERAGE)})"))
-    chk.flag(is_etp & (ticker != "") & ~np.isin(ticker, list(ETP_LEVERAGE)), "underlying",
+    chk.flag(is_etp & (ticker != "") & ~_member(ticker, tuple(ETP_LEVERAGE)), "underlying",
              lambda i: (f"unknown ETP ticker {describe(under_text[i])}; supported: "
                         f"{', '.join(ETP_LEVERAGE)}"))
-    under_exp = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    for i in np.flatnonzero((instr == "VIX") & (under_text != "")):
-        d = to_date(under_cells[i])
-        if d is None:
-            chk.flag(np.arange(n) == i, "underlying", (
-                f"a VIX option's Underlying is the VIX future's expiry date, got "
-                f"{describe(under_cells[i])}"))
-        else:
-            under_exp[i] = d
+    vix_under = (instr == "VIX") & (under_text != "")
+    under_exp, under_bad = to_dates(np.where(vix_under, under_cells, None))
+    chk.flag(vix_under & (under_bad | np.isnat(under_exp)), "underlying", lambda i: (
+        f"a VIX option's Underlying is the VIX future's expiry date, got "
+        f"{describe(under_cells[i])}"))
 
     lev, lev_bad = to_numbers(cell("leverage"))
     chk.flag(is_etp & lev_bad, "leverage", lambda i: _not_number(cell("leverage")[i]))
-    default_lev = np.array([ETP_LEVERAGE.get(t, np.nan) for t in ticker])
+    default_lev = map_cells(ticker, lambda t: ETP_LEVERAGE.get(t, np.nan), np.nan, float)
     lev = np.where(is_etp, np.where(np.isnan(lev), default_lev, lev), np.nan)
 
     beta, beta_bad = to_numbers(cell("beta"))

@@ -1,14 +1,21 @@
 """Tables as Excel hands them over: header row + data rows, parsed column by column.
 
 Accepted sources: a 2-D list of cell values (Excel/xlwings, openpyxl), a pandas DataFrame,
-or a path to a .csv file. Headers match case-insensitively, ignoring spaces and underscores.
-Cells are converted a whole column at a time; every unusable cell becomes a ``Problem``
-naming its row (1-based, header = ``first_row``) and column.
+a path to a .csv file, or a path to an .xlsx/.xlsm file (``book.xlsx`` = the first sheet's
+used range; ``book.xlsx#Target`` = the workbook's defined name ``Target``, else the sheet
+``Target``). Headers match case-insensitively, ignoring spaces and underscores.
+
+Cells are converted a whole column at a time, vectorised: numbers by one float cast,
+dates and texts through the column's distinct values (``pd.factorize``), so a 100,000-row
+table costs a few array passes. Every unusable cell becomes a ``Problem`` naming its row
+(sheet row number; the header is ``first_row``) and column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +26,10 @@ import pandas as pd
 from ..errors import InputError, MissingInputError, describe
 
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+MAX_SERIAL = 2958466                          # 10000-01-01, one past Excel's last date
+_NUMERIC_KINDS = ("floating", "integer", "mixed-integer-float", "empty", "decimal")
+_XLSX = (".xlsx", ".xlsm")
+_ISO_DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d*)?)?)?$")
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"row {self.row}" if self.row is not None else self.table
+        if self.row is not None and self.table not in ("positions", ""):
+            where = f"{self.table} {where}"
         col = f" ({self.column})" if self.column else ""
         return f"{where}{col}: {self.reason}"
 
@@ -42,6 +55,7 @@ class Problem:
 
 
 def header_key(text: Any) -> str:
+    """Header text compared: lower case, no spaces or underscores ('Entry Price' → 'entryprice')."""
     return "".join(str(text).split()).replace("_", "").lower() if text is not None else ""
 
 
@@ -62,125 +76,326 @@ class RawTable:
         return col if col is not None else np.full(len(self), None, dtype=object)
 
 
+# ----------------------------------------------------------------------------- sources
+
 def to_cells(source: Any, name: str) -> list[list[Any]]:
-    """Rows of cells (header first) from a 2-D list, DataFrame or CSV path."""
+    """Rows of cells (header first) from a 2-D list, DataFrame, CSV or xlsx path."""
+    header, body, _ = to_grid(source, name)
+    return [list(header), *body.tolist()]
+
+
+def to_grid(source: Any, name: str) -> tuple[list[Any], np.ndarray, int | None]:
+    """Header cells, the data cells as a 2-D object array (header width), and the sheet row
+    of the header when the source knows it (xlsx), else None."""
+    first_row = None
     if isinstance(source, pd.DataFrame):
-        body = source.astype(object).where(source.notna(), None).values.tolist()
-        return [list(source.columns), *body]
-    if isinstance(source, (str, Path)) and str(source).lower().endswith(".csv"):
-        path = Path(source)
-        if not path.exists():
-            raise MissingInputError(f"{name}: file not found: {path}")
-        df = pd.read_csv(path, dtype=object, keep_default_na=False)
-        df = df.replace({"": None})
-        return to_cells(df, name)
+        body = np.empty(source.shape, dtype=object)
+        for j in range(source.shape[1]):
+            col = source.iloc[:, j].to_numpy(dtype=object)
+            body[:, j] = np.where(pd.isna(col), None, col)
+        return list(source.columns), body, None
+    if isinstance(source, (str, Path)):
+        text = str(source)
+        base, target = text, ""
+        if "#" in text and not _exists(text):
+            base, _, target = text.rpartition("#")
+        if base.lower().endswith(".csv"):
+            return to_grid(_read_csv(Path(base), name), name)
+        if base.lower().endswith(_XLSX):
+            cells, first_row = read_xlsx(Path(base), target or None, name)
+            source = cells
     if isinstance(source, np.ndarray):
         source = source.tolist()
     if not isinstance(source, (list, tuple)) or not source:
         raise MissingInputError(f"{name}: expected a table with a header row, got "
                                 f"{describe(source)}")
     if not isinstance(source[0], (list, tuple)):
-        return [list(source)]
-    return [list(r) for r in source]
+        return list(source), np.empty((0, len(source)), dtype=object), first_row
+    header = list(source[0])
+    return header, _body(source[1:], len(header)), first_row
 
+
+def _exists(text: str) -> bool:
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _body(rows: Any, width: int) -> np.ndarray:
+    """Data rows as an (n, width) object array; short rows padded with None, long ones cut."""
+    n = len(rows)
+    out = np.empty((n, width), dtype=object)
+    if n == 0 or width == 0:
+        return out
+    lengths = set(map(len, rows))
+    if lengths == {width}:
+        try:
+            out[:] = rows
+            return out
+        except ValueError:                     # a cell holding a sequence: fill row by row
+            pass
+    for i, r in enumerate(rows):
+        r = list(r)[:width]
+        out[i, : len(r)] = r
+    return out
+
+
+def _read_csv(path: Path, name: str) -> pd.DataFrame:
+    if not path.exists():
+        raise MissingInputError(f"{name}: file not found: {path}")
+    df = pd.read_csv(path, dtype=object, keep_default_na=False)
+    return df.replace({"": None})
+
+
+def read_xlsx(path: Path, target: str | None, name: str) -> tuple[list[list[Any]], int]:
+    """Cell values of a defined name, a sheet's used range (``target``) or the first sheet,
+    and the sheet row number of its first row. Formulas give their last computed values."""
+    import openpyxl
+    from openpyxl.utils.cell import range_boundaries
+
+    if not path.exists():
+        raise MissingInputError(f"{name}: file not found: {path}")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for non-workbooks
+        raise InputError(f"{name}: cannot read {path.name} as an Excel workbook ({exc})") \
+            from None
+    try:
+        ws, bounds = _locate(wb, target, path, name)
+        if bounds is None:                     # the used range, less blank edges
+            rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=ws.max_row or 1,
+                                                   min_col=1, max_col=ws.max_column or 1,
+                                                   values_only=True)]
+            first = 1
+            while rows and all(v is None for v in rows[0]):
+                rows.pop(0)
+                first += 1
+            lead = min((next((j for j, v in enumerate(r) if v is not None), len(r))
+                        for r in rows), default=0)
+            rows = [r[lead:] for r in rows]
+        else:
+            min_col, min_row, max_col, max_row = range_boundaries(bounds)
+            rows = [list(r) for r in ws.iter_rows(min_row=min_row, max_row=max_row,
+                                                   min_col=min_col, max_col=max_col,
+                                                   values_only=True)]
+            first = min_row
+    finally:
+        wb.close()
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return rows, int(first)
+
+
+def _locate(wb: Any, target: str | None, path: Path, name: str) -> tuple[Any, str | None]:
+    if target is None:
+        return wb.worksheets[0], None
+    defined = _defined_name(wb, target)
+    if defined is not None:
+        dests = list(defined.destinations)
+        if len(dests) != 1:
+            raise InputError(f"{name}: the name {target} in {path.name} is not one range")
+        sheet, ref = dests[0]
+        return wb[sheet], ref.replace("$", "")
+    if target in wb.sheetnames:
+        return wb[target], None
+    raise MissingInputError(f"{name}: {path.name} has no defined name or sheet {target!r} "
+                            f"(sheets: {', '.join(wb.sheetnames)})")
+
+
+def _defined_name(wb: Any, target: str) -> Any:
+    names = wb.defined_names
+    for key in names:
+        if key.casefold() == target.casefold():
+            return names[key]
+    for ws in wb.worksheets:
+        for key, dn in getattr(ws, "defined_names", {}).items():
+            if key.casefold() == target.casefold():
+                return dn
+    return None
+
+
+# ----------------------------------------------------------------------------- header
 
 def read_table(source: Any, name: str, canonical: dict[str, str], required: tuple[str, ...],
                first_row: int = 1) -> RawTable:
     """Parse a header row into canonical column names; skip fully blank rows.
 
     ``canonical`` maps header keys (see ``header_key``) to canonical names. Unknown headers
-    are ignored; a duplicate or a missing required column raises ``MissingInputError``.
+    are ignored; a duplicate or a missing required column raises an ``InputError``.
+    ``first_row`` is the sheet row of the header (an xlsx source supplies its own).
     """
-    cells = to_cells(source, name)
-    header = cells[0]
+    header, body, sheet_row = to_grid(source, name)
+    if sheet_row is not None:
+        first_row = sheet_row
     index: dict[str, int] = {}
     for j, h in enumerate(header):
         key = canonical.get(header_key(h))
         if key is None:
             continue
         if key in index:
-            raise InputError(f"{name}: duplicate column {describe(str(h))}", column=key)
+            raise InputError(f"{name}: duplicate column {describe(str(h))} (table columns "
+                             f"{index[key] + 1} and {j + 1}); keep one")
         index[key] = j
     missing = [c for c in required if c not in index]
     if missing:
         raise MissingInputError(
             f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"(header row has: {', '.join(str(h) for h in header if h not in (None, ''))})")
-    body = cells[1:]
-    width = len(header)
-    keep = [i for i, r in enumerate(body) if any(not _blank(v) for v in r)]
-    rows = np.array([first_row + 1 + i for i in keep], dtype=int)
-    columns = {}
-    for key, j in index.items():
-        col = np.empty(len(keep), dtype=object)
-        col[:] = [body[i][j] if j < len(body[i]) and j < width else None for i in keep]
-        columns[key] = col
-    return RawTable(columns, rows, name)
+    keep = np.zeros(body.shape[0], dtype=bool)
+    order = [index[c] for c in required] + [j for j in range(body.shape[1])]
+    for j in dict.fromkeys(order):         # required columns first: most rows settle there
+        todo = np.flatnonzero(~keep)
+        if todo.size == 0:
+            break
+        keep[todo] = ~blank_mask(body[todo, j])
+    rows = first_row + 1 + np.flatnonzero(keep)
+    body = body[keep]
+    return RawTable({key: body[:, j] for key, j in index.items()}, rows, name)
 
+
+# ----------------------------------------------------------------------------- cells
 
 def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and v != v)
 
 
+def _na(cells: np.ndarray) -> np.ndarray:
+    return np.asarray(pd.isna(cells), dtype=bool)
+
+
+def _kind(cells: np.ndarray) -> str:
+    return pd.api.types.infer_dtype(cells, skipna=True)
+
+
 def blank_mask(cells: np.ndarray) -> np.ndarray:
-    return np.fromiter((_blank(v) for v in cells), bool, cells.size)
+    """True where a cell is blank: None, NaN, NaT or whitespace-only text."""
+    na = _na(cells)
+    if _kind(cells) not in ("string", "mixed", "mixed-integer", "unknown-array"):
+        return na
+    codes, uniques = factorize(cells)
+    return na | np.append([_blank(u) for u in uniques], True)[codes]
+
+
+def factorize(cells: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Codes (−1 for None/NaN) and distinct values of a column, bools kept apart from 0/1.
+
+    ``pd.factorize`` merges True with 1 (they hash equal); such codes are split again.
+    """
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    uniques = list(uniques)
+    for k, u in enumerate(list(uniques)):
+        if isinstance(u, (bool, np.bool_, int, float, np.number)) and u in (0, 1):
+            idx = np.flatnonzero(codes == k)
+            is_bool = np.fromiter((isinstance(cells[i], (bool, np.bool_)) for i in idx), bool,
+                                  idx.size)
+            if is_bool.all() or not is_bool.any():
+                continue
+            other = next(cells[i] for i in idx[is_bool != isinstance(u, (bool, np.bool_))])
+            codes[idx[is_bool != isinstance(u, (bool, np.bool_))]] = len(uniques)
+            uniques.append(other)
+    return codes, uniques
+
+
+def map_cells(cells: np.ndarray, fn: Callable[[Any], Any], blank: Any, dtype: Any = object
+              ) -> np.ndarray:
+    """``fn`` applied to each distinct value of a column (``blank`` for None/NaN), vectorised."""
+    codes, uniques = factorize(cells)
+    table = np.empty(len(uniques) + 1, dtype=dtype)
+    table[:-1] = [fn(u) for u in uniques]
+    table[-1] = blank
+    return table[codes]
 
 
 def to_numbers(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Floats of a column (NaN for blanks) and a mask of non-blank cells that are not numbers."""
-    vals = pd.to_numeric(pd.Series(cells, dtype=object).map(_numeric_or_text),
-                         errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(vals) & ~blank_mask(cells)
+    """Floats of a column (NaN for blanks) and a mask of non-blank cells that are not numbers.
+
+    Booleans, infinities and text that is not a number are not numbers; '1,000' is 1000.
+    """
+    cells = np.asarray(cells, dtype=object)
+    na = _na(cells)
+    try:
+        vals = cells.astype(float)                 # None → NaN; numeric text parsed
+    except (TypeError, ValueError):
+        return _to_numbers_slow(cells)
+    bad = (np.isnan(vals) & ~na) | np.isinf(vals)  # e.g. the text "nan" or "inf"
+    maybe_bool = np.flatnonzero((vals == 0.0) | (vals == 1.0))
+    if maybe_bool.size:
+        is_bool = np.fromiter((isinstance(cells[i], (bool, np.bool_)) for i in maybe_bool),
+                              bool, maybe_bool.size)
+        bad[maybe_bool[is_bool]] = True
+    vals[bad] = np.nan
     return vals, bad
 
 
-def _numeric_or_text(v: Any) -> Any:
-    if isinstance(v, bool):
-        return "bool"
+def _to_numbers_slow(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    vals = np.fromiter((_number(v) for v in cells), float, cells.size)
+    return vals, np.isnan(vals) & ~blank_mask(cells)
+
+
+def _number(v: Any) -> float:
+    if isinstance(v, (bool, np.bool_)) or _blank(v):
+        return np.nan
     if isinstance(v, str):
-        return v.strip().replace(",", "")
-    return v
+        v = v.strip().replace(",", "")
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return np.nan
+    return x if np.isfinite(x) else np.nan
 
 
 def to_dates(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """datetime64[D] of a column of dates (Excel serials, date/datetime, ISO text).
+    """datetime64[D] of a column of dates (Excel serials, date/datetime, ISO text
+    YYYY-MM-DD[ HH:MM[:SS]]; other text such as "Dec" or "1/8/27" is ambiguous and rejected).
 
     Returns the dates (NaT for blanks) and a mask of non-blank cells that are not dates.
+    Serial numbers and whole columns of repeated dates are converted without a Python loop
+    per cell.
     """
-    out = np.full(cells.size, np.datetime64("NaT"), dtype="datetime64[D]")
-    bad = np.zeros(cells.size, dtype=bool)
-    for i, v in enumerate(cells):
-        d = to_date(v)
-        if d is None:
-            bad[i] = not _blank(v)
-        else:
-            out[i] = d
-    return out, bad
+    cells = np.asarray(cells, dtype=object)
+    if _kind(cells) in _NUMERIC_KINDS:
+        serial = cells.astype(float)
+        ok = (serial >= 1) & (serial < MAX_SERIAL)
+        days = np.floor(np.where(ok, serial, 0.0)).astype(np.int64)
+        out = np.where(ok, EXCEL_EPOCH + days.astype("timedelta64[D]"),
+                       np.datetime64("NaT", "D"))
+        return out, ~ok & ~np.isnan(serial)
+    out = map_cells(cells, _date_or_nat, np.datetime64("NaT", "D"), "datetime64[D]")
+    return out, np.isnat(out) & ~blank_mask(cells)
+
+
+def _date_or_nat(v: Any) -> np.datetime64:
+    d = to_date(v)
+    return np.datetime64("NaT", "D") if d is None else d
 
 
 def to_date(v: Any) -> np.datetime64 | None:
     """One cell as a calendar date, or None when it is blank or not a date."""
-    if _blank(v) or isinstance(v, bool):
+    if _blank(v) or isinstance(v, (bool, np.bool_)):
         return None
     if isinstance(v, (dt.datetime, pd.Timestamp)):
-        return np.datetime64(v.date(), "D")
+        return None if pd.isna(v) else np.datetime64(v.date(), "D")
     if isinstance(v, dt.date):
         return np.datetime64(v, "D")
     if isinstance(v, np.datetime64):
-        return v.astype("datetime64[D]")
+        return None if np.isnat(v) else v.astype("datetime64[D]")
     if isinstance(v, (int, float, np.integer, np.floating)):
-        if not (1 <= v < 2958466):           # Excel's valid serial range
+        if not (1 <= v < MAX_SERIAL):           # Excel's valid serial range
             return None
         return EXCEL_EPOCH + np.timedelta64(int(np.floor(v)), "D")
     if isinstance(v, str):
         text = v.strip()
         try:
-            return np.datetime64(pd.Timestamp(text).date(), "D")
-        except (ValueError, TypeError):
-            try:
-                return to_date(float(text))
-            except ValueError:
-                return None
+            return to_date(float(text.replace(",", "")))
+        except ValueError:
+            pass
+        if not _ISO_DATE.match(text):
+            return None
+        try:
+            return np.datetime64(pd.Timestamp(text.replace("/", "-")).date(), "D")
+        except (ValueError, TypeError, OverflowError):
+            return None
     return None
 
 
@@ -195,7 +410,7 @@ def to_time(v: Any) -> dt.time | None:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         frac = float(v) % 1.0 if v >= 1 else float(v)
         seconds = round(frac * 86400)
-        if seconds >= 86400:
+        if seconds >= 86400 or seconds < 0:
             return None
         return (dt.datetime.min + dt.timedelta(seconds=seconds)).time()
     if isinstance(v, str):
@@ -207,14 +422,15 @@ def to_time(v: Any) -> dt.time | None:
     return None
 
 
+def text_of(v: Any) -> str:
+    """Stripped text of one cell ('' for blanks); whole floats without '.0'."""
+    if _blank(v):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
 def texts(cells: np.ndarray) -> np.ndarray:
     """Stripped text of each cell ('' for blanks); numbers formatted without '.0'."""
-    out = np.empty(cells.size, dtype=object)
-    for i, v in enumerate(cells):
-        if _blank(v):
-            out[i] = ""
-        elif isinstance(v, float) and v.is_integer():
-            out[i] = str(int(v))
-        else:
-            out[i] = str(v).strip()
-    return out
+    return map_cells(np.asarray(cells, dtype=object), text_of, "")

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..book import Thresholds
 from ..conventions import DEFAULT_BUCKET_EDGES, DEFAULT_WARN, PORTFOLIO
-from .valuation import SPX_OPT, BookValuation, bucket_index, bucket_labels
+from .valuation import SPX_OPT, BookValuation, bucket_index, bucket_labels, exact_grid
 
 LAYER_COLUMNS = ("Layer", "RawVega", "WeightedVega", "VolOfVolVega", "Delta", "Gamma", "Theta",
                  "Limit", "Utilization", "Flag")
@@ -27,57 +27,75 @@ def flag(value, limit, warn=DEFAULT_WARN):
     return out if out.ndim else str(out)
 
 
+def layer_codes(val: BookValuation) -> tuple[np.ndarray, list[str]]:
+    """Layer number of each leg and the layer names, in order of first appearance."""
+    codes, names = pd.factorize(val.legs["Layer"].to_numpy(dtype=object), sort=False)
+    return codes, [str(x) for x in names]
+
+
+def _sums(codes: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
+    return np.bincount(codes, weights=values, minlength=count) if codes.size else np.zeros(count)
+
+
 def layer_totals(val: BookValuation) -> pd.DataFrame:
     """Sums per layer in order of first appearance.
 
     RawVega / WeightedVega: Σ (weighted) vol exposure, $ per vol point; VolOfVolVega: Σ VIX
     option Black-76 vega; Delta: SPX dollar delta Σ Δ·mult·qty·S ($ per 100 % move, i.e. $ per
     1 % = Delta/100); Gamma: SPX dollar gamma per 1 % move Σ Γ·mult·qty·S²/100; Theta: $ per day.
+    Every column is on an exact-sum grid (``exact_grid``), so the layers add up to the book
+    total exactly, in any order.
     """
     legs = val.legs
-    spx = (val.state.kind == SPX_OPT)
+    spx = val.state.kind == SPX_OPT
     s = val.market.spx_spot
-    frame = pd.DataFrame({
-        "Layer": legs["Layer"],
-        "RawVega": legs["VolExposure"],
-        "WeightedVega": legs["WeightedVolExposure"],
-        "VolOfVolVega": legs["VolOfVolExposure"],
-        "Delta": np.where(spx, legs["Delta"] * s, 0.0),
-        "Gamma": np.where(spx, legs["Gamma"] * s * s / 100.0, 0.0),
-        "Theta": legs["Theta"],
-    })
-    return frame.groupby("Layer", sort=False).sum().reset_index()
+    codes, names = layer_codes(val)
+    columns = {
+        "RawVega": legs["VolExposure"].to_numpy(float),
+        "WeightedVega": legs["WeightedVolExposure"].to_numpy(float),
+        "VolOfVolVega": legs["VolOfVolExposure"].to_numpy(float),
+        "Delta": exact_grid(np.where(spx, legs["Delta"].to_numpy(float) * s, 0.0)),
+        "Gamma": exact_grid(np.where(spx, legs["Gamma"].to_numpy(float) * s * s / 100.0, 0.0)),
+        "Theta": legs["Theta"].to_numpy(float),
+    }
+    out = pd.DataFrame({"Layer": np.array(names, dtype=object)})
+    for key, values in columns.items():
+        out[key] = _sums(codes, len(names), values)
+    return out
 
 
 def layers_table(val: BookValuation, thresholds: Thresholds | None = None) -> pd.DataFrame:
     """Layer rows with Limit, Utilization = |vega − target| / limit and Flag; last row PORTFOLIO.
 
-    Flags use raw vega. Without thresholds no layer has a limit; the portfolio uses the
-    default tolerance (8 %) of the basis layer's gross |vega| (default Core).
+    Flags use raw vega. Layers without a threshold row have no limit and no flag. The
+    PORTFOLIO row sums the layers; its Limit is the tolerance in $ (fraction × basis, see
+    ``portfolio_row``).
     """
     th = thresholds or Thresholds()
     tot = layer_totals(val)
     limits = [th.for_layer(layer) for layer in tot["Layer"]]
-    lim = np.array([x.limit if x else np.nan for x in limits])
-    tgt = np.array([x.target if x else 0.0 for x in limits])
-    warn = np.array([x.warn if x else DEFAULT_WARN for x in limits])
-    util = np.abs(tot["RawVega"].to_numpy() - tgt) / lim
+    lim = np.array([x.limit if x else np.nan for x in limits], dtype=float)
+    tgt = np.array([x.target if x else 0.0 for x in limits], dtype=float)
+    warn = np.array([x.warn if x else DEFAULT_WARN for x in limits], dtype=float)
+    raw = tot["RawVega"].to_numpy(float)
     tot["Limit"] = lim
-    tot["Utilization"] = util
-    tot["Flag"] = flag(tot["RawVega"].to_numpy() - tgt, lim, warn) if len(tot) else []
+    tot["Utilization"] = np.abs(raw - tgt) / lim
+    tot["Flag"] = flag(raw - tgt, lim, warn) if len(tot) else np.array([], dtype=object)
     port = portfolio_row(val, th)
-    book = tot[list(LAYER_COLUMNS[1:7])].sum()
-    row = {"Layer": PORTFOLIO, **book.to_dict(), "Limit": port["tolerance"],
+    book = {key: float(tot[key].sum()) for key in LAYER_COLUMNS[1:7]}
+    row = {"Layer": PORTFOLIO, **book, "Limit": port["tolerance"],
            "Utilization": port["utilization"], "Flag": port["flag"]}
     return pd.concat([tot, pd.DataFrame([row])], ignore_index=True)[list(LAYER_COLUMNS)]
 
 
 def portfolio_row(val: BookValuation, th: Thresholds) -> dict:
-    """Book net (raw) vega vs target; tolerance = fraction × gross |vega| of the basis layer."""
+    """Book net (raw) vega vs target; tolerance = fraction × basis, the basis being the
+    absolute vega of the basis layer (default Core): SPEC §7's ALVH_FLAG(7, 0.08*38) for a
+    condor at −38. No basis layer in the book (or zero vega there): no limit, no flag."""
     legs = val.legs
     net = float(legs["VolExposure"].sum())
-    basis_mask = legs["Layer"].str.casefold() == th.basis_layer.casefold()
-    basis = float(np.abs(legs.loc[basis_mask, "VolExposure"]).sum())
+    basis_mask = (legs["Layer"].str.casefold() == th.basis_layer.casefold()).to_numpy()
+    basis = abs(float(legs["VolExposure"].to_numpy(float)[basis_mask].sum()))
     tol = th.portfolio_tolerance * basis if basis > 0 else np.nan
     util = abs(net - th.portfolio_target) / tol if basis > 0 else np.nan
     return {"net": net, "weighted": float(legs["WeightedVolExposure"].sum()),
@@ -90,18 +108,20 @@ def bucket_table(val: BookValuation, edges: tuple[float, ...] = DEFAULT_BUCKET_E
                  column: str = "VolExposure") -> pd.DataFrame:
     """Vega ($/vol pt) by maturity bucket (rows) × layer (columns), with Total row and column.
 
-    A leg's maturity is its expiry in calendar days (ETPs: the constant-maturity point).
+    A leg's maturity is its expiry in calendar days (ETPs: the constant-maturity point);
+    bucket i holds maturities ≤ edges[i] days (0–7, 8–30, …, above the last edge). Values
+    are on the exact-sum grid, so every Total equals the sum it heads and the book total
+    equals ``layers_table``'s PORTFOLIO figure and ALVH_NETVEGA to the last bit.
     """
     legs = val.legs
     labels = bucket_labels(edges)
     idx = bucket_index(legs["MaturityDays"].to_numpy(float), edges)
-    layers = list(dict.fromkeys(legs["Layer"]))
-    grid = np.zeros((len(labels), len(layers)))
-    col = pd.Index(layers).get_indexer(legs["Layer"])
-    np.add.at(grid, (idx, col), legs[column].to_numpy(float))
+    codes, layers = layer_codes(val)
+    flat = _sums(idx * len(layers) + codes, len(labels) * len(layers),
+                 legs[column].to_numpy(float))
+    grid = flat.reshape(len(labels), len(layers))
     table = pd.DataFrame(grid, index=labels, columns=layers)
     table["Total"] = table.sum(axis=1)
     table.loc["Total"] = table.sum(axis=0)
     table.index.name = "Bucket"
     return table.reset_index()
-

@@ -87,42 +87,61 @@ class CondorReport:
 def find_condors(val: BookValuation) -> tuple[Condors, dict[str, str], list[str]]:
     """Iron condors of the book, why each other Strategy group is not one, all group names."""
     legs = val.legs
-    named = legs[legs["Strategy"].astype(str).str.strip() != ""]
-    groups = list(dict.fromkeys(named["Strategy"]))
+    strat = legs["Strategy"].astype(str).str.strip().to_numpy(dtype=object)
+    named = np.flatnonzero(strat != "")
+    groups = list(dict.fromkeys(strat[named]))
+    cols = _GroupColumns(legs)
+    codes = pd.Index(groups).get_indexer(strat[named])
+    order = named[np.argsort(codes, kind="stable")]
+    bounds = np.searchsorted(np.sort(codes, kind="stable"), np.arange(len(groups) + 1))
     reasons: dict[str, str] = {}
     picked: list[np.ndarray] = []
-    for name in groups:                      # validation per group; numbers are vectorised
-        g = named[named["Strategy"] == name].sort_values(["Type", "Strike"], ascending=[False,
-                                                                                        True])
-        reason = _why_not(g)
+    for gi, name in enumerate(groups):       # validation per group on numpy slices
+        members = order[bounds[gi]:bounds[gi + 1]]
+        members = members[np.lexsort((cols.strike[members], cols.type[members] != "P"))]
+        reason = _why_not(cols, members)
         if reason:
             reasons[name] = reason
         else:
-            picked.append(g.index.to_numpy())
+            picked.append(members)
     idx = np.array(picked, dtype=int).reshape(-1, 4)
     return _condors(val, idx), reasons, groups
 
 
-def _why_not(g: pd.DataFrame) -> str:
-    other = sorted(set(g["Instrument"]) - set(_SPX))
+class _GroupColumns:
+    """The legs-table columns condor validation needs, as numpy arrays."""
+
+    def __init__(self, legs: pd.DataFrame):
+        self.instrument = legs["Instrument"].to_numpy(dtype=object)
+        self.type = legs["Type"].to_numpy(dtype=object)
+        self.expiry = legs["Expiry"].to_numpy(dtype="datetime64[D]")
+        self.t = legs["T"].to_numpy(dtype=float)
+        self.qty = legs["Qty"].to_numpy(dtype=float)
+        self.mult = legs["Multiplier"].to_numpy(dtype=float)
+        self.strike = legs["Strike"].to_numpy(dtype=float)
+
+
+def _why_not(c: _GroupColumns, g: np.ndarray) -> str:
+    """Why the legs ``g`` (puts first, then strikes ascending) are not an iron condor."""
+    other = sorted(set(c.instrument[g]) - set(_SPX))
     if other:
         return f"has {', '.join(other)} legs (needs four SPX options)"
     if len(g) != 4:
         return f"{_count(len(g), 'leg')} (needs 4)"
-    puts = int((g["Type"] == "P").sum())
+    puts = int((c.type[g] == "P").sum())
     if puts != 2:
         return f"{_count(puts, 'put')} and {_count(4 - puts, 'call')} (needs 2 and 2)"
-    expiries = sorted({str(e)[:10] for e in g["Expiry"]})
+    expiries = sorted({str(e)[:10] for e in c.expiry[g]})
     if len(expiries) > 1:
         return f"mixed expiries ({', '.join(expiries)})"
-    if g["T"].nunique() > 1:
+    if np.unique(c.t[g]).size > 1:
         return "mixed settlement (SPX AM and SPXW PM)"
-    qty = g["Qty"].to_numpy(float)
+    qty = c.qty[g]
     if np.unique(np.abs(qty)).size > 1:
         return f"quantities differ (|Qty| {', '.join(f'{q:g}' for q in np.abs(qty))})"
-    if g["Multiplier"].nunique() > 1:
+    if np.unique(c.mult[g]).size > 1:
         return "multipliers differ"
-    k = g["Strike"].to_numpy(float)
+    k = c.strike[g]
     if not (qty[0] > 0 > qty[1] and k[0] < k[1]):
         return f"puts {k[0]:g}/{k[1]:g} are not long the lower strike, short the higher"
     if not (qty[2] < 0 < qty[3] and k[2] < k[3]):

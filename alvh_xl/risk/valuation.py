@@ -10,6 +10,10 @@ Instrument kinds and what "vol exposure" ($ per +1 point of the vol the leg is t
   its Black-76 vega is reported apart as vol-of-vol exposure;
 * VX / VXM future: mult × qty;
 * vol ETP: qty × mult × price × leverage / F_cm (F_cm: constant-maturity futures level).
+
+The additive columns that are summed into layer, bucket and book totals (VolExposure,
+WeightedVolExposure, VolOfVolExposure, Theta) are put on an exact-sum grid (``exact_grid``,
+a change below 5e-16 of the book's gross), so every way of adding them up agrees exactly.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..book import Curve, Market, Positions, Problem
+from ..book.tables import map_cells
 from ..conventions import (
     DAYS_PER_YEAR,
     DEFAULT_BUCKET_EDGES,
@@ -103,11 +108,12 @@ def value_book(positions: Positions, market: Market, curve: Curve) -> BookValuat
     problems = list(positions.problems)
     n = len(legs)
     instr = legs["instrument"].to_numpy(dtype=object)
-    kind = np.array([_KIND[s] for s in instr], dtype=np.int8)
+    kind = map_cells(instr, _KIND.__getitem__, -1, np.int8)
     val_date = market.valuation_date
     expiry = legs["expiry"].to_numpy(dtype="datetime64[D]")
-    settle = np.array([SETTLEMENT_TIME[s] for s in instr], dtype=object)
-    t = _years_to(expiry, settle, market.valuation)
+    settle_h = map_cells(instr, lambda s: SETTLEMENT_TIME[s].hour + SETTLEMENT_TIME[s].minute
+                         / 60.0, np.nan, float)
+    t = _years_to(expiry, settle_h, market.valuation)
     dte = (expiry - val_date).astype("timedelta64[D]").astype(float)
 
     # Underlying of each leg.
@@ -116,7 +122,7 @@ def value_book(positions: Positions, market: Market, curve: Curve) -> BookValuat
     fut_days = (fut_expiry - val_date).astype("timedelta64[D]").astype(float)
     fut_price = curve.price_at(fut_expiry)
     ticker = legs["ticker"].to_numpy(dtype=object)
-    etp_days = np.array([ETP_TARGET_DAYS.get(s, np.nan) for s in ticker])
+    etp_days = map_cells(ticker, lambda s: ETP_TARGET_DAYS.get(s, np.nan), np.nan, float)
     f_cm = np.where(kind == ETP, curve.constant_maturity(val_date, np.nan_to_num(etp_days)),
                     np.nan)
     under = np.select([kind == SPX_OPT, kind == ETP], [market.spx_spot,
@@ -164,7 +170,9 @@ def value_book(positions: Positions, market: Market, curve: Curve) -> BookValuat
             under[keep], iv[keep])
         f_cm, etp_days, expired, fut_expiry = f_cm[keep], etp_days[keep], expired[keep], \
             fut_expiry[keep]
-    iv = np.where((kind == SPX_OPT) | (kind == VIX_OPT), iv, np.nan)
+    is_opt = (kind == SPX_OPT) | (kind == VIX_OPT)
+    iv_shown = np.where(is_opt, iv, np.nan)
+    iv = np.where(is_opt & expired & np.isnan(iv), 0.0, iv_shown)   # expired: IV not used
 
     units = legs["multiplier"].to_numpy(float) * legs["qty"].to_numpy(float)
     tau = np.select([kind == SPX_OPT, kind == ETP],
@@ -174,15 +182,31 @@ def value_book(positions: Positions, market: Market, curve: Curve) -> BookValuat
         units=units, weight=weights(tau, market, legs["beta"].to_numpy(float)),
         rate=market.rate, div=market.div_yield)
     unit = unit_greeks(state)
-    table = _leg_table(legs, state, unit, market, dte, etp_days, fut_expiry, expired)
+    table = _leg_table(legs, state, unit, iv_shown, dte, etp_days, fut_expiry, expired)
     problems.sort(key=lambda p: (p.row or 0))
     return BookValuation(table, state, market, problems)
 
 
-def _years_to(expiry: np.ndarray, settle: np.ndarray, valuation: dt.datetime) -> np.ndarray:
-    """ACT/365 years from the valuation date-time to each expiry's settlement time."""
+def exact_grid(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to a power-of-two grid on which every sum of them is exact.
+
+    The step is 2^(E−51) with 2^E ≥ Σ|x|: the rounded values are integer multiples k·step
+    with Σ|k| < 2^53, so every partial sum of them is a representable number and any subset
+    summed in any order gives the same, exact result (layer, bucket and book totals agree to
+    the last bit). Each value moves by at most step/2 ≤ 4.5e-16 × Σ|x|. NaNs pass through.
+    """
+    x = np.asarray(values, dtype=float)
+    finite = np.isfinite(x)
+    gross = float(np.abs(x[finite]).sum())
+    if gross == 0.0 or not np.isfinite(gross):
+        return x
+    step = 2.0 ** (np.ceil(np.log2(gross)) - 51)
+    return np.where(finite, np.round(x / step) * step, x)
+
+
+def _years_to(expiry: np.ndarray, settle_h: np.ndarray, valuation: dt.datetime) -> np.ndarray:
+    """ACT/365 years from the valuation date-time to each expiry's settlement time (hours)."""
     days = (expiry - np.datetime64(valuation.date(), "D")).astype("timedelta64[D]").astype(float)
-    settle_h = np.array([s.hour + s.minute / 60 for s in settle]) if settle.size else np.zeros(0)
     val_h = valuation.hour + valuation.minute / 60 + valuation.second / 3600
     return (days + (settle_h - val_h) / 24.0) / DAYS_PER_YEAR
 
@@ -244,7 +268,7 @@ def exposures(s: LegState, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(live, vol_exp, 0.0), volvol
 
 
-def _leg_table(legs, s: LegState, unit, market, dte, etp_days, fut_expiry, expired):
+def _leg_table(legs, s: LegState, unit, iv_shown, dte, etp_days, fut_expiry, expired):
     vol_exp, volvol = exposures(s, unit)
     n = s.n
     intrinsic = np.maximum(s.cp * (s.under - s.strike), 0.0)
@@ -253,11 +277,12 @@ def _leg_table(legs, s: LegState, unit, market, dte, etp_days, fut_expiry, expir
     bucket_days = np.where(s.kind == ETP, etp_days, dte)
     labels = np.array(bucket_labels(), dtype=object)
     entry = legs["entry_price"].to_numpy(float)
-    under_name = np.select(
-        [s.kind == SPX_OPT, s.kind == ETP],
-        ["SPX", np.array([f"{tk} {d:g}d CM" for tk, d in zip(legs["ticker"], etp_days,
-                                                             strict=True)], dtype=object)],
-        np.array([f"VX {e}" for e in fut_expiry], dtype=object))
+    ticker = legs["ticker"].to_numpy(dtype=object)
+    under_name = np.full(n, "SPX", dtype=object)
+    etp = s.kind == ETP
+    under_name[etp] = map_cells(ticker[etp], lambda tk: f"{tk} {ETP_TARGET_DAYS[tk]:g}d CM", "")
+    vix = (s.kind == VIX_OPT) | (s.kind == FUTURE)
+    under_name[vix] = map_cells(fut_expiry[vix], lambda e: f"VX {np.datetime64(e, 'D')}", "")
     cp_text = np.select([s.cp > 0, s.cp < 0], ["C", "P"], "")
     g = unit * s.units
     return pd.DataFrame({
@@ -266,14 +291,14 @@ def _leg_table(legs, s: LegState, unit, market, dte, etp_days, fut_expiry, expir
         "Type": cp_text, "Strike": s.strike,
         "Expiry": legs["expiry"].to_numpy(dtype="datetime64[D]"),
         "Qty": legs["qty"].to_numpy(float), "Multiplier": legs["multiplier"].to_numpy(float),
-        "DTE": np.where(s.kind == ETP, np.nan, dte), "T": np.where(s.kind == ETP, np.nan, s.t),
-        "Underlying": under_name, "UnderlyingPrice": s.under, "IV": s.iv, "Price": unit[0],
-        "Value": g[0], "Delta": g[1], "Gamma": g[2], "Vega": g[3], "Theta": g[4], "Rho": g[5],
-        "Vanna": g[6], "Volga": g[7], "Charm": g[8],
-        "VolExposure": vol_exp, "VolOfVolExposure": volvol, "Weight": s.weight,
-        "WeightedVolExposure": s.weight * vol_exp, "Extrinsic": extrinsic,
-        "MaturityDays": bucket_days,
+        "DTE": np.where(etp, np.nan, dte), "T": np.where(etp, np.nan, s.t),
+        "Underlying": under_name, "UnderlyingPrice": s.under, "IV": iv_shown, "Price": unit[0],
+        "Value": g[0], "Delta": g[1], "Gamma": g[2], "Vega": g[3], "Theta": exact_grid(g[4]),
+        "Rho": g[5], "Vanna": g[6], "Volga": g[7], "Charm": g[8],
+        "VolExposure": exact_grid(vol_exp), "VolOfVolExposure": exact_grid(volvol),
+        "Weight": s.weight, "WeightedVolExposure": exact_grid(s.weight * vol_exp),
+        "Extrinsic": extrinsic, "MaturityDays": bucket_days,
         "Bucket": labels[bucket_index(bucket_days)] if n else np.array([], dtype=object),
         "PnL": (unit[0] - entry) * s.units,
-        "Status": np.where(expired, "expired", "ok"),
+        "Status": np.where(expired, "expired", "ok").astype(object),
     }, columns=list(LEG_COLUMNS))

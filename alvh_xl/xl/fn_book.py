@@ -7,15 +7,18 @@ from typing import Any
 import numpy as np
 
 from ..book import (
+    Problem,
     Thresholds,
+    parse_candidates,
     parse_curve,
     parse_market,
     parse_positions,
     parse_thresholds,
 )
+from ..book.tables import text_of
 from ..conventions import DEFAULT_BUCKET_EDGES, DEFAULT_WARN
 from ..errors import InputError
-from ..risk.aggregation import bucket_table, flag, layers_table
+from ..risk.aggregation import bucket_table, flag, layers_table, portfolio_row
 from ..risk.hedging import size_hedges
 from ..risk.valuation import BookValuation, value_book
 from .cache import BOOKS, RESULTS, freeze
@@ -37,7 +40,12 @@ def valuation(positions: Any, market: Any, curve: Any) -> BookValuation:
 
 
 def cached(name: str, args: tuple, compute) -> Any:
-    return RESULTS.get_or_compute((name, freeze(args)), compute)
+    """The cells of ``compute()`` for these arguments, computed once per distinct input.
+
+    Tables come back as fresh row lists, so whoever receives them may change them freely.
+    """
+    out = RESULTS.get_or_compute((name, tuple(freeze(a) for a in args)), compute)
+    return [list(r) for r in out] if isinstance(out, list) else out
 
 
 def thresholds_from(values: Any) -> Thresholds | None:
@@ -83,9 +91,9 @@ def ALVH_NETVEGA(positions=None, market=None, curve=None, layer=None, weighted=F
             raise InputError(f"{first} (fix it, or see ALVH_LEGS for every row)")
         col = "WeightedVolExposure" if boolean(weighted, "weighted") else "VolExposure"
         legs = val.legs
-        name = scalar(layer)
-        if name not in (None, ""):
-            mask = legs["Layer"].str.casefold() == str(name).strip().casefold()
+        name = text_of(scalar(layer))
+        if name:
+            mask = legs["Layer"].str.casefold() == name.casefold()
             if not mask.any():
                 raise InputError(f"layer {name!r} not found; layers: "
                                  f"{', '.join(dict.fromkeys(legs['Layer']))}")
@@ -99,7 +107,10 @@ def ALVH_LEGS(positions=None, market=None, curve=None):
     """Per-leg table: DTE, T, underlying, price, IV, position Greeks ($; vega per vol pt, theta per day), vol and vol-of-vol exposure, weight, bucket. Rows left out are listed below."""
     def compute():
         val = valuation(positions, market, curve)
-        return frame_to_cells(val.legs, val.problems)
+        legs = val.legs.copy()
+        expiry = legs["Expiry"].to_numpy(dtype="datetime64[D]")
+        legs["Expiry"] = np.where(np.isnat(expiry), None, expiry.astype(object))  # ETPs: blank
+        return frame_to_cells(legs, val.problems)
     return cached("LEGS", (positions, market, curve), compute)
 
 
@@ -109,7 +120,20 @@ def ALVH_LAYERS(positions=None, market=None, curve=None, thresholds=None):
     """Per layer: raw and weighted vega, vol-of-vol vega, SPX $delta, $gamma per 1%, theta/day, limit, utilization, OK/WATCH/BREACH flag; last row PORTFOLIO."""
     def compute():
         val = valuation(positions, market, curve)
-        return frame_to_cells(layers_table(val, thresholds_from(thresholds)), val.problems)
+        th = thresholds_from(thresholds)
+        notes = list(val.problems)
+        port = portfolio_row(val, th or Thresholds())
+        if not port["basis"] > 0:
+            notes.append(Problem(None, "Basis", f"no vega in the basis layer "
+                                 f"{port['basis_layer']!r}: the PORTFOLIO row has no limit",
+                                 left_out=False, table="thresholds"))
+        present = {str(x).strip().casefold() for x in val.legs["Layer"]}
+        for name in (th.layers if th else {}):
+            if name.strip().casefold() not in present:
+                notes.append(Problem(None, "Layer", f"layer {name!r} has a limit but no legs "
+                                     "(check its spelling)", left_out=False,
+                                     table="thresholds"))
+        return frame_to_cells(layers_table(val, th), notes)
     return cached("LAYERS", (positions, market, curve, thresholds), compute)
 
 
@@ -148,10 +172,10 @@ def ALVH_HEDGE(positions, market, curve, thresholds, candidates):
     """Hedge sizing: whole contracts of each candidate that bring weighted net vega to the PORTFOLIO target; vega after, premium ($), +/-10 vol P&L after."""
     def compute():
         val = valuation(positions, market, curve)
-        cands = parse_positions(candidates, name="candidates")
+        cands = parse_candidates(candidates)
         table = size_hedges(val, cands, val.market, parse_curve(curve),
                             thresholds_from(thresholds))
-        notes = [p for p in cands.problems]
+        notes = [*val.problems, *cands.problems, *table.attrs.get("problems", [])]
         return frame_to_cells(table, notes)
     return cached("HEDGE", (positions, market, curve, thresholds, candidates), compute)
 

@@ -28,7 +28,7 @@ def frame_to_cells(df: pd.DataFrame, problems: list[Problem] | None = None,
 
 def cell_value(v: Any) -> Any:
     """One value as Excel takes it: float/int/str/bool/date, None for missing."""
-    if v is None:
+    if v is None or v is pd.NaT:
         return None
     if isinstance(v, (np.floating, float)):
         return None if v != v else float(v)

@@ -22,6 +22,7 @@ from ..book import (
     Positions,
     Problem,
     Thresholds,
+    parse_candidates,
     parse_curve,
     parse_market,
     parse_positions,
@@ -155,8 +156,7 @@ def read_inputs(source: WorkbookIO | str | Path, layout: Layout = LAYOUT) -> Wor
     if "ALVH_THRESHOLDS" in raw:
         inputs.thresholds = parse_thresholds(raw["ALVH_THRESHOLDS"])
     if "ALVH_HEDGES" in raw:
-        inputs.hedges = parse_positions(raw["ALVH_HEDGES"], name="candidates",
-                                        first_row=first_row("ALVH_HEDGES"))
+        inputs.hedges = parse_candidates(raw["ALVH_HEDGES"], first_row=first_row("ALVH_HEDGES"))
     if "ALVH_SCENARIOS" in raw:
         inputs.scenarios = parse_scenarios(raw["ALVH_SCENARIOS"])
     inputs.problems = list(positions.problems)

@@ -1,0 +1,150 @@
+"""`alvh-xl check`: passes on the template, names every problem in broken copies."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from alvh_xl.commands import check as check_cmd
+from alvh_xl.errors import WorkbookError
+from alvh_xl.xl import layout as L
+from alvh_xl.xl.check import check_workbook, normalize_formula
+
+ROOT = Path(__file__).parent.parent
+TEMPLATE = ROOT / "workbooks" / "alvh_template.xlsx"
+POS = L.INPUT_BY_NAME["ALVH_POSITIONS"]
+FIRST = L.cell_ref(POS.anchor)[0] + 1                  # sheet row of the first leg
+COL = {h: L.col_letter(L.cell_ref(POS.anchor)[1] + j) for j, h in enumerate(POS.headers)}
+
+
+def run_cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    check_cmd.add_arguments(parser)
+    return check_cmd.run(parser.parse_args(list(argv)))
+
+
+def broken(tmp_path: Path, mutate) -> Path:
+    wb = openpyxl.load_workbook(TEMPLATE)
+    mutate(wb)
+    path = tmp_path / "broken.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_template_passes(capsys):
+    result = check_workbook(TEMPLATE)
+    assert result.ok, [str(f) for f in result.findings]
+    assert result.names == len(L.INPUTS) + len(L.SERIES)
+    assert result.formulas == len(L.OUTPUTS) + len(L.NATIVES)
+    assert result.legs == len(POS.sample)
+    assert run_cli(str(TEMPLATE)) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_an_openpyxl_round_trip_still_passes(tmp_path):
+    assert check_workbook(broken(tmp_path, lambda wb: None)).ok
+
+
+def _set(sheet: str, cell: str, value):
+    def mutate(wb):
+        wb[sheet][cell] = value
+    return mutate
+
+
+CASES = {
+    "missing column": (lambda wb: wb[L.POSITIONS].delete_cols(L.cell_ref(f"{COL['Strike']}1")[1]),
+                       [f"Positions row {FIRST - 1} (Strike): column Strike is missing"]),
+    "deleted name": (lambda wb: wb.defined_names.pop("ALVH_CURVE"),
+                     ["defined name ALVH_CURVE is missing"]),
+    "text in Strike": (_set(L.POSITIONS, f"{COL['Strike']}{FIRST}", "abc"),
+                       [f'Positions!{COL["Strike"]}{FIRST} (Strike): expected a number, '
+                        f'got "abc"']),
+    "dashboard formula removed": (
+        _set(L.DASHBOARD, L.OUTPUT_BY_KEY["layers"].anchor, None),
+        [f"Dashboard!{L.OUTPUT_BY_KEY['layers'].anchor} (layers): formula "
+         f"{L.OUTPUT_BY_KEY['layers'].formula} was removed: the cell is empty"]),
+    "dashboard formula edited": (
+        _set(L.DASHBOARD, "B4", "=ALVH_NETVEGA(ALVH_POSITIONS,ALVH_MARKET)"),
+        ["Dashboard!B4 (netvega_raw): formula changed: expected "
+         "=ALVH_NETVEGA(ALVH_POSITIONS,ALVH_MARKET,ALVH_CURVE), found "
+         "=ALVH_NETVEGA(ALVH_POSITIONS,ALVH_MARKET)"]),
+    "native check removed": (_set(L.DASHBOARD, "F4", 5.8),
+                             ["Dashboard!F4 (Tolerance): formula =SUMIF(", "holds a value (5.8)"]),
+    "bad market field": (_set(L.MARKET, "B7", "x"),
+                         ['Market row 7 (SpxSpot): market SpxSpot: expected a number, got "x"']),
+    "bad threshold": (_set(L.THRESHOLDS, "B6", -1),
+                      ["Thresholds row 6 (Limit): thresholds: Limit must be a positive number"]),
+    "VIX expiry not on the curve": (
+        _set(L.POSITIONS, f"{COL['Expiry']}{FIRST + 6}", dt.datetime(2027, 1, 27)),
+        [f"Positions!{COL['Underlying']}{FIRST + 6} (Underlying): VIX option needs the VIX "
+         "future expiring 2027-01-27 in ALVH_CURVE"]),
+    "two bad rows": (lambda wb: (_set(L.POSITIONS, f"{COL['Type']}{FIRST}", "X")(wb),
+                                 _set(L.POSITIONS, f"{COL['Qty']}{FIRST + 3}", "ten")(wb)),
+                     [f"Positions!{COL['Type']}{FIRST} (Type)",
+                      f"Positions!{COL['Qty']}{FIRST + 3} (Qty)"]),
+    "xlwings.conf missing": (lambda wb: wb.remove(wb[L.CONF]),
+                             ["xlwings.conf: sheet is missing"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_broken_copy_fails_naming_the_problem(case, tmp_path, capsys):
+    mutate, expected = CASES[case]
+    path = broken(tmp_path, mutate)
+    result = check_workbook(path)
+    lines = [str(f) for f in result.errors]
+    assert not result.ok
+    text = "\n".join(lines)
+    for piece in expected:
+        assert piece in text, f"{piece!r} not in:\n{text}"
+    assert run_cli(str(path)) == 1
+    out = capsys.readouterr().out
+    assert all(piece in out for piece in expected)
+    assert "problem" in out.splitlines()[-1]
+
+
+def test_values_instead_of_formulas_pass_only_with_allow_values(tmp_path):
+    anchor = L.OUTPUT_BY_KEY["layers"].anchor
+    path = broken(tmp_path, _set(L.DASHBOARD, anchor, "Layer"))
+    result = check_workbook(path)
+    assert [f"Dashboard!{anchor} (layers)" in str(f) and 'holds a value ("Layer")' in str(f)
+            for f in result.errors] == [True]
+    assert check_workbook(path, allow_values=True).ok
+    assert run_cli(str(path), "--allow-values") == 0
+
+
+def test_not_a_workbook(tmp_path):
+    path = tmp_path / "notes.xlsx"
+    path.write_text("hello")
+    with pytest.raises(WorkbookError, match="not a readable"):
+        check_workbook(path)
+
+
+@pytest.mark.parametrize("a, b, equal", [
+    ('=ALVH_NETVEGA(ALVH_POSITIONS, ALVH_MARKET,ALVH_CURVE,"",TRUE)',
+     '=alvh_netvega(ALVH_POSITIONS,ALVH_MARKET,ALVH_CURVE,"",true)', True),
+    ('=_xludf.ALVH_LEGS(ALVH_POSITIONS,ALVH_MARKET,ALVH_CURVE)',
+     '=ALVH_LEGS(ALVH_POSITIONS,ALVH_MARKET,ALVH_CURVE)', True),
+    ('=SUMIF(A9:A21,"PORTFOLIO",H9:H21)', '=SUMIF(A9:A21,"portfolio",H9:H21)', False),
+])
+def test_formula_normalisation(a, b, equal):
+    assert (normalize_formula(a) == normalize_formula(b)) is equal
+
+
+def test_report_output_passes_with_allow_values(tmp_path):
+    """`alvh-xl report` writes every block as values: check accepts it with --allow-values."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(TEMPLATE),
+                           "--out", str(tmp_path), "--no-charts"], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / f"{TEMPLATE.stem}_report.xlsx"
+    assert not check_workbook(out).ok
+    result = check_workbook(out, allow_values=True)
+    assert result.ok, [str(f) for f in result.findings]

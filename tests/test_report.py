@@ -1,0 +1,207 @@
+"""`alvh-xl report`: the dashboard without Excel, run as a real subprocess on real workbooks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from alvh_xl.commands.report import bundled_template
+from alvh_xl.xl.layout import HISTORY_ANCHOR, INPUT_BY_NAME, OUTPUT_BY_KEY, cell_ref, col_letter
+
+JSON_KEYS = {"valuation_date", "net_vega", "layers", "portfolio", "buckets", "shocks", "condors",
+             "hedges", "signals", "rows_left_out"}
+
+
+def run_report(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+@pytest.fixture(scope="module")
+def template_copy(tmp_path_factory) -> Path:
+    src = bundled_template()
+    assert src.exists(), src
+    dst = tmp_path_factory.mktemp("tpl") / "desk.xlsx"
+    shutil.copy(src, dst)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def report_json(template_copy: Path) -> tuple[dict, Path, str]:
+    before = sha(template_copy)
+    out = template_copy.parent / "out"
+    proc = run_report(str(template_copy), "--out", str(out), "--json", cwd=template_copy.parent)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), out, before
+
+
+def test_json_has_the_documented_keys(report_json):
+    data, _, _ = report_json
+    assert JSON_KEYS <= set(data)
+    assert set(data["net_vega"]) == {"raw", "weighted"}
+    assert {"layer", "raw_vega", "weighted_vega", "volvol_vega", "limit", "utilization",
+            "flag"} <= set(data["layers"][0])
+    assert {"net", "target", "tolerance", "flag"} <= set(data["portfolio"])
+    assert [s["shift"] for s in data["shocks"]] == [-10, -5, -2, 0, 2, 5, 10]
+    assert {"shift", "full_pnl", "linear_pnl"} <= set(data["shocks"][0])
+    flags = {row["flag"] for row in data["layers"]}
+    assert {"WATCH", "BREACH"} <= flags, "the sample book must show a WATCH and a BREACH"
+
+
+def test_json_equals_the_engine_and_the_excel_functions(report_json, template_copy):
+    from alvh_xl import udfs
+    from alvh_xl.xl.workbook import read_inputs
+
+    data, _, _ = report_json
+    inputs = read_inputs(template_copy)
+    raw = inputs.raw
+    args = (raw["ALVH_POSITIONS"], raw["ALVH_MARKET"], raw["ALVH_CURVE"])
+    assert data["net_vega"]["raw"] == pytest.approx(udfs.ALVH_NETVEGA(*args), abs=1e-9)
+    assert data["net_vega"]["weighted"] == pytest.approx(udfs.ALVH_NETVEGA(*args, "", True),
+                                                         abs=1e-9)
+    layers = udfs.ALVH_LAYERS(*args, raw["ALVH_THRESHOLDS"])
+    by_name = {row[0]: row for row in layers[1:]}
+    for row in data["layers"]:
+        assert row["raw_vega"] == pytest.approx(by_name[row["layer"]][1], abs=1e-9)
+        assert (row["flag"] or "") == by_name[row["layer"]][9]
+    ladder = udfs.ALVH_SHOCKPNL(*args)
+    for got, want in zip(data["shocks"], ladder[1:], strict=True):
+        assert got["full_pnl"] == pytest.approx(want[1], abs=1e-9)
+
+
+def test_input_untouched_and_outputs_written(report_json, template_copy):
+    data, out, before = report_json
+    assert sha(template_copy) == before, "the report must never write its input workbook"
+    book_path = out / f"{template_copy.stem}_report.xlsx"
+    wb = openpyxl.load_workbook(book_path, data_only=True)
+    layers = OUTPUT_BY_KEY["layers"]
+    r, c = cell_ref(layers.anchor)
+    ws = wb[layers.sheet]
+    assert ws.cell(r, c).value == "Layer"
+    names = [ws.cell(r + i, c).value for i in range(1, len(data["layers"]) + 2)]
+    assert names[-1] == "PORTFOLIO"
+    hist = wb[HISTORY_ANCHOR[0]]
+    hr, hc = cell_ref(HISTORY_ANCHOR[1])
+    dates = {str(hist.cell(i, hc).value)[:10] for i in range(hr + 1, hist.max_row + 1)
+             if hist.cell(i, hc).value}
+    assert data["valuation_date"] in dates
+
+
+def test_png_charts_are_images_of_sensible_size(report_json):
+    _, out, _ = report_json
+    pngs = sorted(out.glob("*.png"))
+    assert {p.stem for p in pngs} >= {"vega_by_bucket", "shock_ladder", "condor_pnl", "signals"}
+    for p in pngs:
+        w, h = png_size(p)
+        assert 400 <= w <= 4000 and 300 <= h <= 3000, (p.name, w, h)
+        assert p.stat().st_size > 10_000
+
+
+def test_terminal_dashboard_and_default_out(tmp_path, template_copy):
+    proc = run_report(str(template_copy), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for text in ("ALVH dashboard", "Layers", "BREACH", "WATCH", "Vol-shock ladder",
+                 "Iron condors", "Hedge sizing", "Regime"):
+        assert text in proc.stdout, text
+    assert (tmp_path / "alvh-report" / "desk_report.xlsx").exists()
+
+
+def test_not_an_alvh_workbook_fails_in_one_line(tmp_path):
+    other = tmp_path / "other.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "hello"
+    wb.save(other)
+    proc = run_report(str(other), cwd=tmp_path)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().count("\n") == 0 and "not an ALVH workbook" in proc.stderr
+    junk = tmp_path / "junk.xlsx"
+    junk.write_text("not a zip")
+    proc = run_report(str(junk), cwd=tmp_path)
+    assert proc.returncode != 0 and "not a readable" in proc.stderr
+    proc = run_report(str(tmp_path / "missing.xlsx"), cwd=tmp_path)
+    assert proc.returncode != 0 and "no such file" in proc.stderr
+
+
+def write_positions(path: Path, rows: list[list]) -> None:
+    """Replace the positions table of a workbook copy with ``rows`` (defined name resized)."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    table = INPUT_BY_NAME["ALVH_POSITIONS"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb[table.sheet]
+    r0, c0 = cell_ref(table.anchor)
+    for t in list(ws.tables):
+        del ws.tables[t]
+    for i, row in enumerate(rows, start=1):
+        for j, v in enumerate(row):
+            ws.cell(r0 + i, c0 + j).value = v
+    last = f"${col_letter(c0 + len(table.headers) - 1)}${r0 + len(rows)}"
+    del wb.defined_names["ALVH_POSITIONS"]
+    wb.defined_names["ALVH_POSITIONS"] = DefinedName(
+        "ALVH_POSITIONS", attr_text=f"'{table.sheet}'!${col_letter(c0)}${r0}:{last}")
+    wb.save(path)
+
+
+def big_book(n: int, seed: int = 7) -> list[list]:
+    """n legs: SPX condor legs around 6700 and VIX calls on the template's curve."""
+    import datetime as dt
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        if i % 4 == 3:
+            rows.append([f"VIX L{i % 3 + 1}", None, "VIX", "C", float(rng.integers(17, 30)),
+                         dt.datetime(2027, 1, 20), float(rng.integers(1, 5)), None,
+                         float(rng.uniform(0.6, 1.1)), None, None, None, None, None])
+        else:
+            cp = "P" if rng.random() < 0.5 else "C"
+            k = float(5 * round(6700 * rng.uniform(0.85, 1.15) / 5))
+            rows.append(["Core", f"S{i // 4}", "SPXW", cp, k, dt.datetime(2027, 1, 8),
+                         float(rng.choice([-2, -1, 1, 2])), None, float(rng.uniform(0.1, 0.3)),
+                         None, None, None, None, None])
+    return rows
+
+
+def test_bad_rows_are_listed_not_fatal(tmp_path, template_copy):
+    path = tmp_path / "bad.xlsx"
+    shutil.copy(template_copy, path)
+    rows = big_book(8)
+    rows[2][4] = "abc"
+    write_positions(path, rows)
+    proc = run_report(str(path), "--json", "--no-charts", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    left = json.loads(proc.stdout)["rows_left_out"]
+    start = cell_ref(INPUT_BY_NAME["ALVH_POSITIONS"].anchor)[0]
+    assert left == [{"row": start + 3, "column": "Strike",
+                     "reason": 'expected a number, got "abc"'}]
+
+
+@pytest.mark.slow
+def test_ten_thousand_legs(tmp_path, template_copy):
+    path = tmp_path / "big.xlsx"
+    shutil.copy(template_copy, path)
+    write_positions(path, big_book(10_000))
+    proc = run_report(str(path), "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert JSON_KEYS <= set(data) and data["rows_left_out"] == []
+    assert {row["layer"] for row in data["layers"]} == {"Core", "VIX L1", "VIX L2", "VIX L3"}
