@@ -88,3 +88,20 @@ def test_pages_render_to_images(static_pdf, tmp_path):
                     str(tmp_path / "page")], check=True, timeout=120)
     png = sorted(tmp_path.glob("page*.png"))
     assert png and png[0].stat().st_size > 20_000      # a real page, not a blank sheet
+
+
+def test_report_workbook_prints_its_numbers(tmp_path):
+    """The issue's check: LibreOffice converts the report workbook (`alvh-xl report`) to PDF
+    without error, and the pages show the computed values (the report holds values only)."""
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(TEMPLATE),
+                           "--out", str(tmp_path), "--no-charts"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    pdf = to_pdf(tmp_path / "alvh_template_report.xlsx", tmp_path)
+    text = pdf_text(pdf)
+    sheets = text.split("\f")[1:]          # page 1 is the Start sheet, which explains #NAME?
+    assert not any("#NAME?" in page for page in sheets)
+    for word in ("PORTFOLIO", "BREACH", "WATCH", "FullPnL", "IC-Jan"):
+        assert word in text, word
