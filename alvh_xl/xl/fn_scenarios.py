@@ -33,24 +33,23 @@ def shifts_arg(values: Any, name: str, default: tuple[float, ...]) -> tuple[floa
     return tuple(out)
 
 
-def mode_arg(value: Any) -> str:
+def choice_arg(value: Any, name: str, allowed: tuple[str, ...], expected: str) -> str:
+    """One of ``allowed`` (any case); blank → the first; otherwise an InputError."""
     v = scalar(value)
     if v is None or v == "":
-        return "abs"
+        return allowed[0]
     text = str(v).strip().lower()
-    if text not in MODES:
-        raise InputError(f"mode: expected abs (vol points) or rel (percent), got {v!r}")
+    if text not in allowed:
+        raise InputError(f"{name}: expected {expected}, got {v!r}")
     return text
+
+
+def mode_arg(value: Any) -> str:
+    return choice_arg(value, "mode", MODES, "abs (vol points) or rel (percent)")
 
 
 def weighting_arg(value: Any) -> str:
-    v = scalar(value)
-    if v is None or v == "":
-        return "weighted"
-    text = str(v).strip().lower()
-    if text not in WEIGHTINGS:
-        raise InputError(f"weighting: expected weighted or parallel, got {v!r}")
-    return text
+    return choice_arg(value, "weighting", WEIGHTINGS, "weighted or parallel")
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
