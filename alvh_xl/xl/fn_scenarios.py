@@ -83,7 +83,7 @@ def ALVH_GRID(positions, market, curve, spot_shifts_pct=None, vol_shifts=None):
         header = [["Spot% \\ Vol"] + [float(v) for v in table.columns]]
         body = [[float(s)] + [float(x) for x in row] for s, row in zip(
             table.index, table.to_numpy(), strict=True)]
-        return header + body + frame_to_cells(table.iloc[:0], val.problems)[1:]
+        return header + body + frame_to_cells(table.iloc[:0], val.problems, index=True)[1:]
     return cached("GRID", (positions, market, curve, spot_shifts_pct, vol_shifts), compute)
 
 

@@ -4,6 +4,8 @@
 layout with the same ALVH_* functions the worksheet formulas call, writes them as values to
 the output sheets only, appends or replaces the History rows of the valuation date, and
 stamps "Last refresh", the valuation date and a status message. Input sheets are never written.
+Expected problems (a bad input row, a missing name) never raise: the message cell says what
+is wrong, and every block that can still be computed is written.
 
 Runtimes: ``main()`` (classic; the ribbon's RunPython calls it) and ``refresh_script(book)``
 (xlwings Lite/Server ``@script``) wrap an xlwings ``Book`` in ``XlwingsWorkbook``; the CLI
@@ -14,14 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import xlwings as xw
 
-from ..errors import AlvhError
+from ..conventions import ERROR_PREFIX
+from ..errors import AlvhError, WorkbookError
 from .cache import BOOKS, RESULTS
+from .cells import error_text
 from .layout import (
     HISTORY_ANCHOR,
     LAST_REFRESH,
@@ -34,18 +40,23 @@ from .registry import script
 from .workbook import WorkbookInputs, WorkbookIO, evaluate_output, read_inputs, stamp
 
 Progress = Callable[[str], None]
-HISTORY_MAX_ROWS = 5000
+HISTORY_MAX_ROWS = 20_000          # History rows read back (header included): ~16 years
+TITLE = "ALVH Refresh"
 
 
 @dataclass
 class RefreshResult:
-    """What a refresh did: inputs parsed, blocks written, history rows, and the message shown."""
+    """What a refresh did: inputs parsed, blocks written, history rows, and the message shown.
+
+    ``errors``: output key → the '#ALVH! …' text its block shows instead of values.
+    """
 
     inputs: WorkbookInputs | None
     outputs: dict[str, list[list[Any]]] = field(default_factory=dict)
     history_rows: int = 0
     message: str = ""
     ok: bool = True
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetime | None = None,
@@ -54,35 +65,51 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     expected input errors: the message cell says what is wrong)."""
     say = progress or (lambda _msg: None)
     now = now or stamp()
+    when = f"{now:%Y-%m-%d %H:%M}"
     BOOKS.clear()
     RESULTS.clear()
     try:
         say("ALVH: reading inputs…")
         inputs = read_inputs(io, layout)
     except AlvhError as exc:
-        message = f"Refresh failed at {now:%Y-%m-%d %H:%M}: {exc}"
+        message = f"Refresh failed at {when}: {exc}"
         io.write(*MESSAGE_CELL, [[message]])
+        say(message)
         return RefreshResult(None, message=message, ok=False)
     result = RefreshResult(inputs)
     total = len(layout.outputs)
     for i, out in enumerate(layout.outputs, 1):
         say(f"ALVH: computing {out.title or out.key} ({i}/{total})…")
-        cells = evaluate_output(out, inputs.raw)
+        try:
+            cells = evaluate_output(out, inputs.raw)
+        except AlvhError as exc:      # e.g. an optional table's name is missing
+            cells = [[error_text(exc)]]
+        first = cells[0][0] if cells and cells[0] else None
+        if isinstance(first, str) and first.startswith(ERROR_PREFIX):
+            result.errors[out.key] = first
         result.outputs[out.key] = cells
         io.write(out.sheet, out.anchor, _fit(cells, out.max_rows, out.max_cols),
                  clear=(out.max_rows, out.max_cols))
     say("ALVH: writing history…")
-    result.history_rows = write_history(io, inputs)
-    left_out = [p for p in inputs.problems if p.left_out]
-    when = f"{now:%Y-%m-%d %H:%M}"
-    if left_out:
-        shown = "; ".join(str(p) for p in left_out[:3])
-        more = f" (+{len(left_out) - 3} more)" if len(left_out) > 3 else ""
-        result.message = (f"Refreshed {when} with {len(left_out)} row(s) left out: "
-                          f"{shown}{more}")
-        result.ok = False
+    notes = []
+    try:
+        val = _valuation(inputs)
+        result.history_rows = write_history(io, inputs, val)
+    except AlvhError as exc:
+        val = None
+        notes.append(f"History not updated: {exc}")
+    problems = [p for p in (val.problems if val else inputs.problems) if p.left_out]
+    if problems:
+        shown = "; ".join(str(p) for p in problems[:3])
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        notes.insert(0, f"{len(problems)} row(s) left out: {shown}{more}")
+    if result.errors:
+        notes.append(_block_note(result.errors, layout, problems))
+    result.ok = not notes
+    if notes:
+        result.message = f"Refreshed {when} with problems: " + " | ".join(notes)
     else:
-        result.message = f"Refreshed {when}: all {len(inputs.positions.legs)} legs valued."
+        result.message = f"Refreshed {when}: all {len(val.legs)} legs valued."
     io.write(*MESSAGE_CELL, [[result.message]])
     io.write(*LAST_REFRESH, [[now]])
     io.write(*VALUATION_CELL, [[inputs.market.valuation.date()]])
@@ -90,38 +117,74 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     return result
 
 
+def _block_note(errors: dict[str, str], layout: Layout, problems: list) -> str:
+    """'2 block(s) show #ALVH! (Dashboard!A48, Condor!A4): <reasons not already listed>'."""
+    where = {o.key: f"{o.sheet}!{o.anchor}" for o in layout.outputs}
+    reasons: list[str] = []
+    for text in errors.values():
+        reason = text[len(ERROR_PREFIX):].strip()
+        if reason not in reasons and not any(str(p) in reason for p in problems):
+            reasons.append(reason)
+    note = f"{len(errors)} block(s) show {ERROR_PREFIX} ({', '.join(where[k] for k in errors)})"
+    return note + (": " + "; ".join(reasons[:2]) if reasons else "")
+
+
 def _fit(cells: list[list[Any]], max_rows: int, max_cols: int) -> list[list[Any]]:
-    """Cut a block to its area; say so in the last row when rows were cut."""
+    """Cut a block to its area and pad it to a rectangle (xlwings refuses ragged rows, such
+    as a footer row narrower than its table); say so in the last row when rows were cut."""
     rows = [r[:max_cols] for r in cells[:max_rows]]
+    width = max(map(len, rows), default=0)
+    rows = [r + [None] * (width - len(r)) for r in rows]
     if len(cells) > max_rows and max_rows > 1:
         rows[-1] = [f"… {len(cells) - max_rows + 1} more rows: use the ALVH_* formula or the "
-                    "CLI report for the full table"] + [None] * (len(rows[-1]) - 1)
+                    "CLI report for the full table"] + [None] * (width - 1)
     return rows
 
 
-def history_rows(inputs: WorkbookInputs) -> list[list[Any]]:
-    """Header + the History sheet rows (one per layer) of this valuation date."""
-    from ..risk.history import history_sheet_rows, snapshot
+def _valuation(inputs: WorkbookInputs):
     from ..risk.valuation import value_book
 
-    val = value_book(inputs.positions, inputs.market, inputs.curve)
+    return value_book(inputs.positions, inputs.market, inputs.curve)
+
+
+def history_rows(inputs: WorkbookInputs, val: Any = None) -> list[list[Any]]:
+    """Header + the History sheet rows (one per layer, then PORTFOLIO) of this valuation
+    date; ``val`` is the book's ``BookValuation`` when already computed."""
+    from ..risk.history import history_sheet_rows, snapshot
+
+    val = val if val is not None else _valuation(inputs)
     table = history_sheet_rows(snapshot(val, inputs.thresholds))
     return [list(table.columns), *table.astype(object).where(table.notna(), None)
             .values.tolist()]
 
 
-def write_history(io: WorkbookIO, inputs: WorkbookInputs) -> int:
-    """Append this date's rows to the History block, replacing rows of the same date."""
-    new = history_rows(inputs)
+def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any = None) -> int:
+    """Write this date's rows into the History block, replacing rows of the same date.
+
+    Older rows are kept, matched to the current header by column name, and everything is
+    sorted by date. Returns the number of rows written for this date.
+    """
+    new = history_rows(inputs, val)
     header, body = new[0], new[1:]
     sheet, anchor = HISTORY_ANCHOR
-    existing = [r for r in io.read_block(sheet, anchor, HISTORY_MAX_ROWS, len(header))
-                if any(v not in (None, "") for v in r)]
+    block = io.read_block(sheet, anchor, HISTORY_MAX_ROWS, len(header))
+    if len(block) >= HISTORY_MAX_ROWS:
+        raise WorkbookError(f"{sheet} holds {HISTORY_MAX_ROWS - 1} rows or more; move older "
+                            "rows to another sheet")
+    kept: list[list[Any]] = []
+    if block and any(v not in (None, "") for v in block[0]):
+        old_header = [str(v).strip() if v is not None else "" for v in block[0]]
+        if "Date" not in old_header:
+            raise WorkbookError(f"{sheet}!{anchor} does not hold the History header (Date, "
+                                "Layer, …)")
+        where = {h: j for j, h in enumerate(old_header) if h}
+        today = inputs.market.valuation.date().isoformat()
+        for r in block[1:]:
+            if any(v not in (None, "") for v in r) and _iso(r[where["Date"]]) != today:
+                kept.append([r[where[h]] if h in where else None for h in header])
     date_col = header.index("Date")
-    today = str(inputs.market.valuation.date())
-    kept = [r for r in existing[1:] if str(_iso(r[date_col])) != today] if existing else []
-    rows = sorted(kept + body, key=lambda r: (str(_iso(r[date_col])),))
-    io.write(sheet, anchor, [header, *rows], clear=(len(existing) + 1, len(header)))
+    rows = sorted(kept + body, key=lambda r: str(_iso(r[date_col])))
+    io.write(sheet, anchor, [header, *rows], clear=(len(block), len(header)))
     return len(body)
 
 
@@ -143,7 +206,10 @@ class XlwingsWorkbook:
         return any(n.name == name for n in self.book.names)
 
     def _range(self, name: str):
-        return self.book.names[name].refers_to_range
+        try:
+            return self.book.names[name].refers_to_range
+        except Exception as exc:  # COM and the remote engine raise their own types
+            raise WorkbookError(f"defined name {name} does not refer to one range") from exc
 
     def name_location(self, name: str) -> tuple[str, str]:
         rng = self._range(name)
@@ -152,15 +218,27 @@ class XlwingsWorkbook:
     def values(self, name: str) -> list[list[Any]]:
         return self._range(name).options(ndim=2).value
 
+    def _sheet(self, sheet: str, create: bool = False):
+        for ws in self.book.sheets:
+            if ws.name.casefold() == sheet.casefold():
+                return ws
+        return self.book.sheets.add(sheet, after=self.book.sheets[-1]) if create else None
+
     def read_block(self, sheet: str, anchor: str, rows: int, cols: int) -> list[list[Any]]:
-        rng = self.book.sheets[sheet].range(anchor)
-        last = rng.end("down") if rng.value is not None else rng
-        n = min(rows, max(1, last.row - rng.row + 1))
-        return rng.resize(n, cols).options(ndim=2).value
+        """Rows from ``anchor`` down to the last non-blank cell of its column (≤ ``rows``)."""
+        ws = self._sheet(sheet)
+        if ws is None:
+            return []
+        top = ws.range(anchor)
+        below = top.offset(1, 0)
+        # Excel's End(xlDown) from a cell above a blank jumps to the next filled cell (or the
+        # sheet's last row), so only follow it when the next row is filled.
+        n = 1 if below.value in (None, "") else top.end("down").row - top.row + 1
+        return top.resize(min(rows, n), cols).options(ndim=2).value
 
     def write(self, sheet: str, anchor: str, values: list[list[Any]],
               clear: tuple[int, int] = (0, 0)) -> None:
-        ws = self.book.sheets[sheet]
+        ws = self._sheet(sheet, create=True)
         if clear[0] and clear[1]:
             ws.range(anchor).resize(*clear).clear_contents()
         if values:
@@ -169,38 +247,69 @@ class XlwingsWorkbook:
 
 @contextlib.contextmanager
 def excel_state(book: Any) -> Iterator[Callable[[str], None]]:
-    """Classic Excel: screen updating off, manual calculation, status bar messages; all
-    restored in ``finally``."""
+    """Classic Excel: screen updating off, manual calculation, status bar messages; each
+    setting is restored in ``finally`` (one failing restore does not stop the others)."""
     app = book.app
-    saved = (app.screen_updating, app.calculation, app.status_bar)
-    app.screen_updating = False
-    app.calculation = "manual"
+    saved: list[tuple[str, Any]] = []
+    try:
+        saved.append(("status_bar", app.status_bar))
+    except Exception:  # an engine without a status bar: nothing to show or restore
+        pass
+    for attr, value in (("screen_updating", False), ("calculation", "manual")):
+        try:
+            saved.append((attr, getattr(app, attr)))
+            setattr(app, attr, value)
+        except Exception:  # cosmetic/speed settings: refresh without them
+            pass
 
     def status(msg: str) -> None:
-        app.status_bar = msg
+        with contextlib.suppress(Exception):
+            app.status_bar = msg
 
+    failed: list[Exception] = []
     try:
         yield status
     finally:
-        app.screen_updating, app.calculation, app.status_bar = saved
+        for attr, value in reversed(saved):
+            try:
+                setattr(app, attr, value)
+            except Exception as exc:
+                failed.append(exc)
+    if failed:
+        raise failed[0]
+
+
+def _refresh_book(book: Any, progress: Progress | None = None) -> RefreshResult:
+    """Refresh an xlwings Book; an unexpected error (a bug) still ends as a readable message
+    in the message cell instead of a silent failure."""
+    io = XlwingsWorkbook(book)
+    try:
+        return refresh_workbook(io, progress=progress)
+    except Exception as exc:
+        traceback.print_exc()
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        message = (f"Refresh failed: internal error {type(exc).__name__}: {exc} "
+                   f"({Path(frame.filename).name}:{frame.lineno}); please report it")
+        with contextlib.suppress(Exception):
+            io.write(*MESSAGE_CELL, [[message]])
+        return RefreshResult(None, message=message, ok=False)
+
+
+def _alert(book: Any, result: RefreshResult) -> None:
+    if not result.ok:
+        with contextlib.suppress(Exception):
+            book.app.alert(result.message, title=TITLE)
 
 
 def main() -> None:
     """Refresh the calling workbook (classic Excel: the ALVH ribbon's Refresh button)."""
-    import xlwings as xw
-
     book = xw.Book.caller()
     with excel_state(book) as status:
-        result = refresh_workbook(XlwingsWorkbook(book), progress=status)
-    if not result.ok:
-        with contextlib.suppress(Exception):
-            book.app.alert(result.message, title="ALVH Refresh")
+        result = _refresh_book(book, progress=status)
+    _alert(book, result)
 
 
 @script
 def refresh_script(book: xw.Book) -> None:
     """ALVH Refresh for xlwings Lite / Server (bound to the Dashboard's button)."""
-    result = refresh_workbook(XlwingsWorkbook(book))
-    if not result.ok:
-        with contextlib.suppress(Exception):
-            book.app.alert(result.message, title="ALVH Refresh")
+    _alert(book, _refresh_book(book))
