@@ -213,3 +213,15 @@ def test_reconciliation_functions_through_xlwings():
                  [["Name", "SpotPct", "VolPts", "DaysForward"], ["FOMC", -2, 5, 1]])
     assert sc[1][0] == "FOMC" and isinstance(sc[1][4], float)
     assert xl_call("ALVH_SHOCKPNL", POS, MKT, CURVE, [["x"]])[0][0].startswith("#ALVH!")
+
+
+def test_etp_never_loses_more_than_it_is_worth():
+    """A long ETP's loss is capped at its value, however large the negative shock."""
+    val = book()
+    etp = (val.legs["Instrument"] == "ETP").to_numpy()
+    long_etp = etp & (val.legs["Qty"] > 0).to_numpy()
+    worth = val.legs["Value"].to_numpy()[long_etp]
+    for mode, shift in (("abs", -40.0), ("rel", -100.0), ("abs", -1e6)):
+        after = revalue(val.state, vol_shift=[shift], mode=mode)[0]
+        assert np.all(after[etp] >= 0.0)
+        assert np.all(after[long_etp] - worth >= -worth - 1e-9)

@@ -29,7 +29,7 @@ from ..book import Thresholds
 from ..conventions import DEFAULT_VOL_SHIFTS, PORTFOLIO
 from ..errors import InputError, MissingInputError
 from .aggregation import layers_table
-from .scenarios import _as_shifts, revalue
+from .scenarios import _as_shifts, base_values, revalue
 from .valuation import BookValuation
 
 ID_COLUMNS = ("Date", "Time", "Level", "Key", "Layer")
@@ -73,7 +73,7 @@ def snapshot(val: BookValuation, thresholds: Thresholds | None = None,
         columns={"Delta": "DollarDelta", "Gamma": "DollarGamma"})
     # Full-revaluation P&L per leg under each weighted absolute vol shift, summed by layer.
     pnl = revalue(val.state, vol_shift=shifts, volvol_beta=val.market.volvol_beta) \
-        - legs["Value"].to_numpy(float)
+        - base_values(val.state)            # the same base as ALVH_SHOCKPNL: 0 at 0 exactly
     codes, names = pd.factorize(legs["Layer"].to_numpy(dtype=object), sort=False)
     by_layer = np.zeros((len(names), shifts.size))      # layers in order of first appearance,
     np.add.at(by_layer, codes, pnl.T)                   # as in layers_table

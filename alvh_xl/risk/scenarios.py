@@ -11,7 +11,8 @@ term-structure weight w, ``parallel`` uses 1:
 * VIX option: repriced on its shifted future; its own IV moves by VolOfVolBeta·Δ;
 * ETP: price × (1 + leverage · ΔF_cm / F_cm), F_cm shifted like a future with the ETP's w.
 
-Shifted implied vols are floored at 0 (the deterministic limit) and futures at 0.01.
+Shifted implied vols are floored at 0 (the deterministic limit), futures and the ETPs' curve
+points at 0.01, and ETP prices at 0 (an ETP cannot lose more than it is worth).
 """
 
 from __future__ import annotations
@@ -71,8 +72,10 @@ def revalue(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, m
     idx = np.flatnonzero(kind == ETP)
     if idx.size:
         f_cm = state.f_cm[idx]
-        df = f_cm * w[idx] * d / 100.0 if rel else w[idx] * d
-        out[:, idx] = state.under[idx] * (1.0 + state.leverage[idx] * df / f_cm)
+        shifted = np.maximum(move(f_cm, w[idx] * d), MIN_FUTURE)   # the curve point, floored
+        # An ETP cannot be worth less than zero, however far the futures fall.
+        out[:, idx] = np.maximum(
+            state.under[idx] * (1.0 + state.leverage[idx] * (shifted - f_cm) / f_cm), 0.0)
     return out * state.units
 
 
