@@ -425,3 +425,42 @@ def test_excel_state_refreshes_without_settings_the_app_cannot_change():
         assert app.screen_updating is False
         status("still shown")
     assert state(app) == (True, "automatic", False)
+
+
+class FormulaWorkbook:
+    """The file seam plus formulas read from the same file (what classic Excel's COM seam
+    reports through Range.formula), to check that live ALVH_* blocks are left alone."""
+
+    def __init__(self, path):
+        from alvh_xl.xl.workbook import FileWorkbook
+
+        self.files = FileWorkbook(path)
+        self.formulas = openpyxl.load_workbook(path)          # data_only=False: formulas
+        self.written: list[tuple[str, str]] = []
+
+    def __getattr__(self, name):
+        return getattr(self.files, name)
+
+    def formula_at(self, sheet, anchor):
+        value = self.formulas[sheet][anchor].value
+        text = getattr(value, "text", value)                   # ArrayFormula → its text
+        return text if isinstance(text, str) and text.startswith("=") else None
+
+    def write(self, sheet, anchor, values, clear=(0, 0)):
+        self.written.append((sheet, anchor))
+        self.files.write(sheet, anchor, values, clear)
+
+
+def test_live_formula_blocks_are_not_overwritten(tmp_path):
+    from alvh_xl.xl.layout import OUTPUTS
+    from alvh_xl.xl.refresh import refresh_workbook
+
+    path = tmp_path / "live.xlsx"
+    shutil.copy(TEMPLATE, path)
+    io = FormulaWorkbook(path)
+    result = refresh_workbook(io)
+    assert result.ok, result.message
+    assert sorted(result.live) == sorted(o.key for o in OUTPUTS)   # every block is live
+    blocks = {(o.sheet, o.anchor) for o in OUTPUTS}
+    assert not blocks & set(io.written), "a live formula block was overwritten"
+    assert result.history_rows > 0

@@ -35,6 +35,7 @@ from .layout import (
     MESSAGE_CELL,
     VALUATION_CELL,
     Layout,
+    Output,
 )
 from .registry import script
 from .workbook import WorkbookInputs, WorkbookIO, evaluate_output, read_inputs, stamp
@@ -48,7 +49,8 @@ TITLE = "ALVH Refresh"
 class RefreshResult:
     """What a refresh did: inputs parsed, blocks written, history rows, and the message shown.
 
-    ``errors``: output key → the '#ALVH! …' text its block shows instead of values.
+    ``errors``: output key → the '#ALVH! …' text its block shows instead of values;
+    ``live``: output keys left to their live ALVH_* formulas (not overwritten).
     """
 
     inputs: WorkbookInputs | None
@@ -57,6 +59,7 @@ class RefreshResult:
     message: str = ""
     ok: bool = True
     errors: dict[str, str] = field(default_factory=dict)
+    live: list[str] = field(default_factory=list)
 
 
 def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetime | None = None,
@@ -88,6 +91,9 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
         if isinstance(first, str) and first.startswith(ERROR_PREFIX):
             result.errors[out.key] = first
         result.outputs[out.key] = cells
+        if _holds_live_formula(io, out):
+            result.live.append(out.key)    # Excel recalculates it; never overwrite a formula
+            continue
         io.write(out.sheet, out.anchor, _fit(cells, out.max_rows, out.max_cols),
                  clear=(out.max_rows, out.max_cols))
     say("ALVH: writing history…")
@@ -115,6 +121,15 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     io.write(*VALUATION_CELL, [[inputs.market.valuation.date()]])
     say(result.message)
     return result
+
+
+def _holds_live_formula(io: WorkbookIO, out: Output) -> bool:
+    """True when the block's anchor holds its own ALVH_* formula (a live, spilling workbook in
+    classic Excel). Seams that cannot read formulas (files opened for values, xlwings'
+    remote engine) answer None: the block then receives static values."""
+    read = getattr(io, "formula_at", None)
+    formula = read(out.sheet, out.anchor) if read else None
+    return bool(formula) and out.function in str(formula).upper()
 
 
 def _block_note(errors: dict[str, str], layout: Layout, problems: list) -> str:
@@ -235,6 +250,18 @@ class XlwingsWorkbook:
         # sheet's last row), so only follow it when the next row is filled.
         n = 1 if below.value in (None, "") else top.end("down").row - top.row + 1
         return top.resize(min(rows, n), cols).options(ndim=2).value
+
+    def formula_at(self, sheet: str, anchor: str) -> str | None:
+        """The formula in one cell (classic COM); None where the engine cannot read formulas
+        synchronously (xlwings' remote engine for Lite/Server raises NotImplementedError)."""
+        ws = self._sheet(sheet)
+        if ws is None:
+            return None
+        try:
+            formula = ws.range(anchor).formula
+        except NotImplementedError:
+            return None
+        return formula if isinstance(formula, str) and formula.startswith("=") else None
 
     def write(self, sheet: str, anchor: str, values: list[list[Any]],
               clear: tuple[int, int] = (0, 0)) -> None:
