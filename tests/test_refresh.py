@@ -464,3 +464,27 @@ def test_live_formula_blocks_are_not_overwritten(tmp_path):
     blocks = {(o.sheet, o.anchor) for o in OUTPUTS}
     assert not blocks & set(io.written), "a live formula block was overwritten"
     assert result.history_rows > 0
+
+
+def test_values_only_copy_recomputes_the_native_cross_checks(tmp_path):
+    """In the report's values-only copy the native formula cells are recomputed values, so a
+    changed position moves them too (a stale cached value would not)."""
+    from alvh_xl.xl.layout import NATIVES
+    from alvh_xl.xl.refresh import refresh_workbook
+    from alvh_xl.xl.workbook import FileWorkbook
+
+    path = tmp_path / "v.xlsx"
+    shutil.copy(TEMPLATE, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Positions"]
+    ws["G9"] = 30                      # the VXX tail leg: 10 → 30 shares
+    wb.save(path)
+    io = FileWorkbook(path)
+    result = refresh_workbook(io)
+    io.save(path)
+    got = {n.key: openpyxl.load_workbook(path, data_only=True)[n.sheet][n.anchor].value
+           for n in NATIVES}
+    net = result.outputs["netvega_raw"][0][0]
+    assert got["legs_sum_VolExposure"] == pytest.approx(net, rel=1e-12)
+    assert got["portfolio_flag"] in ("OK", "WATCH", "BREACH")
+    assert got["headroom"] == pytest.approx(got["tolerance"] - abs(net), rel=1e-12)

@@ -96,6 +96,8 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
             continue
         io.write(out.sheet, out.anchor, _fit(cells, out.max_rows, out.max_cols),
                  clear=(out.max_rows, out.max_cols))
+    if getattr(io, "values_only", False):
+        _write_native_values(io, result, inputs, layout)
     say("ALVH: writing history…")
     notes = []
     try:
@@ -121,6 +123,20 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     io.write(*VALUATION_CELL, [[inputs.market.valuation.date()]])
     say(result.message)
     return result
+
+
+def _write_native_values(io: WorkbookIO, result: RefreshResult, inputs: WorkbookInputs,
+                         layout: Layout) -> None:
+    """A values-only copy (the report workbook) holds the native cross-check cells as values
+    too, recomputed here from the fresh blocks; live workbooks keep their Excel formulas."""
+    from .template import native_values
+
+    try:
+        values = native_values(result.outputs, inputs.raw, layout)
+    except (KeyError, IndexError, StopIteration):   # a block shows #ALVH!: leave them blank
+        values = {}
+    for n in layout.natives:
+        io.write(n.sheet, n.anchor, [[values.get(n.key)]])
 
 
 def _holds_live_formula(io: WorkbookIO, out: Output) -> bool:

@@ -49,7 +49,10 @@ class WorkbookIO(Protocol):
 
 
 class FileWorkbook:
-    """An .xlsx file opened with openpyxl (cached values, not formulas)."""
+    """An .xlsx file opened with openpyxl (cached values, not formulas): a values-only copy,
+    so Refresh writes every block, native cross-checks included, as values."""
+
+    values_only = True
 
     def __init__(self, path: str | Path):
         import openpyxl
