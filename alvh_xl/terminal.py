@@ -13,6 +13,7 @@ from rich.table import Table
 
 from .risk.dashboard import Dashboard
 
+MAX_ROWS = 8          # longer lists are summarised in the terminal (the workbook has them all)
 FLAG_STYLE = {"OK": "bold green", "WATCH": "bold yellow", "BREACH": "bold white on red"}
 
 
@@ -43,27 +44,46 @@ def frame_table(df: pd.DataFrame, title: str, digits: dict[str, int] | None = No
     return t
 
 
-def condor_table(d: Dashboard) -> Table:
-    """One line per Strategy group: wings, credit, risk, break-evens (expiry, T+0, by shift)."""
-    t = Table(title="Iron condors (index points; $ for profit/loss)", title_justify="left",
-              header_style="bold cyan")
-    for col in ("Strategy", "Puts", "Calls", "Credit", "Max profit $", "Max loss $",
-                "Break-evens expiry", "Break-evens T+0", "RoR", "P(between)", "Note"):
-        t.add_column(col, justify="left" if col in ("Strategy", "Note") else "right")
-    for r in d.condors.itertuples(index=False):
-        if not isinstance(r.MaxLoss, float) or not np.isfinite(r.MaxLoss):
-            t.add_row(str(r.Strategy), *[""] * 9, str(r.Note))
-            continue
-        t.add_row(str(r.Strategy), f"{r.LongPut:g}/{r.ShortPut:g}",
-                  f"{r.ShortCall:g}/{r.LongCall:g}", fmt(r.Credit, 2), fmt(r.MaxProfit),
-                  fmt(r.MaxLoss), f"{fmt(r.BreakevenLow, 1)} – {fmt(r.BreakevenHigh, 1)}",
-                  f"{fmt(r.T0BreakevenLow, 1)} – {fmt(r.T0BreakevenHigh, 1)}",
-                  f"{r.ReturnOnRisk:.1%}", f"{r.ProbBetween:.1%}", str(r.Note or ""))
-    for name, mig in d.migration.items():
-        row = "  ".join(f"{s:+g}: {fmt(lo, 0) or '—'}–{fmt(hi, 0) or '—'}"
-                        for s, lo, hi in mig.itertuples(index=False))
-        t.add_row(f"{name} T+0 by vol shift", *[""] * 9, row)
-    return t
+def condor_tables(d: Dashboard) -> list[Any]:
+    """Condor figures, the T+0 break-even migration, and one line on the other groups."""
+    rows = list(d.condors.itertuples(index=False))
+    is_condor = [isinstance(r.MaxLoss, float) and np.isfinite(r.MaxLoss) for r in rows]
+    condors = [r for r, ok in zip(rows, is_condor, strict=True) if ok]
+    others = [r for r, ok in zip(rows, is_condor, strict=True) if not ok]
+    out: list[Any] = []
+    if condors:
+        t = Table(title="Iron condors (strikes and break-evens in index points; profit/loss $)",
+                  title_justify="left", header_style="bold cyan")
+        for col in ("Strategy", "Puts", "Calls", "Credit", "Max profit $", "Max loss $",
+                    "BE expiry", "BE T+0", "RoR", "P(between BEs)"):
+            t.add_column(col, justify="left" if col == "Strategy" else "right")
+        for r in condors[:MAX_ROWS]:
+            t.add_row(str(r.Strategy), f"{r.LongPut:g}/{r.ShortPut:g}",
+                      f"{r.ShortCall:g}/{r.LongCall:g}", fmt(r.Credit, 2), fmt(r.MaxProfit),
+                      fmt(r.MaxLoss), f"{fmt(r.BreakevenLow, 0)}–{fmt(r.BreakevenHigh, 0)}",
+                      f"{fmt(r.T0BreakevenLow, 0) or 'none'}–{fmt(r.T0BreakevenHigh, 0) or 'none'}",
+                      f"{r.ReturnOnRisk:.1%}", f"{r.ProbBetween:.1%}")
+        if len(condors) > MAX_ROWS:
+            t.add_row(f"… {len(condors) - MAX_ROWS} more", *[""] * 9)
+        out.append(t)
+        for r in condors[:MAX_ROWS]:
+            if r.Note:
+                out.append(f"[yellow]{r.Strategy}[/]: {r.Note}")
+    for name, mig in list(d.migration.items())[:MAX_ROWS]:
+        m = Table(title=f"{name}: T+0 break-evens by vol shift (index points)",
+                  title_justify="left", header_style="bold cyan")
+        m.add_column("")
+        for shift in mig["Shift"]:
+            m.add_column(f"{shift:+g}", justify="right")
+        for col, label in (("T0Low", "lower"), ("T0High", "upper")):
+            m.add_row(label, *(fmt(v, 0) or "none ±50%" for v in mig[col]))
+        out.append(m)
+    if others:
+        listed = "; ".join(f"{r.Strategy} ({str(r.Note).removeprefix('not an iron condor: ')})"
+                           for r in others[:MAX_ROWS])
+        more = f" and {len(others) - MAX_ROWS} more" if len(others) > MAX_ROWS else ""
+        out.append(f"[dim]Not iron condors: {listed}{more}[/]")
+    return out
 
 
 def print_dashboard(d: Dashboard, *, src: Path, out_book: Path, charts: list[Path],
@@ -92,7 +112,8 @@ def print_dashboard(d: Dashboard, *, src: Path, out_book: Path, charts: list[Pat
         con.print(frame_table(d.scenarios, "Named scenarios (P&L $)",
                               {"SpotPct": 1, "VolPts": 1}))
     if d.condors is not None and len(d.condors):
-        con.print(condor_table(d))
+        for item in condor_tables(d):
+            con.print(item)
     if d.hedges is not None and len(d.hedges):
         h = d.hedges
         view = pd.DataFrame({
@@ -111,10 +132,13 @@ def print_dashboard(d: Dashboard, *, src: Path, out_book: Path, charts: list[Pat
                         f"{d.signals.sentence}", title="Regime signals", expand=False))
     left = [x for x in d.problems if x.left_out]
     notes = [x for x in d.problems if not x.left_out]
-    for x in left:
+    for x in left[:MAX_ROWS]:
         con.print(f"[bold red]left out[/] {x}")
-    for x in notes:
+    for x in notes[:MAX_ROWS]:
         con.print(f"[yellow]note[/] {x}")
+    if len(left) > MAX_ROWS or len(notes) > MAX_ROWS:
+        con.print(f"({len(left)} rows left out and {len(notes)} notes in all: see "
+                  "`alvh-xl report --json` or `alvh-xl check`)")
     con.print(f"[dim]{message}[/]")
     con.print(f"Wrote {out_book}" + (f" and {len(charts)} charts in {out_book.parent}"
                                      if charts else "") + f"  ({seconds:.2f} s)")

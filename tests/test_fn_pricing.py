@@ -128,3 +128,11 @@ def test_every_argument_is_a_documented_2d_range(func):
     meta = func.__xlfunc__              # attached by xlwings' @func (server machinery)
     assert all(a["options"].get("ndim") == 2 and a["doc"] for a in meta["args"])
     assert [a["name"] for a in meta["args"]][:2] == ["greek", "cp"]
+
+
+def test_vol_typed_in_percent_is_caught():
+    from alvh_xl.udfs import ALVH_BLACK76, ALVH_BSM
+
+    assert ALVH_BSM("price", "C", 100, 100, 1, 18).startswith("#ALVH! vol above 5")
+    assert ALVH_BLACK76("vega", "P", 19, 20, 0.1, 95).startswith("#ALVH! vol above 5")
+    assert isinstance(ALVH_BSM("price", "C", 100, 100, 1, 4.0), float)   # 400 % is allowed

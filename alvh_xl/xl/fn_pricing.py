@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..conventions import GREEKS
+from ..conventions import GREEKS, MAX_IV
 from ..pricing import black76_greeks, bsm_greeks
 from ..pricing.implied import OK, STATUS, solve_implied_vol
 from .cells import broadcast, first_error, grid, numbers, spill, texts
@@ -51,6 +51,8 @@ def _greeks_cells(greek, cp, s, k, t, vol, rate, div, *, forward_model):
     s_err = _domain(s_err, s, s > 0, f"{under} must be positive")
     k_err = _domain(k_err, k, k > 0, "strike must be positive")
     v_err = _domain(v_err, v, v >= 0, "vol must not be negative")
+    v_err = _domain(v_err, v, v <= MAX_IV, f"vol above {MAX_IV:g} (500 %): enter vol as a "
+                    "decimal, e.g. 0.18 for 18 %")
     errs = first_error(g_err, w_err, s_err, k_err, t_err, v_err, r_err, q_err, shape=shape)
     ok = errs == ""
     out = np.full(shape, np.nan)
