@@ -46,14 +46,15 @@ def test_parts_sum_to_realised_and_realised_is_the_value_change(tmp_path):
     assert list(att["Legs"]) == [4, 2, 1, 1, 8]
 
 
-def test_futures_and_etps_are_all_delta(tmp_path):
+def test_futures_and_etps_move_is_their_vol_exposure(tmp_path):
     att = attribute(two_day_history(tmp_path)[0]).set_index("Layer")
     # VX future: 1 × 1000 × 0.3 = 300; VXX: 100 shares × 0.45 = 45, nothing unexplained.
     assert att.loc["VIX L2", "Realised"] == pytest.approx(300.0, rel=1e-12)
     assert att.loc["Tail", "Realised"] == pytest.approx(45.0, rel=1e-12)
     for layer in ("VIX L2", "Tail"):
-        assert att.loc[layer, "Delta"] == pytest.approx(att.loc[layer, "Realised"], rel=1e-12)
-        assert att.loc[layer, ["Gamma", "Vega", "Theta"]].abs().max() == 0.0
+        # A VIX-linked leg's move with its future is its vol exposure at work: Vega.
+        assert att.loc[layer, "Vega"] == pytest.approx(att.loc[layer, "Realised"], rel=1e-12)
+        assert att.loc[layer, ["Delta", "Gamma", "VolOfVol", "Theta"]].abs().max() == 0.0
         assert abs(att.loc[layer, "Unexplained"]) < 1e-9
 
 
@@ -63,6 +64,8 @@ def test_one_day_move_is_mostly_explained(tmp_path):
     for layer in ("Core", "VIX L1", "TOTAL"):
         assert abs(att.loc[layer, "Unexplained"]) < 0.03 * abs(att.loc[layer, "Realised"])
     assert att.loc["Core", "Theta"] > 0 > att.loc["Core", "Vega"]    # short premium
+    assert att.loc["Core", "VolOfVol"] == 0.0                         # SPX legs: no vol-of-vol
+    assert att.loc["VIX L1", "Delta"] == 0.0 < att.loc["VIX L1", "Vega"]   # futures rose
 
 
 def test_unexplained_is_higher_order_for_a_tiny_move(tmp_path):

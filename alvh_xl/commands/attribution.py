@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     if not console.is_terminal:                 # piped or captured: do not squeeze to 80
         console = Console(width=160)
-    money = ("Realised", "Delta", "Gamma", "Vega", "Theta", "Unexplained")
+    money = ("Realised", "Delta", "Gamma", "Vega", "VolOfVol", "Theta", "Unexplained")
     counts = ("Legs", "NewLegs", "ClosedLegs", "Resized")
     for (start, end), part in table.groupby(["From", "To"], sort=False):
         days = float(part["Days"].iat[0])

@@ -6,11 +6,16 @@ future, or the ETP price; ΔIV: move of its implied vol, decimal; d: calendar da
 between the two valuation date-times):
 
 * Realised = Qty·Multiplier·(Price_to − Price_from)   ($)
-* Delta    = Delta·ΔU;  Gamma = ½·Gamma·ΔU²;  Vega = Vega·ΔIV·100;  Theta = Theta·d
-* Unexplained = Realised − (Delta + Gamma + Vega + Theta)   (cross terms, higher orders,
-  rate moves, expiries), so the five parts sum to Realised exactly.
+* SPX options: Delta = Delta·ΔS;  Vega = Vega·ΔIV·100 (vol points)
+* VIX-linked legs (VIX options, VX/VXM futures, ETPs): their first-order move with their
+  future (or ETP price) is their *vol exposure* at work, so it is reported as Vega =
+  Delta·ΔU, not as Delta (SPEC §5: this is what offsets the condor's vega); a VIX option's
+  own implied-vol move is VolOfVol = Vega·ΔIV·100
+* Gamma = ½·Gamma·ΔU²;  Theta = Theta·d
+* Unexplained = Realised − (Delta + Gamma + Vega + VolOfVol + Theta)   (cross terms, higher
+  orders, rate moves, expiries), so the parts sum to Realised exactly.
 
-VX futures and ETPs have no implied vol: their whole move is delta. Legs opened or closed
+Legs opened or closed
 between the dates carry no P&L here (their closing or opening trade is not in the history);
 they are counted in NewLegs / ClosedLegs. Resized counts legs whose quantity changed; their
 P&L is that of the earlier quantity.
@@ -26,11 +31,12 @@ import pandas as pd
 from ..errors import InputError
 
 TOTAL = "TOTAL"
-PARTS = ("Delta", "Gamma", "Vega", "Theta")
+PARTS = ("Delta", "Gamma", "Vega", "VolOfVol", "Theta")
+VIX_LINKED = ("VIX", "VX", "VXM", "ETP")
 ATTRIBUTION_COLUMNS = ("From", "To", "Days", "Layer", "Realised", *PARTS, "Unexplained",
                        "Legs", "NewLegs", "ClosedLegs", "Resized")
-_NEEDED = ("Key", "Layer", "Qty", "Multiplier", "Price", "UnderlyingPrice", "IV", "Delta",
-           "Gamma", "Vega", "Theta")
+_NEEDED = ("Key", "Layer", "Instrument", "Qty", "Multiplier", "Price", "UnderlyingPrice",
+           "IV", "Delta", "Gamma", "Vega", "Theta")
 
 
 def snapshot_dates(history: pd.DataFrame) -> list[str]:
@@ -84,12 +90,16 @@ def attribute_pair(legs_from: pd.DataFrame, legs_to: pd.DataFrame, start: pd.Tim
     num = lambda c: m[c].to_numpy(float)  # noqa: E731
     d_u = num("UnderlyingPrice_to") - num("UnderlyingPrice")
     d_iv = np.nan_to_num(num("IV_to") - num("IV"))
+    vix = m["Instrument"].isin(VIX_LINKED).to_numpy()
+    first_order = num("Delta") * d_u
+    own_vega = num("Vega") * d_iv * 100.0
     parts = pd.DataFrame({
         "Layer": m["Layer"].fillna(m["Layer_to"]),
         "Realised": num("Qty") * num("Multiplier") * (num("Price_to") - num("Price")),
-        "Delta": num("Delta") * d_u,
+        "Delta": np.where(vix, 0.0, first_order),
         "Gamma": 0.5 * num("Gamma") * d_u ** 2,
-        "Vega": num("Vega") * d_iv * 100.0,
+        "Vega": np.where(vix, first_order, own_vega),
+        "VolOfVol": np.where(vix, own_vega, 0.0),
         "Theta": num("Theta") * days,
     })
     parts.loc[~both, ["Realised", *PARTS]] = 0.0
