@@ -334,3 +334,16 @@ def test_thresholds_parse_portfolio_row_and_case_insensitive_layers():
 def test_threshold_errors(row, match):
     with pytest.raises(InputError, match=match):
         parse_thresholds([["Layer", "Limit", "Target", "Warn"], ["tail", 12.0, 0.0, 0.75], row])
+
+
+def test_a_missing_optional_column_is_named_as_missing():
+    """Strike is optional for futures/ETPs, so its absence is not fatal, but the option rows
+    it leaves out say the column is missing rather than 'blank'."""
+    from alvh_xl.book import parse_positions
+
+    p = parse_positions([["Layer", "Instrument", "Type", "Expiry", "Qty", "IV"],
+                         ["Core", "SPX", "P", "2027-01-08", -1, 0.2],
+                         ["Tail", "VX", None, "2027-01-20", 1, None]])
+    assert [str(x) for x in p.problems] == [
+        "row 2 (Strike): the table has no Strike column; an option needs one"]
+    assert list(p.legs["instrument"]) == ["VX"]

@@ -131,6 +131,13 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
     is_fut = _member(instr, ("VX", "VXM"))
     is_etp = instr == "ETP"
 
+    for key, label, who, needs in (("type", "Type", "an option", is_opt),
+                                   ("strike", "Strike", "an option", is_opt),
+                                   ("expiry", "Expiry", "an option or future",
+                                    is_opt | is_fut)):
+        if key not in raw.columns:
+            chk.flag(needs, key, f"the table has no {label} column; {who} needs one")
+
     type_text = texts(cell("type"))
     cp = map_cells(type_text, lambda s: _CP.get(s.upper(), np.nan), np.nan, float)
     chk.flag(is_opt & np.isnan(cp), "type", lambda i: (
