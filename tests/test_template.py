@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from xlcall import needs_xlwings
 
 from alvh_xl.commands import template as template_cmd
 from alvh_xl.conventions import INSTRUMENTS
@@ -299,3 +300,29 @@ def test_static_snapshot_has_the_same_values_and_no_alvh_formulas(fresh, tmp_pat
     formulas = cells_of(static, False)
     assert not [k for k, v in formulas.items() if isinstance(v, str) and "ALVH_" in v
                 and v.startswith("=")]
+
+
+def test_lite_refresh_button_matches_the_script_binding():
+    """xlwings Lite binds refresh_script to "[shape]Sheet!Cell": the template's Dashboard must
+    hold a shape of that name whose hyperlink points at that cell."""
+    from alvh_xl.xl.layout import LITE_BUTTON
+
+    sheet, cell, name = LITE_BUTTON
+    with zipfile.ZipFile(COMMITTED) as z:
+        drawings = {n: z.read(n).decode() for n in z.namelist()
+                    if re.fullmatch(r"xl/drawings/(_rels/)?drawing\d+\.xml(\.rels)?", n)}
+    shape_xml = next(x for n, x in drawings.items() if f'name="{name}"' in x)
+    assert "Refresh" in shape_xml and "hlinkClick" in shape_xml
+    assert any(f"Target=\"#'{sheet}'!{cell}\"" in x for x in drawings.values())
+
+
+@needs_xlwings
+def test_refresh_script_is_bound_to_that_button():
+    from xlwings.server import custom_scripts_meta
+
+    import alvh_xl.xl.refresh as refresh
+    from alvh_xl.xl.layout import LITE_BUTTON
+
+    (meta,) = [m for m in custom_scripts_meta(refresh) if m["function_name"] == "refresh_script"]
+    sheet, cell, name = LITE_BUTTON
+    assert meta["button"] == f"[{name}]{sheet}!{cell}"

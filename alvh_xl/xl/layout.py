@@ -366,6 +366,10 @@ SERIES_LENGTH = 120
 
 LAST_REFRESH = (DASHBOARD, "K2")      # "Last refresh" timestamp written by Refresh/report
 VALUATION_CELL = (DASHBOARD, "K3")    # valuation date shown on the dashboard
+# xlwings Lite's sheet button for the Refresh script: a text box whose hyperlink points at
+# this cell, referenced as "[<shape name>]Dashboard!L2" (XlsxWriter names it after its index
+# among the sheet's drawings; tests/test_template.py checks the name in the file).
+LITE_BUTTON = (DASHBOARD, "L2", "TextBox 3")
 MESSAGE_CELL = (DASHBOARD, "A2")      # readable status / error message of the last refresh
 HISTORY_ANCHOR = (HISTORY, "A4")      # history table (one row per date and layer)
 

@@ -32,6 +32,7 @@ from .layout import (
     HISTORY_ANCHOR,
     LAST_REFRESH,
     LAYOUT,
+    LITE_BUTTON,
     MESSAGE_CELL,
     VALUATION_CELL,
     Layout,
@@ -352,7 +353,7 @@ def main() -> None:
     _alert(book, result)
 
 
-@script
+@script(button=f"[{LITE_BUTTON[2]}]{LITE_BUTTON[0]}!{LITE_BUTTON[1]}")
 def refresh_script(book: xw.Book) -> None:
     """ALVH Refresh for xlwings Lite / Server (bound to the Dashboard's button)."""
     _alert(book, _refresh_book(book))

@@ -86,6 +86,13 @@ def _named_range_values(caller: Any, name: str) -> Any:
     return rng.options(ndim=2).value
 
 
-def script(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Register a workbook script (xlwings Lite/Server ``@script``; a no-op elsewhere)."""
-    return xw.script(f)
+def script(button: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a workbook script: xlwings Lite/Server ``@script`` (optionally bound to a sheet
+    button, "[shape name]Sheet!A1"); classic xlwings runs it through RunPython instead."""
+
+    def deco(f: Callable[..., Any]) -> Callable[..., Any]:
+        if CLASSIC or button is None:
+            return xw.script(f)
+        return xw.script(button=button)(f)
+
+    return deco

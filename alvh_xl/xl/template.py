@@ -446,6 +446,7 @@ def _dashboard_sheet(w: _Writer, ws, outputs, shapes, live: bool) -> None:
     _flag_rules(w, ws, flag_col)
     _flag_rules(w, ws, "H4")
     _charts(w, ws, shapes)
+    _lite_button(w, ws)
     ws.print_area("A1:T60")
     ws.fit_to_pages(1, 1)
 
@@ -457,6 +458,19 @@ def _flag_rules(w: _Writer, ws, ref: str) -> None:
                                     "format": w.wb.add_format({"bg_color": bg,
                                                                "font_color": fg,
                                                                "bold": True})})
+
+
+def _lite_button(w: _Writer, ws) -> None:
+    """The Dashboard's Refresh button for xlwings Lite (a hyperlinked text box)."""
+    sheet, cell, _name = L.LITE_BUTTON
+    r, c = (x - 1 for x in L.cell_ref(cell))
+    ws.insert_textbox(r, c, "⟳  Refresh (xlwings Lite)", {
+        "width": 200, "height": 30, "x_offset": 4, "y_offset": 2,
+        "url": f"internal:'{sheet}'!{cell}", "tip": "Runs alvh_xl's refresh_script in xlwings Lite",
+        "font": {"bold": True, "color": "white", "size": 10},
+        "align": {"vertical": "middle", "horizontal": "center"},
+        "fill": {"color": NAVY}, "line": {"none": True},
+        "description": "Refresh button for xlwings Lite"})
 
 
 def _charts(w: _Writer, ws, shapes) -> None:
