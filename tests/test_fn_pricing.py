@@ -136,3 +136,11 @@ def test_vol_typed_in_percent_is_caught():
     assert ALVH_BSM("price", "C", 100, 100, 1, 18).startswith("#ALVH! vol above 5")
     assert ALVH_BLACK76("vega", "P", 19, 20, 0.1, 95).startswith("#ALVH! vol above 5")
     assert isinstance(ALVH_BSM("price", "C", 100, 100, 1, 4.0), float)   # 400 % is allowed
+
+
+def test_rate_and_div_typed_in_percent_are_caught():
+    from alvh_xl.udfs import ALVH_BSM
+
+    assert ALVH_BSM("price", "C", 100, 100, 1, 0.2, 4).startswith("#ALVH! rate is a decimal")
+    assert ALVH_BSM("price", "C", 100, 100, 1, 0.2, 0.04, 1.3).startswith(
+        "#ALVH! div is a decimal")

@@ -53,6 +53,8 @@ def _greeks_cells(greek, cp, s, k, t, vol, rate, div, *, forward_model):
     v_err = _domain(v_err, v, v >= 0, "vol must not be negative")
     v_err = _domain(v_err, v, v <= MAX_IV, f"vol above {MAX_IV:g} (500 %): enter vol as a "
                     "decimal, e.g. 0.18 for 18 %")
+    r_err = _domain(r_err, r, np.abs(r) < 1, "rate is a decimal: 0.04 for 4 %")
+    q_err = _domain(q_err, q, np.abs(q) < 1, "div is a decimal: 0.013 for 1.3 %")
     errs = first_error(g_err, w_err, s_err, k_err, t_err, v_err, r_err, q_err, shape=shape)
     ok = errs == ""
     out = np.full(shape, np.nan)

@@ -1,0 +1,41 @@
+"""The layering of DESIGN.md, checked in fresh interpreters: the engine never imports
+xlwings, the pricing core is pure numpy/scipy (no pandas, no dates), and CLI start-up stays
+lazy (the `alvh-xl` parser imports no engine module)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def imported_after(code: str) -> set[str]:
+    script = f"import sys\n{code}\nimport json\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("module", ["alvh_xl.pricing", "alvh_xl.book", "alvh_xl.risk.valuation",
+                                    "alvh_xl.risk.scenarios", "alvh_xl.risk.dashboard",
+                                    "alvh_xl.risk.condor", "alvh_xl.risk.history",
+                                    "alvh_xl.risk.indicators", "alvh_xl"])
+def test_engine_never_imports_xlwings(module):
+    mods = imported_after(f"import {module}")
+    assert "xlwings" not in mods, f"{module} pulled in xlwings"
+
+
+def test_pricing_core_is_pure_numpy_scipy():
+    mods = imported_after("import alvh_xl.pricing")
+    assert not {"pandas", "xlwings", "openpyxl", "matplotlib"} & mods
+
+
+def test_excel_layer_is_where_xlwings_lives():
+    assert "xlwings" in imported_after("import alvh_xl.udfs")
+
+
+def test_cli_help_is_lazy():
+    mods = imported_after("from alvh_xl.cli import build_parser\nbuild_parser(['--help'])")
+    assert not {"xlwings", "pandas", "matplotlib", "alvh_xl.risk.valuation"} & mods
