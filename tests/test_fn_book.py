@@ -144,10 +144,10 @@ def test_layers_notes_a_missing_basis_layer_and_unknown_threshold_layers():
     assert [r[:2] for r in cells[3:]] == [
         ["Note", "thresholds (Basis): no vega in the basis layer 'Core': the PORTFOLIO row "
                  "has no limit"],
-        ["Note", "thresholds (Layer): layer 'VIX L2' has a limit but no legs (check its "
-                 "spelling)"],
-        ["Note", "thresholds (Layer): layer 'Tail' has a limit but no legs (check its "
-                 "spelling)"]]
+        ["Note", "thresholds (Layer): layer 'VIX L2' has a limit but no valued legs (none "
+                 "listed, all left out, or spelt differently)"],
+        ["Note", "thresholds (Layer): layer 'Tail' has a limit but no valued legs (none "
+                 "listed, all left out, or spelt differently)"]]
     assert cells[2][0] == "PORTFOLIO" and cells[2][7:] == [None, None, ""]
 
 

@@ -130,8 +130,8 @@ def ALVH_LAYERS(positions=None, market=None, curve=None, thresholds=None):
         present = {str(x).strip().casefold() for x in val.legs["Layer"]}
         for name in (th.layers if th else {}):
             if name.strip().casefold() not in present:
-                notes.append(Problem(None, "Layer", f"layer {name!r} has a limit but no legs "
-                                     "(check its spelling)", left_out=False,
+                notes.append(Problem(None, "Layer", f"layer {name!r} has a limit but no valued "
+                                     "legs (none listed, all left out, or spelt differently)", left_out=False,
                                      table="thresholds"))
         return frame_to_cells(layers_table(val, th), notes)
     return cached("LAYERS", (positions, market, curve, thresholds), compute)
