@@ -15,7 +15,7 @@ class InputError(AlvhError, ValueError):
         where = []
         if row is not None:
             where.append(f"row {row}")
-        if column:
+        if column and (row is not None or column not in message):
             where.append(f"({column})" if row is not None else column)
         prefix = " ".join(where)
         super().__init__(f"{prefix}: {message}" if prefix else message)

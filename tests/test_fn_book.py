@@ -177,8 +177,8 @@ def test_buckets_default_and_custom_edges():
     ((5, 10, 0.5), "WATCH"),
     (([[1, 9, 13]], 12), [["OK", "WATCH", "BREACH"]]),
     (([[1], [13]], [[12, 14]]), [["OK", "OK"], ["BREACH", "WATCH"]]),
-    ((7, 0), "#ALVH! limit must be positive"),
-    ((7, 12, 2), "#ALVH! warn must be a fraction in (0, 1]"),
+    ((7, 0), "#ALVH! limit must be positive, got 0"),
+    ((7, 12, 2), "#ALVH! warn must be a fraction in (0, 1], got 2"),
     (("x", 12), '#ALVH! value: expected a number, got "x"'),
     ((None, 12), "#ALVH! value is blank"),
 ])
@@ -208,8 +208,8 @@ def test_hedge_function_lists_book_and_candidate_problems():
     (None, MKT, CURVE, "#ALVH! positions: expected a table with a header row, got None"),
     ([["Layer", "Qty"], ["a", 1]], MKT, CURVE, "#ALVH! positions: missing column instrument"),
     ([H + ["qty"], POS[1] + [1]], MKT, CURVE, '#ALVH! positions: duplicate column "qty"'),
-    (POS, [["Field", "Value"], ["SpxSpot", 1]], CURVE, "#ALVH! ValuationDate: market: "
-                                                       "ValuationDate is missing"),
+    (POS, [["Field", "Value"], ["SpxSpot", 1]], CURVE, "#ALVH! market: ValuationDate is "
+                                                       "missing"),
     (POS, MKT, [["Expiry", "Price"], ["2026-12-16", "x"]], "#ALVH! row 2 (Price): curve: "
                                                             "expected a positive futures price"),
     (POS, MKT, 5.0, "#ALVH! curve: expected a table with a header row, got 5.0"),
@@ -392,3 +392,22 @@ def test_no_argument_netvega_reads_the_workbook_names_in_classic_excel(monkeypat
     del book.names["ALVH_CURVE"]
     with pytest.raises(MissingInputError, match="the workbook has no name ALVH_CURVE"):
         fn(None, None, None, None, False, caller)
+
+
+def test_flag_is_per_cell_and_reports_clashing_shapes():
+    assert ALVH_FLAG([[1], [2]], [[5], [-1]]) == [["OK"], ["#ALVH! limit must be positive, got -1"]]
+    assert ALVH_FLAG([[1], [2], [3]], [[1], [2]]) == "#ALVH! ranges do not line up: value 3x1, " \
+                                                     "limit 2x1"
+    assert ALVH_FLAG(5, float("inf")).startswith("#ALVH! limit: expected a finite number")
+
+
+def test_empty_ranges_count_as_omitted():
+    base = ALVH_NETVEGA(POS, MKT, CURVE)
+    assert ALVH_NETVEGA(POS, MKT, CURVE, [], [[]]) == base
+
+
+def test_market_rejects_duplicate_and_unknown_fields():
+    dup = [*MKT, ["SpxSpot", 6800]]
+    assert "SpxSpot is given twice" in ALVH_NETVEGA(POS, dup, CURVE)
+    typo = [*MKT, ["RiskFreeRate", 0.04]]
+    assert 'unknown field "RiskFreeRate"' in ALVH_NETVEGA(POS, typo, CURVE)

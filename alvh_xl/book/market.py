@@ -45,17 +45,30 @@ class Market:
 
 
 def parse_market(source: Any) -> Market:
-    """Parse the two-column `Field | Value` table; unknown fields are ignored."""
+    """Parse the two-column `Field | Value` table.
+
+    A field given twice, or a field name this table does not know (a misspelt `Rate` would
+    otherwise silently price at 0 %), is an error naming its row.
+    """
     cells = to_cells(source, "market")
+    offset = 1
     if cells and len(cells[0]) >= 2 and header_key(cells[0][0]) == "field":
-        cells = cells[1:]
+        cells, offset = cells[1:], 2
     values: dict[str, Any] = {}
-    for row in cells:
+    seen: dict[str, int] = {}
+    for i, row in enumerate(cells):
         if not row or row[0] in (None, ""):
             continue
         key = _FIELDS.get(header_key(row[0]))
-        if key is not None:
-            values[key] = row[1] if len(row) > 1 else None
+        if key is None:
+            raise InputError(f"market: unknown field {describe(row[0])}; fields are "
+                             f"{', '.join(dict.fromkeys(_FIELDS.values()))}",
+                             row=i + offset, column="Field")
+        if key in seen:
+            raise InputError(f"market: {key} is given twice (rows {seen[key]} and "
+                             f"{i + offset})", row=i + offset, column="Field")
+        seen[key] = i + offset
+        values[key] = row[1] if len(row) > 1 else None
     if "ValuationDate" not in values or values["ValuationDate"] in (None, ""):
         raise MissingInputError("market: ValuationDate is missing", column="ValuationDate")
     if "SpxSpot" not in values or values["SpxSpot"] in (None, ""):

@@ -105,6 +105,7 @@ def shock_ladder(val: BookValuation, shifts=DEFAULT_VOL_SHIFTS, *, mode="abs",
                  weighting="weighted", by_layer=False) -> pd.DataFrame:
     """Shift, FullPnL, LinearPnL (+ one full-P&L column per layer when ``by_layer``)."""
     shifts = _as_shifts(shifts, "shifts")
+    check_vol_shifts(shifts, mode)
     base = base_values(val.state)
     full = revalue(val.state, vol_shift=shifts, mode=mode, weighting=weighting,
                    volvol_beta=val.market.volvol_beta) - base
@@ -124,8 +125,9 @@ def spot_vol_grid(val: BookValuation, spot_shifts_pct=DEFAULT_SPOT_SHIFTS_PCT,
     """Book P&L matrix: spot shifts (%) down the index, vol shifts across the columns."""
     spots = _as_shifts(spot_shifts_pct, "spot shifts")
     vols = _as_shifts(vol_shifts, "vol shifts")
-    if (spots <= -100).any():
-        raise InputError("spot shifts must be above -100 %")
+    check_vol_shifts(vols, mode, "vol shifts")
+    if ((spots <= -100) | (spots > MAX_REL_SHIFT)).any():
+        raise InputError("spot shifts must lie in (-100, 1000] percent")
     ss, vv = np.meshgrid(spots, vols, indexing="ij")
     base = base_values(val.state)
     pnl = (revalue(val.state, vol_shift=vv.ravel(), spot_pct=ss.ravel(), mode=mode,
@@ -140,6 +142,7 @@ def named_scenarios(val: BookValuation, scenarios: pd.DataFrame) -> pd.DataFrame
     Vol shifts are weighted absolute points; DaysForward decays every option (expiries
     passed become intrinsic); futures and ETP prices move only with vol.
     """
+    check_vol_shifts(scenarios["vol_pts"].to_numpy(float), "abs", "scenarios VolPts")
     base = base_values(val.state)
     full = revalue(val.state, vol_shift=scenarios["vol_pts"].to_numpy(float),
                    spot_pct=scenarios["spot_pct"].to_numpy(float),
@@ -151,6 +154,23 @@ def named_scenarios(val: BookValuation, scenarios: pd.DataFrame) -> pd.DataFrame
     for layer, cols in _layer_columns(val).items():
         out[layer] = full[:, cols].sum(axis=1)
     return out
+
+
+MAX_ABS_SHIFT = 100.0      # vol points; beyond this a shift is a typo, not a scenario
+MAX_REL_SHIFT = 1000.0     # percent
+
+
+def check_vol_shifts(shifts: np.ndarray, mode: str = "abs", name: str = "shifts") -> None:
+    """Reject shifts no scenario means: beyond ±100 vol points, or relative ≤ −100 % / >
+    +1000 % (a level cannot fall by 100 % or more)."""
+    if mode == "rel":
+        bad = (shifts <= -100.0) | (shifts > MAX_REL_SHIFT)
+        why = "relative shifts must lie in (-100, 1000] percent"
+    else:
+        bad = np.abs(shifts) > MAX_ABS_SHIFT
+        why = f"shifts must lie within ±{MAX_ABS_SHIFT:g} vol points"
+    if bad.any():
+        raise InputError(f"{name}: {why}, got {shifts[bad][0]:g}")
 
 
 def _layer_columns(val: BookValuation) -> dict[str, np.ndarray]:

@@ -17,13 +17,17 @@ import numpy as np
 from ..conventions import ERROR_PREFIX
 from ..errors import AlvhError, InputError, describe
 
+MAX_TEXT = 250          # a cell message stays short; cut at a word boundary with '…'
+
 
 def error_text(message: object) -> str:
     """Cell text for an expected error: '#ALVH! <message>' (kept short)."""
     text = str(message).strip() or "error"
-    if text.startswith(ERROR_PREFIX):
+    if not text.startswith(ERROR_PREFIX):
+        text = f"{ERROR_PREFIX} {text}"
+    if len(text) <= MAX_TEXT:
         return text
-    return f"{ERROR_PREFIX} {text}"[:250]
+    return text[: MAX_TEXT - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def excel_function(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -92,7 +96,19 @@ def numbers(value: Any, name: str, default: float | None = None) -> tuple[np.nda
                 pass
             if vals[idx] != vals[idx]:
                 errs[idx] = f"{name}: expected a number, got {describe(v)}"
+        if errs[idx] == "" and not np.isfinite(vals[idx]):
+            errs[idx] = f"{name}: expected a finite number, got {describe(v)}"
+            vals[idx] = np.nan
     return vals, errs
+
+
+def domain_errors(errs: np.ndarray, vals: np.ndarray, good: np.ndarray,
+                  message: str) -> np.ndarray:
+    """Add ``message, got <value>`` to cells that parsed but fail ``good`` (first error wins)."""
+    errs = errs.copy()
+    bad = (errs == "") & ~good
+    errs[bad] = [f"{message}, got {v:g}" for v in vals[bad]]
+    return errs
 
 
 def texts(value: Any, name: str, allowed: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from ..risk.aggregation import bucket_table, flag, layers_table, portfolio_row
 from ..risk.hedging import size_hedges
 from ..risk.valuation import BookValuation, value_book
 from .cache import BOOKS, RESULTS, freeze
-from .cells import grid, is_number, numbers
+from .cells import broadcast, domain_errors, first_error, grid, is_number, numbers, spill
 from .frames import frame_to_cells
 from .registry import WORKBOOK_INPUTS, excel
 
@@ -54,7 +54,7 @@ def thresholds_from(values: Any) -> Thresholds | None:
 
 def boolean(value: Any, name: str, default: bool = False) -> bool:
     """TRUE/FALSE, 1/0 or text 'true'/'false'/'yes'/'no' from a cell."""
-    v = grid(value)[0, 0] if isinstance(value, list) else value
+    v = scalar(value)
     if v is None or v == "":
         return default
     if isinstance(v, bool):
@@ -70,7 +70,11 @@ def boolean(value: Any, name: str, default: bool = False) -> bool:
 
 
 def scalar(value: Any) -> Any:
-    return grid(value)[0, 0] if isinstance(value, list) else value
+    """The top-left cell of a range argument (None for an empty range)."""
+    if not isinstance(value, list):
+        return value
+    cells = grid(value)
+    return cells[0, 0] if cells.size else None
 
 
 def _omitted(v: Any) -> bool:
@@ -155,15 +159,13 @@ def ALVH_FLAG(value, limit, warn=DEFAULT_WARN):
     v, v_err = numbers(value, "value")
     lim, lim_err = numbers(limit, "limit")
     w, w_err = numbers(warn, "warn", default=DEFAULT_WARN)
-    for errs in (v_err, lim_err, w_err):
-        if (errs != "").any():
-            raise InputError(errs[errs != ""][0])
-    if (lim <= 0).any():
-        raise InputError("limit must be positive")
-    if ((w <= 0) | (w > 1)).any():
-        raise InputError("warn must be a fraction in (0, 1]")
-    out = np.broadcast_to(flag(v, lim, w), np.broadcast_shapes(v.shape, lim.shape, w.shape))
-    return str(out[0, 0]) if out.shape == (1, 1) else out.tolist()
+    shape = broadcast({"value": v.shape, "limit": lim.shape, "warn": w.shape})
+    lim_err = domain_errors(lim_err, lim, lim > 0, "limit must be positive")
+    w_err = domain_errors(w_err, w, (w > 0) & (w <= 1), "warn must be a fraction in (0, 1]")
+    errs = first_error(v_err, lim_err, w_err, shape=shape)
+    b = [np.broadcast_to(a, shape) for a in (v, lim, w)]
+    out = np.where(errs == "", flag(*b), "").astype(object)
+    return spill(out, errs)
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, thresholds=DOC_TH,

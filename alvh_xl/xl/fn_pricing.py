@@ -7,7 +7,7 @@ import numpy as np
 from ..conventions import GREEKS, MAX_IV
 from ..pricing import black76_greeks, bsm_greeks
 from ..pricing.implied import OK, STATUS, solve_implied_vol
-from .cells import broadcast, first_error, grid, numbers, spill, texts
+from .cells import broadcast, domain_errors, first_error, grid, numbers, spill, texts
 from .registry import excel
 
 _GREEK_INDEX = {g.upper(): i for i, g in enumerate(GREEKS)}
@@ -48,13 +48,14 @@ def _greeks_cells(greek, cp, s, k, t, vol, rate, div, *, forward_model):
     q, q_err = numbers(div, "div", default=0.0)
     shape = broadcast({"greek": g_idx.shape, "cp": w.shape, under: s.shape, "strike": k.shape,
                        "t_years": t.shape, "vol": v.shape, "rate": r.shape, "div": q.shape})
-    s_err = _domain(s_err, s, s > 0, f"{under} must be positive")
-    k_err = _domain(k_err, k, k > 0, "strike must be positive")
-    v_err = _domain(v_err, v, v >= 0, "vol must not be negative")
-    v_err = _domain(v_err, v, v <= MAX_IV, f"vol above {MAX_IV:g} (500 %): enter vol as a "
+    s_err = domain_errors(s_err, s, s > 0, f"{under} must be positive")
+    k_err = domain_errors(k_err, k, k > 0, "strike must be positive")
+    v_err = domain_errors(v_err, v, v >= 0, "vol must not be negative")
+    v_err = domain_errors(v_err, v, v <= MAX_IV, f"vol above {MAX_IV:g} (500 %): enter vol as a "
                     "decimal, e.g. 0.18 for 18 %")
-    r_err = _domain(r_err, r, np.abs(r) < 1, "rate is a decimal: 0.04 for 4 %")
-    q_err = _domain(q_err, q, np.abs(q) < 1, "div is a decimal: 0.013 for 1.3 %")
+    t_err = domain_errors(t_err, t, t <= 100, "t_years is in years, at most 100")
+    r_err = domain_errors(r_err, r, np.abs(r) < 1, "rate is a decimal: 0.04 for 4 %")
+    q_err = domain_errors(q_err, q, np.abs(q) < 1, "div is a decimal: 0.013 for 1.3 %")
     errs = first_error(g_err, w_err, s_err, k_err, t_err, v_err, r_err, q_err, shape=shape)
     ok = errs == ""
     out = np.full(shape, np.nan)
@@ -69,13 +70,6 @@ def _greeks_cells(greek, cp, s, k, t, vol, rate, div, *, forward_model):
         which = np.broadcast_to(g_idx, shape)[ok].astype(int)
         out[ok] = table[which, np.arange(which.size)]
     return spill(out, errs)
-
-
-def _domain(errs: np.ndarray, vals: np.ndarray, good: np.ndarray, message: str) -> np.ndarray:
-    errs = errs.copy()
-    bad = (errs == "") & ~good
-    errs[bad] = [f"{message}, got {v:g}" for v in vals[bad]]
-    return errs
 
 
 @excel(price="option price per unit of underlying", cp=_DOC_CP,
@@ -98,8 +92,8 @@ def ALVH_IV(price, cp, underlying, strike, t_years, rate=0.0, div=0.0, model="bs
     shape = broadcast({"price": p.shape, "cp": w.shape, "underlying": s.shape,
                        "strike": k.shape, "t_years": t.shape, "rate": r.shape, "div": q.shape,
                        "model": m.shape})
-    s_err = _domain(s_err, s, s > 0, "underlying must be positive")
-    k_err = _domain(k_err, k, k > 0, "strike must be positive")
+    s_err = domain_errors(s_err, s, s > 0, "underlying must be positive")
+    k_err = domain_errors(k_err, k, k > 0, "strike must be positive")
     errs = first_error(m_err, w_err, p_err, s_err, k_err, t_err, r_err, q_err, shape=shape)
     out = np.full(shape, np.nan)
     ok = errs == ""
