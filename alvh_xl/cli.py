@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     except AlvhError as exc:
         print(f"alvh-xl {args.command}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:          # e.g. `alvh-xl report --json | head`: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

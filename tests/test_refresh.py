@@ -123,11 +123,17 @@ def inside(key: tuple[str, int, int], areas) -> bool:
     return any(s == a[0] and a[1] <= r <= a[3] and a[2] <= c <= a[4] for a in areas)
 
 
-def history(path: Path) -> list[list]:
+def history(path: Path, *, raw: bool = False) -> list[list]:
+    """The History block; its Date cells (real date cells) as ISO text unless ``raw``."""
     ws = openpyxl.load_workbook(path, data_only=True)[L.HISTORY]
     r0, c0 = L.cell_ref(L.HISTORY_ANCHOR[1])
     rows = [list(r) for r in ws.iter_rows(min_row=r0, min_col=c0, values_only=True)]
-    return [r for r in rows if any(v is not None for v in r)]
+    rows = [r for r in rows if any(v is not None for v in r)]
+    if not raw:
+        for r in rows[1:]:
+            if isinstance(r[0], dt.datetime):
+                r[0] = r[0].date().isoformat()
+    return rows
 
 
 # ---------------------------------------------------------------------------- outputs
@@ -234,6 +240,7 @@ def test_history_keeps_one_row_set_per_valuation_date(book):
     assert header[:2] == ["Date", "Layer"]
     layers = ["Core", "VIX L1", "VIX L2", "Tail", "PORTFOLIO"]
     assert [r[0] for r in rows] == [DAY] * 5 and [r[1] for r in rows] == layers
+    assert all(isinstance(r[0], dt.datetime) for r in history(book, raw=True)[1:])  # dates
 
     refresh(book, now=NOW + dt.timedelta(minutes=5))       # same date again: replaced
     assert history(book) == first

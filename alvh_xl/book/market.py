@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..conventions import DEFAULT_VALUATION_TIME, DEFAULT_WEIGHTING, VIX_WINDOW_DAYS
+from ..conventions import DEFAULT_VALUATION_TIME, DEFAULT_WEIGHTING
 from ..errors import InputError, MissingInputError, describe
 from .tables import header_key, read_table, to_cells, to_date, to_dates, to_numbers, to_time
 
@@ -193,7 +193,3 @@ def parse_curve(source: Any) -> Curve:
         raise InputError(f"curve: expiry {exp[1:][dup][0]} appears twice", column="Expiry")
     return Curve(exp, px)
 
-
-def vix_tau_days(future_expiry_days: np.ndarray) -> np.ndarray:
-    """τ of a VIX-linked leg: its future's expiry plus the 30-day window VIX measures."""
-    return future_expiry_days + VIX_WINDOW_DAYS

@@ -22,13 +22,15 @@ def run(args: argparse.Namespace) -> int:
             ("SPX 45d put", "bsm", "P", spot, strikes[1], 45 / 365, 0.20),
             ("SPX 45d call", "bsm", "C", spot, strikes[3], 45 / 365, 0.13),
             ("VIX 30d call", "black76", "C", 19.0, 22.0, 30 / 365, 0.95)]
-    table = Table(title="alvh-xl pricing demo (rate 4%, div 1.3%; vega per vol point, "
-                        "theta per day)")
-    for col in ("leg", "model", "K", *GREEKS):
-        table.add_column(col, justify="right")
+    table = Table(title="alvh-xl pricing demo: per unit; rate 4 %, div 1.3 %; vega per vol "
+                        "point, theta per day", title_justify="left")
+    table.add_column("", style="bold")
+    results = []
     for name, model, cp, s, k, t, vol in rows:
-        g = (bsm_greeks(cp, s, k, t, vol, 0.04, 0.013) if model == "bsm"
-             else black76_greeks(cp, s, k, t, vol, 0.04))
-        table.add_row(name, model, f"{k:g}", *(f"{float(x):.4f}" for x in g))
+        table.add_column(f"{name}\nK {k:g}, IV {vol:.0%}\n{model}", justify="right")
+        results.append(bsm_greeks(cp, s, k, t, vol, 0.04, 0.013) if model == "bsm"
+                       else black76_greeks(cp, s, k, t, vol, 0.04))
+    for i, greek in enumerate(GREEKS):
+        table.add_row(greek, *(f"{float(g[i]):.4f}" for g in results))
     Console().print(table)
     return 0

@@ -216,8 +216,21 @@ def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any = None) -> in
                 kept.append([r[where[h]] if h in where else None for h in header])
     date_col = header.index("Date")
     rows = sorted(kept + body, key=lambda r: str(_iso(r[date_col])))
+    for r in rows:                      # a real date cell, not text, whatever was read back
+        r[date_col] = _as_date(r[date_col])
     io.write(sheet, anchor, [header, *rows], clear=(len(block), len(header)))
     return len(body)
+
+
+def _as_date(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v.strip()[:10])
+        except ValueError:
+            return v
+    return v
 
 
 def _iso(v: Any) -> Any:
