@@ -130,7 +130,7 @@ def _write_native_values(io: WorkbookIO, result: RefreshResult, inputs: Workbook
                          layout: Layout) -> None:
     """A values-only copy (the report workbook) holds the native cross-check cells as values
     too, recomputed here from the fresh blocks; live workbooks keep their Excel formulas."""
-    from .template import native_values
+    from .natives import native_values
 
     try:
         values = native_values(result.outputs, inputs.raw, layout)

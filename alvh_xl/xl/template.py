@@ -19,6 +19,8 @@ import numpy as np
 
 from ..conventions import INSTRUMENTS
 from . import layout as L
+from .natives import native_values
+from .sample import SampleBook, sample_raw, sample_series  # noqa: F401 (re-exported)
 from .workbook import evaluate_outputs, read_inputs
 
 NAVY, BLUE, LIGHT, INPUT_FILL, GREY = "#1F3864", "#2F5597", "#D9E1F2", "#FFF8DC", "#595959"
@@ -26,7 +28,6 @@ FLAG_COLOURS = {"OK": ("#C6EFCE", "#006100"), "WATCH": ("#FFEB9C", "#9C5700"),
                 "BREACH": ("#FFC7CE", "#9C0006"), "REGIME SHIFT": ("#FFC7CE", "#9C0006"),
                 "NORMAL": ("#C6EFCE", "#006100")}
 BUILD_TIME = dt.datetime(2026, 11, 24, 18, 0, 0)   # fixed: the file is byte-reproducible
-SERIES_SEED = 20261124
 EXCEL_CALC_ID = 191029                               # Excel 2019 / Microsoft 365
 TYPE_CHOICES = ("C", "P", "Call", "Put")
 
@@ -65,85 +66,6 @@ ALIGN = {"Flag": {"align": "center", "bold": True}, "Action": {"align": "center"
 WIDTHS = {"Layer": 11, "Strategy": 11, "Instrument": 10, "Type": 6, "Strike": 9, "Expiry": 11,
           "Qty": 7, "Multiplier": 10, "IV": 8, "Price": 9, "EntryPrice": 10, "Underlying": 12,
           "Leverage": 9, "Beta": 7}
-
-
-# --------------------------------------------------------------------------- sample data
-
-
-def _as_read_back(v: Any) -> Any:
-    """A sample value as openpyxl reads it back (dates become midnight datetimes)."""
-    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-        return dt.datetime(v.year, v.month, v.day)
-    return v
-
-
-def business_days(end: dt.date, n: int) -> list[dt.date]:
-    """The ``n`` weekdays ending on ``end`` (oldest first)."""
-    days: list[dt.date] = []
-    d = end
-    while len(days) < n:
-        if d.weekday() < 5:
-            days.append(d)
-        d -= dt.timedelta(days=1)
-    return days[::-1]
-
-
-def sample_series(n: int = L.SERIES_LENGTH, seed: int = SERIES_SEED) -> dict[str, np.ndarray]:
-    """Deterministic daily closes: front VIX future and VVIX, mean-reverting (OU) with
-    correlated shocks and a vol spike a third of the way in, each bridged to end at today's
-    market inputs (front future of the curve, Vvix)."""
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, 2))
-    z[:, 1] = 0.8 * z[:, 0] + 0.6 * z[:, 1]
-    spike = np.zeros(n)
-    spike[n // 3: n // 3 + 4] = (2.5, 1.5, 0.8, 0.3)
-    out = []
-    for (mean, kappa, sigma, start, end), shocks, jump in (
-            ((19.0, 0.06, 0.55, 17.6, L.INPUT_BY_NAME["ALVH_CURVE"].sample[0][1]), z[:, 0],
-             spike),
-            ((95.0, 0.05, 2.6, 90.0, dict(L.INPUT_BY_NAME["ALVH_MARKET"].sample)["Vvix"]),
-             z[:, 1], 4 * spike)):
-        x = np.empty(n)
-        x[0] = start
-        for i in range(1, n):
-            x[i] = x[i - 1] + kappa * (mean - x[i - 1]) + sigma * shocks[i] + jump[i]
-        x += (end - x[-1]) * np.linspace(0.0, 1.0, n)       # bridge to today's level
-        out.append(np.round(x, 2))
-    return {"dates": np.array(business_days(L.VALUATION_DATE, n), dtype=object),
-            "ALVH_VIXFUT_SERIES": out[0], "ALVH_VVIX_SERIES": out[1]}
-
-
-def sample_raw(layout: L.Layout = L.LAYOUT) -> dict[str, list[list[Any]]]:
-    """Every defined name's 2-D values exactly as the built file holds them."""
-    raw = {}
-    for t in layout.inputs:
-        blank = [None] * len(t.headers)
-        raw[t.name] = ([list(t.headers)] + [[_as_read_back(v) for v in r] for r in t.sample]
-                       + [list(blank) for _ in range(t.spare_rows)])
-    series = sample_series()
-    for name in layout.series:
-        raw[name] = [[float(v)] for v in series[name]]
-    return raw
-
-
-class SampleBook:
-    """The seam (``WorkbookIO``) over the sample values, to parse them like a file."""
-
-    def __init__(self, raw: dict[str, list[list[Any]]], layout: L.Layout = L.LAYOUT):
-        self.raw = raw
-        self.where = {t.name: (t.sheet, t.ref) for t in layout.inputs}
-        for name, (sheet, anchor) in layout.series.items():
-            r, c = L.cell_ref(anchor)
-            self.where[name] = (sheet, f"{anchor}:{L.a1(r + L.SERIES_LENGTH - 1, c)}")
-
-    def has_name(self, name: str) -> bool:
-        return name in self.raw
-
-    def values(self, name: str) -> list[list[Any]]:
-        return self.raw[name]
-
-    def name_location(self, name: str) -> tuple[str, str]:
-        return self.where[name]
 
 
 # --------------------------------------------------------------------------- the writer
@@ -535,38 +457,6 @@ def _natives(w: _Writer, sheets, raw, outputs, layout: L.Layout) -> None:
         ws.write_formula(r, c, n.formula, fmt, _cached(values[n.key]))
         if n.sheet == L.LEGS:
             ws.write_string(r, c - 1, "Sum:", w.fmt(bold=True, align="right"))
-
-
-def native_values(outputs, raw, layout: L.Layout = L.LAYOUT) -> dict[str, Any]:
-    """What each native formula evaluates to on these blocks (the template's cached values)."""
-    layers = _table(outputs["layers"])
-    th = _table(raw["ALVH_THRESHOLDS"])
-    port = next(i for i, v in enumerate(layers["Layer"]) if v == L.PORTFOLIO)
-    tolerance = _n(layers["Limit"][port])
-
-    def sumif(table, col):
-        return sum(_n(v) for k, v in zip(table["Layer"], table[col], strict=True)
-                   if k == L.PORTFOLIO)
-
-    warn = sumif(th, "Warn")
-    warn = warn if warn > 0 else 0.75
-    gap = abs(_n(outputs["netvega_raw"][0][0]) - sumif(th, "Target"))
-    flag = "OK" if gap < warn * tolerance else "WATCH" if gap <= tolerance else "BREACH"
-    legs = _table(outputs["legs"])
-    return {"tolerance": tolerance, "warn": warn, "portfolio_flag": flag,
-            "headroom": tolerance - gap,
-            "legs_sum_VolExposure": sum(_n(v) for v in legs["VolExposure"]),
-            "legs_sum_WeightedVolExposure": sum(_n(v) for v in legs["WeightedVolExposure"])}
-
-
-def _table(cells: list[list[Any]]) -> dict[str, list[Any]]:
-    header = [str(h) for h in cells[0]]
-    return {h: [r[j] if j < len(r) else None for r in cells[1:]] for j, h in enumerate(header)}
-
-
-def _n(v: Any) -> float:
-    """SUM/SUMIF semantics: numbers count, text and blanks are 0."""
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
 
 
 def _legs_sheet(w: _Writer, ws, outputs) -> None:
