@@ -205,3 +205,24 @@ def test_ten_thousand_legs(tmp_path, template_copy):
     data = json.loads(proc.stdout)
     assert JSON_KEYS <= set(data) and data["rows_left_out"] == []
     assert {row["layer"] for row in data["layers"]} == {"Core", "VIX L1", "VIX L2", "VIX L3"}
+
+
+def test_bundled_template_is_rebuilt_where_the_link_is_not_a_workbook(tmp_path, monkeypatch):
+    """On a checkout without symlinks alvh_xl/data/alvh_template.xlsx is a text file; the
+    report then builds the template itself (same content as the committed one)."""
+    import tempfile
+
+    from alvh_xl.commands import report
+
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (
+        b"../../workbooks/alvh_template.xlsx" if self.name == "alvh_template.xlsx"
+        and tmp_path not in self.parents else real(self)))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    built = report.bundled_template()
+    assert tmp_path in built.parents and real(built)[:2] == b"PK"
+    a = openpyxl.load_workbook(built)["Positions"]
+    b = openpyxl.load_workbook(Path(__file__).resolve().parents[1] / "workbooks"
+                               / "alvh_template.xlsx")["Positions"]
+    assert [[c.value for c in r] for r in a.iter_rows()] == \
+           [[c.value for c in r] for r in b.iter_rows()]

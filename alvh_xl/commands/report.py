@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -20,11 +21,25 @@ PROGRESS_MIN_LEGS = 2000       # books this large take over a second: show a pro
 
 
 def bundled_template() -> Path:
-    """The template shipped with the package (or the repository's workbooks/ copy)."""
-    packaged = resources.files("alvh_xl") / "data" / TEMPLATE_NAME
-    if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "workbooks" / TEMPLATE_NAME
+    """The template shipped with the package (or the repository's workbooks/ copy).
+
+    Where neither is a real workbook (e.g. a checkout on a system without symlinks, where
+    alvh_xl/data/alvh_template.xlsx is a one-line text file), a fresh copy is built by the
+    same code that wrote the committed one, once, into the temporary directory.
+    """
+    packaged = Path(str(resources.files("alvh_xl") / "data" / TEMPLATE_NAME))
+    repo = Path(__file__).resolve().parents[2] / "workbooks" / TEMPLATE_NAME
+    for candidate in (packaged, repo):
+        if candidate.is_file() and candidate.read_bytes()[:2] == b"PK":
+            return candidate
+    from .. import __version__
+    from ..xl.template import build_template
+
+    built = Path(tempfile.gettempdir()) / f"alvh_xl-{__version__}" / TEMPLATE_NAME
+    if not built.is_file():
+        built.parent.mkdir(parents=True, exist_ok=True)
+        build_template(built)
+    return built
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
