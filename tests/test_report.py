@@ -226,3 +226,24 @@ def test_bundled_template_is_rebuilt_where_the_link_is_not_a_workbook(tmp_path, 
                                / "alvh_template.xlsx")["Positions"]
     assert [[c.value for c in r] for r in a.iter_rows()] == \
            [[c.value for c in r] for r in b.iter_rows()]
+
+
+@pytest.mark.slow
+def test_big_workbook_shows_a_progress_bar(tmp_path, template_copy):
+    """rich draws its bar only on a terminal; TTY_COMPATIBLE=1 makes it draw into the pipe."""
+    import os
+
+    path = tmp_path / "big.xlsx"
+    shutil.copy(template_copy, path)
+    write_positions(path, big_book(3_000))
+    env = {**os.environ, "TTY_COMPATIBLE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(path),
+                           "--no-charts"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    for step in ("reading the workbook", "valuing the book", "filling the workbook"):
+        assert step in proc.stdout
+    small = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(template_copy),
+                            "--no-charts", "--out", str(tmp_path / "s")], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300, env=env)
+    assert "valuing the book" not in small.stdout        # the template is quick: no bar

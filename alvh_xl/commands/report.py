@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 TEMPLATE_NAME = "alvh_template.xlsx"
-PROGRESS_MIN_LEGS = 2000       # books this large take over a second: show a progress bar
+# Workbooks this large (≈ 1,000+ legs) take over a second to report: show a progress bar.
+PROGRESS_MIN_BYTES = 150_000
 
 
 def bundled_template() -> Path:
@@ -63,10 +64,11 @@ def run(args: argparse.Namespace) -> int:
         raise WorkbookError(f"{src}: expected an .xlsx workbook")
     out_dir = Path(args.out)
     t0 = time.perf_counter()
-    book = FileWorkbook(src)
-    inputs = read_inputs(book)
-    big = len(inputs.positions.legs) >= PROGRESS_MIN_LEGS and not args.json
+    big = src.is_file() and src.stat().st_size >= PROGRESS_MIN_BYTES and not args.json
     with _progress(big) as step:
+        step("reading the workbook")
+        book = FileWorkbook(src)
+        inputs = read_inputs(book)
         step("valuing the book")
         dash = build_dashboard(inputs.positions, inputs.market, inputs.curve,
                                inputs.thresholds, inputs.hedges, inputs.scenarios,
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 class _progress:
     """A rich progress bar for big books (silent otherwise); ``step(text)`` advances it."""
 
-    STEPS = 3
+    STEPS = 4
 
     def __init__(self, show: bool):
         self.show = show
