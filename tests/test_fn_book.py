@@ -411,3 +411,8 @@ def test_market_rejects_duplicate_and_unknown_fields():
     assert "SpxSpot is given twice" in ALVH_NETVEGA(POS, dup, CURVE)
     typo = [*MKT, ["RiskFreeRate", 0.04]]
     assert 'unknown field "RiskFreeRate"' in ALVH_NETVEGA(POS, typo, CURVE)
+
+
+def test_flag_bad_cells_do_not_reach_the_arithmetic():
+    # pytest turns RuntimeWarning into an error: an overflow on the bad cell would fail here.
+    assert ALVH_FLAG(5, 10, 1e308) == "#ALVH! warn must be a fraction in (0, 1], got 1e+308"

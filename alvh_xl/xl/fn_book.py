@@ -163,8 +163,9 @@ def ALVH_FLAG(value, limit, warn=DEFAULT_WARN):
     lim_err = domain_errors(lim_err, lim, lim > 0, "limit must be positive")
     w_err = domain_errors(w_err, w, (w > 0) & (w <= 1), "warn must be a fraction in (0, 1]")
     errs = first_error(v_err, lim_err, w_err, shape=shape)
-    b = [np.broadcast_to(a, shape) for a in (v, lim, w)]
-    out = np.where(errs == "", flag(*b), "").astype(object)
+    ok = errs == ""
+    b = [np.where(ok, np.broadcast_to(a, shape), 1.0) for a in (v, lim, w)]  # bad cells: inert
+    out = np.where(ok, flag(*b), "").astype(object)
     return spill(out, errs)
 
 
