@@ -386,8 +386,8 @@ def _lite_button(w: _Writer, ws) -> None:
     """The Dashboard's Refresh button for xlwings Lite (a hyperlinked text box)."""
     sheet, cell, _name = L.LITE_BUTTON
     r, c = (x - 1 for x in L.cell_ref(cell))
-    ws.insert_textbox(r, c, "⟳  Refresh (xlwings Lite)", {
-        "width": 200, "height": 30, "x_offset": 4, "y_offset": 2,
+    ws.insert_textbox(r, c, "Refresh (xlwings Lite)", {
+        "width": 230, "height": 30, "x_offset": 4, "y_offset": 2,
         "url": f"internal:'{sheet}'!{cell}", "tip": "Runs alvh_xl's refresh_script in xlwings Lite",
         "font": {"bold": True, "color": "white", "size": 10},
         "align": {"vertical": "middle", "horizontal": "center"},
