@@ -25,6 +25,15 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def write_charts(d: Dashboard, out_dir: Path, vix: Any = None, vvix: Any = None) -> list[Path]:
     """Write every chart that has data; return the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -58,10 +67,7 @@ def buckets_chart(d: Dashboard, path: Path) -> Path:
     ax.set_ylabel("vol exposure ($ per vol point)")
     ax.set_title("Vega by maturity bucket and layer")
     ax.legend(ncol=3, fontsize=8, loc="best")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def ladder_chart(d: Dashboard, path: Path) -> Path:
@@ -88,10 +94,7 @@ def ladder_chart(d: Dashboard, path: Path) -> Path:
     a2.set_xlabel("vol shift (points)")
     a2.set_title("Full-revaluation P&L by layer")
     a2.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def condor_chart(d: Dashboard, path: Path) -> Path:
@@ -119,10 +122,7 @@ def condor_chart(d: Dashboard, path: Path) -> Path:
         ax.set_ylabel("P&L ($)")
         ax.set_title(f"{name}: P&L at expiry and T+0 (dotted: T+0 break-evens per shift)")
         ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def condor_curves(d: Dashboard, name: str, shifts) -> dict[str, Any]:
@@ -171,7 +171,4 @@ def signals_chart(vix: Any, vvix: Any, path: Path) -> Path:
     a2.set_ylabel("RSI")
     a2.legend(fontsize=8)
     a2.set_xlabel("day")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

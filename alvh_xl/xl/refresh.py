@@ -282,15 +282,13 @@ class XlwingsWorkbook:
         return top.resize(min(rows, n), cols).options(ndim=2).value
 
     def formula_at(self, sheet: str, anchor: str) -> str | None:
-        """The formula in one cell (classic COM); None where the engine cannot read formulas
-        synchronously (xlwings' remote engine for Lite/Server raises NotImplementedError)."""
+        """The formula in one cell where the engine can read it synchronously (desktop Excel,
+        engine "excel"); None on xlwings' remote engine (Lite/Server), whose payload carries
+        values only."""
+        if getattr(getattr(self.book.app, "engine", None), "name", None) != "excel":
+            return None
         ws = self._sheet(sheet)
-        if ws is None:
-            return None
-        try:
-            formula = ws.range(anchor).formula
-        except NotImplementedError:
-            return None
+        formula = ws.range(anchor).formula if ws is not None else None
         return formula if isinstance(formula, str) and formula.startswith("=") else None
 
     def write(self, sheet: str, anchor: str, values: list[list[Any]],
