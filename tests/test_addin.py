@@ -23,7 +23,7 @@ from conftest import DATA, ROOT
 from lxml import etree
 
 from alvh_xl.commands import addin as cmd
-from alvh_xl.xl import addin
+from alvh_xl.tools import addin
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 CUSTOMUI_NS = "http://schemas.microsoft.com/office/2006/01/customui"
@@ -125,7 +125,7 @@ def test_built_addin_is_the_template_with_only_the_ribbon_replaced(built):
         part = addin.ribbon_part(new)
         changed = [n for n in new.namelist() if new.read(n) != old.read(n)]
         assert changed == [part]
-        assert new.read(part) == (ROOT / "alvh_xl" / "xl" / "ribbon.xml").read_bytes()
+        assert new.read(part) == (ROOT / "alvh_xl" / "tools" / "ribbon.xml").read_bytes()
         assert [i.compress_type for i in new.infolist()] == [
             i.compress_type for i in old.infolist()]
 
@@ -143,7 +143,7 @@ def test_ribbon_part_is_reached_through_the_templates_relationship(built):
 
 
 def test_ribbon_validates_against_the_office_customui_schema(schema, built):
-    repo_xml = etree.parse(str(ROOT / "alvh_xl" / "xl" / "ribbon.xml")).getroot()
+    repo_xml = etree.parse(str(ROOT / "alvh_xl" / "tools" / "ribbon.xml")).getroot()
     assert schema.validate(repo_xml), schema.error_log
     assert schema.validate(ribbon_of(built)), schema.error_log
     broken = copy.deepcopy(repo_xml)
@@ -403,5 +403,5 @@ def test_the_wheel_ships_alvh_xl_xl_and_the_ribbon():
     packages = find_packages(str(ROOT), include=conf["packages"]["find"]["include"])
     assert "alvh_xl.xl" in packages  # needs alvh_xl/xl/__init__.py
     patterns = conf["package-data"]["alvh_xl"]
-    assert (ROOT / "alvh_xl" / "xl" / "ribbon.xml") in {
+    assert (ROOT / "alvh_xl" / "tools" / "ribbon.xml") in {
         f for p in patterns for f in (ROOT / "alvh_xl").glob(p)}

@@ -11,8 +11,8 @@ import pytest
 
 from alvh_xl.commands import check as check_cmd
 from alvh_xl.errors import WorkbookError
+from alvh_xl.tools.check import check_workbook, normalize_formula
 from alvh_xl.xl import layout as L
-from alvh_xl.xl.check import check_workbook, normalize_formula
 
 ROOT = Path(__file__).parent.parent
 TEMPLATE = ROOT / "workbooks" / "alvh_template.xlsx"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from alvh_xl.tools.template import build_template
 from alvh_xl.xl import layout as L
-from alvh_xl.xl.template import build_template
 
 ROOT = Path(__file__).parent.parent
 TEMPLATE = ROOT / "workbooks" / "alvh_template.xlsx"

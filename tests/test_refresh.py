@@ -37,7 +37,7 @@ def book(tmp_path) -> Path:
     if TEMPLATE.exists():
         shutil.copy(TEMPLATE, path)
     else:
-        from alvh_xl.xl.template import build_template
+        from alvh_xl.tools.template import build_template
 
         build_template(path)
     return path

@@ -23,7 +23,7 @@ from conftest import ROOT
 from xlcall import needs_xlwings
 
 from alvh_xl import udfs
-from alvh_xl.xl import lite
+from alvh_xl.tools import lite
 
 NAMES = sorted(n for n, f in vars(udfs).items() if n.startswith("ALVH_") and callable(f))
 MAX_DOC = 255  # Excel's limit for MacroOptions' Description and ArgumentDescriptions

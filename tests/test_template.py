@@ -15,8 +15,8 @@ from xlcall import needs_xlwings
 
 from alvh_xl.commands import template as template_cmd
 from alvh_xl.conventions import INSTRUMENTS
+from alvh_xl.tools.template import build_template, sample_series
 from alvh_xl.xl import layout as L
-from alvh_xl.xl.template import build_template, sample_series
 from alvh_xl.xl.workbook import evaluate_outputs, read_inputs
 
 ROOT = Path(__file__).parent.parent
@@ -216,7 +216,7 @@ def test_every_alvh_block_is_a_spilling_formula_with_its_extent(fresh, values):
 
 
 def test_native_formulas_are_stored_with_values(book, values):
-    from alvh_xl.xl.template import native_values
+    from alvh_xl.tools.template import native_values
 
     inputs = read_inputs_from(values)
     expected = native_values(evaluate_outputs(inputs.raw), inputs.raw)

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..xl import addin
+from ..tools import addin
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 SUPPORTED = ("win32", "darwin")

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..xl.check import check_workbook
+    from ..tools.check import check_workbook
 
     result = check_workbook(args.workbook, allow_values=args.allow_values)
     for finding in result.findings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..xl import lite
+from ..tools import lite
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -34,7 +34,7 @@ def bundled_template() -> Path:
         if candidate.is_file() and candidate.read_bytes()[:2] == b"PK":
             return candidate
     from .. import __version__
-    from ..xl.template import build_template
+    from ..tools.template import build_template
 
     built = Path(tempfile.gettempdir()) / f"alvh_xl-{__version__}" / TEMPLATE_NAME
     if not built.is_file():

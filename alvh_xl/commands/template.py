@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import WorkbookError
-    from ..xl.template import build_template
+    from ..tools.template import build_template
 
     path = Path(args.path)
     if path.suffix.lower() != ".xlsx":

@@ -23,8 +23,8 @@ from ..book import (
 )
 from ..book.tables import header_key
 from ..errors import AlvhError, InputError
-from . import layout as L
-from .workbook import FileWorkbook
+from ..xl import layout as L
+from ..xl.workbook import FileWorkbook
 
 _PARSERS = {"ALVH_MARKET": parse_market, "ALVH_CURVE": parse_curve,
             "ALVH_THRESHOLDS": parse_thresholds, "ALVH_SCENARIOS": parse_scenarios}

@@ -3,7 +3,7 @@
 The add-in is xlwings' ribbon add-in template (``quickstart_addin_ribbon.xlam`` in the
 installed xlwings package) with parts replaced through :mod:`zipfile` only:
 
-* its ribbon (customUI) part becomes ``alvh_xl/xl/ribbon.xml``: an "ALVH" tab whose Refresh
+* its ribbon (customUI) part becomes ``alvh_xl/tools/ribbon.xml``: an "ALVH" tab whose Refresh
   button calls the template's ``RibbonMyAddin.RunMain``, which runs
   ``import <file stem>; <file stem>.main()`` -- hence the file name ``alvh_xl.xlam``;
 * with ``settings``, its configuration sheet is activated and filled (the template's VBA has

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import layout as L
+from ..xl import layout as L
 
 SERIES_SEED = 20261124
 

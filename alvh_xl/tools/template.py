@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..conventions import INSTRUMENTS
-from . import layout as L
-from .natives import native_values
+from ..xl import layout as L
+from ..xl.natives import native_values
+from ..xl.workbook import evaluate_outputs, read_inputs
 from .sample import SampleBook, sample_raw, sample_series  # noqa: F401 (re-exported)
-from .workbook import evaluate_outputs, read_inputs
 
 NAVY, BLUE, LIGHT, INPUT_FILL, GREY = "#1F3864", "#2F5597", "#D9E1F2", "#FFF8DC", "#595959"
 FLAG_COLOURS = {"OK": ("#C6EFCE", "#006100"), "WATCH": ("#FFEB9C", "#9C5700"),
@@ -577,7 +577,7 @@ def _signals_sheet(w: _Writer, wb, ws, layout: L.Layout, shapes) -> None:
 
 
 def _history_sheet(w: _Writer, ws, raw, layout: L.Layout) -> None:
-    from .refresh import history_rows
+    from ..xl.refresh import history_rows
 
     rows = history_rows(read_inputs(SampleBook(raw, layout), layout))
     sheet, anchor = L.HISTORY_ANCHOR
