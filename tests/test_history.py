@@ -85,7 +85,7 @@ def test_snapshot_layer_rows_match_engine_tables():
     np.testing.assert_allclose(agg.loc[layers["Layer"], "DollarDelta"], layers["Delta"])
     assert list(agg.loc[layers["Layer"], "Flag"].fillna("")) == list(layers["Flag"])
     assert list(agg.loc[["VIX L1", "VIX L2", "Tail"], "Flag"]) == ["BREACH"] * 3
-    assert pd.isna(agg.loc["Core", "Flag"])          # no limit, no flag
+    assert agg.loc["Core", "Flag"] == "no limit"     # no threshold row: said so
     ladder = shock_ladder(val, by_layer=True)
     for _, row in ladder.iterrows():
         col = f"Shock{row['Shift']:+g}"
@@ -160,7 +160,7 @@ def test_history_sorted_by_date_whatever_the_append_order(tmp_path):
     assert list(sheet.columns[:6]) == ["Date", "Layer", "RawVega", "WeightedVega",
                                        "VolOfVolVega", "Flag"]
     assert "Shock-10" in sheet.columns and "Shock+10" in sheet.columns
-    assert sheet["Flag"].iat[0] == ""
+    assert sheet["Flag"].iat[0] == "no limit"
 
 
 def test_store_errors(tmp_path):

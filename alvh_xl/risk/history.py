@@ -34,14 +34,14 @@ from .valuation import BookValuation
 
 ID_COLUMNS = ("Date", "Time", "Level", "Key", "Layer")
 LAYER_METRICS = ("RawVega", "WeightedVega", "VolOfVolVega", "DollarDelta", "DollarGamma",
-                 "Theta", "Limit", "Utilization", "Flag")
+                 "Theta", "Measure", "Target", "Limit", "Warn", "Utilization", "Flag")
 BOOK_MARKET = ("SpxSpot", "VixSpot", "Vvix", "LeftOut")
 LEG_FIELDS = ("Row", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Underlying",
               "Status", "Qty", "Multiplier", "T", "UnderlyingPrice", "IV", "Price", "Value",
               "Delta", "Gamma", "Vega", "Theta", "Vanna", "Volga", "Charm", "VolExposure",
               "Weight", "WeightedVolExposure", "VolOfVolExposure")
-TEXT_COLUMNS = ("Date", "Time", "Level", "Key", "Layer", "Flag", "Strategy", "Instrument",
-                "Type", "Expiry", "Underlying", "Status")
+TEXT_COLUMNS = ("Date", "Time", "Level", "Key", "Layer", "Measure", "Flag", "Strategy",
+                "Instrument", "Type", "Expiry", "Underlying", "Status")
 LEVEL_ORDER = {"book": 0, "layer": 1, "leg": 2}
 
 
