@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .conventions import DEFAULT_VOL_SHIFTS
-from .risk.dashboard import Dashboard
+from .risk.dashboard import EngineTables as Dashboard
 
 COLORS = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a5a5a5"]
 

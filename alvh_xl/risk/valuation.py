@@ -75,6 +75,7 @@ class BookValuation:
     state: LegState
     market: Market
     problems: list[Problem] = field(default_factory=list)
+    curve: Curve | None = None
 
 
 def weights(tau_days: np.ndarray, market: Market, beta: np.ndarray | None = None) -> np.ndarray:
@@ -185,7 +186,7 @@ def value_book(positions: Positions, market: Market, curve: Curve) -> BookValuat
     unit = unit_greeks(state)
     table = _leg_table(legs, state, unit, iv_shown, dte, etp_days, fut_expiry, expired)
     problems.sort(key=lambda p: (p.row or 0))
-    return BookValuation(table, state, market, problems)
+    return BookValuation(table, state, market, problems, curve)
 
 
 def exact_grid(values: np.ndarray) -> np.ndarray:
