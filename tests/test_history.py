@@ -298,8 +298,8 @@ def make_workbook(path, date=None, spot=None):
         rows = [list(table.headers), *[list(r) for r in table.sample]]
         if table.name == "ALVH_MARKET":
             fields = {"ValuationDate": date, "SpxSpot": spot}
-            rows = [[f, fields[f] if fields.get(f) is not None else v] if f in fields
-                    else [f, v] for f, v in rows]
+            rows = [[r[0], fields[r[0]], *r[2:]] if fields.get(r[0]) is not None else r
+                    for r in rows]
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 ws.cell(r0 + i, c0 + j).value = v

@@ -79,7 +79,9 @@ def whole_number(value: Any, name: str, minimum: int) -> int:
     try:
         x = parse_number(value)
     except CellError as exc:
-        raise InputError(f"{name}: {exc}") from None
+        if "error" in str(exc):                     # an Excel error value: say which
+            raise InputError(f"{name}: {exc}") from None
+        x = None
     if x is None or not float(x).is_integer() or x < minimum:
         shown = describe(value) if not isinstance(value, float) else f"{value:g}"
         raise InputError(f"{name} must be a whole number ≥ {minimum}, got {shown}")

@@ -297,8 +297,9 @@ _SAMPLE_CURVE = (
     (dt.date(2027, 6, 16), 21.40), (dt.date(2027, 7, 21), 21.60),
 )
 _SAMPLE_THRESHOLDS = (
-    ("Core", 30, -75, 0.75, "Raw", None), ("VIX L1", 12, 25, 0.75, "Raw", None), ("VIX L2", 12, 20, 0.75, "Raw", None),
-    ("Tail", 12, 14, 0.75, "Raw", None), (PORTFOLIO, 0.08, 0, 0.75, "Raw", "Core"),
+    ("Core", 30, -75, 0.75, "Raw", None), ("VIX L1", 12, 25, 0.75, "Raw", None),
+    ("VIX L2", 12, 20, 0.75, "Raw", None), ("Tail", 12, 14, 0.75, "Raw", None),
+    (PORTFOLIO, 0.08, 0, 0.75, "Raw", "Core"),
 )
 _SAMPLE_HEDGES = (
     ("Hedge", None, "VIX", "C", 21, dt.date(2027, 1, 20), 0, None, 0.86, None, None, None, None,

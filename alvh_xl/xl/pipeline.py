@@ -71,6 +71,7 @@ class Dashboard:
     blocks: dict[str, list[list[Any]] | None]
     headline: Headline
     notes: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
     layout: Layout = field(default_factory=lambda: LAYOUT)
 
     @property
@@ -94,22 +95,23 @@ def build_dashboard(inputs: WorkbookInputs, layout: Layout = LAYOUT) -> Dashboar
             engine = engine_tables(val, inputs.thresholds, inputs.hedges, inputs.scenarios)
     ctx = Context(inputs, val, book_error)
     blocks: dict[str, list[list[Any]] | None] = {}
+    skipped: dict[str, str] = {}
     status_blocks = [o for o in layout.outputs if o.function == "ALVH_STATUS"]
     with pipeline(ctx):
         for out in layout.outputs:
             if out.function == "ALVH_STATUS":
                 continue
-            blocks[out.key] = _evaluate(out, inputs, notes)
+            blocks[out.key] = _evaluate(out, inputs, notes, skipped)
         for key, cells in blocks.items():
-            if cells and _is_error(cells):
+            if cells and _is_error(cells) and not _incomplete_error(cells):
                 part = BLOCK_PART.get(key, key)
                 if part not in failed and val is not None:
                     failed[part] = cells[0][0].removeprefix("#ALVH!").strip()
         head = _headline(val, inputs, failed, book_error)
         ctx.headline = head
         for out in status_blocks:
-            blocks[out.key] = _evaluate(out, inputs, notes)
-    return Dashboard(inputs, val, engine, blocks, head, notes, layout)
+            blocks[out.key] = _evaluate(out, inputs, notes, skipped)
+    return Dashboard(inputs, val, engine, blocks, head, notes, skipped, layout)
 
 
 def _value(inputs: WorkbookInputs) -> tuple[BookValuation | None, InputError | None]:
@@ -143,17 +145,26 @@ def _headline(val, inputs: WorkbookInputs, failed: dict[str, str], book_error) -
     return headline(val, inputs.thresholds, failed=failed)
 
 
-def _evaluate(out: Output, inputs: WorkbookInputs, notes: list[str]) -> list[list[Any]] | None:
+def _evaluate(out: Output, inputs: WorkbookInputs, notes: list[str],
+              skipped: dict[str, str]) -> list[list[Any]] | None:
     """Cells of one block exactly as its worksheet formula returns them; None when an input
     it needs is absent from the workbook (an optional sheet or table deleted)."""
     absent = [a for a in out.args if isinstance(a, Name) and a not in inputs.raw
               and not _optional_in(out, a)]
     if absent:
-        notes.append(f"{out.sheet}!{out.anchor} ({out.title or out.key}) skipped: "
-                     f"{', '.join(absent)} not in the workbook")
+        why = f"{', '.join(absent)} not in the workbook"
+        skipped[out.key] = why
+        notes.append(f"{out.sheet}!{out.anchor} ({out.title or out.key}) skipped: {why}")
         return None
+    return evaluate_output(out, inputs.raw)
+
+
+def evaluate_output(out: Output, raw: dict[str, list[list[Any]]]) -> list[list[Any]]:
+    """Cells of one block exactly as its worksheet formula returns them, from the raw cell
+    values of the workbook's names (inside a pipeline run, the pipeline's parsed inputs and
+    valuation are used; outside, the function parses and values them itself)."""
     try:
-        result = FUNCTIONS[out.function](*output_args(out, inputs.raw))
+        result = FUNCTIONS[out.function](*output_args(out, raw))
     except AlvhError as exc:                       # defensive: functions return error text
         result = error_text(exc)
     if not isinstance(result, list):
@@ -164,6 +175,12 @@ def _evaluate(out: Output, inputs: WorkbookInputs, notes: list[str]) -> list[lis
 def _optional_in(out: Output, name: Name) -> bool:
     """ALVH_STATUS takes the optional tables as optional arguments."""
     return out.function == "ALVH_STATUS" and name not in BOOK
+
+
+def _incomplete_error(cells: list[list[Any]]) -> bool:
+    """A block that refuses to show a book total because rows were left out (ALVH_NETVEGA):
+    already counted as left-out rows, not a part that failed."""
+    return str(cells[0][0]).startswith("#ALVH! INCOMPLETE:")
 
 
 def _is_error(cells: list[list[Any]]) -> bool:

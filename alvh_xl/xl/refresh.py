@@ -87,8 +87,10 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     sheets = _sheets(io)
     for out in layout.outputs:
         cells = dash.blocks.get(out.key)
-        if cells is None or (sheets is not None and out.sheet not in sheets):
-            continue                   # an optional part skipped (its sheet or input absent)
+        if sheets is not None and out.sheet not in sheets:
+            continue                   # an optional sheet deleted: its part is skipped
+        if cells is None:              # its input is absent: say so where the block was
+            cells = [[f"Skipped: {dash.skipped.get(out.key, 'input absent')}"]]
         result.outputs[out.key] = cells
         if cells and cells[0] and isinstance(cells[0][0], str) and \
                 cells[0][0].startswith(ERROR_PREFIX):
@@ -110,15 +112,24 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     else:
         notes.append("History not updated: the book was not valued")
     head = dash.headline
-    result.ok = not head.incomplete
+    failures = [n for n in notes if n.startswith("History not updated")]
+    result.ok = not head.incomplete and not failures
     result.message = f"Refreshed {when}. {head.message}"
     if notes:
         result.message += " Notes: " + " | ".join(notes)
+        message = message_block(layout)
+        if message is not None and not _holds_live_formula(io, message):
+            io.write(*MESSAGE_CELL, [[head.message + " Notes: " + " | ".join(notes)]])
     io.write(*LAST_REFRESH, [[now]])
     if dash.val is not None:
         io.write(*VALUATION_CELL, [[dash.val.market.valuation.date()]])
     say(result.message)
     return result
+
+
+def message_block(layout: Layout) -> Output | None:
+    """The layout's message block (the headline message at MESSAGE_CELL), if any."""
+    return next((o for o in layout.outputs if (o.sheet, o.anchor) == MESSAGE_CELL), None)
 
 
 def _sheets(io: WorkbookIO) -> set[str] | None:

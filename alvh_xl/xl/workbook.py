@@ -549,7 +549,7 @@ def stray_cells(io: Any, name: str, sheet: str, ref: str, layout: Layout = LAYOU
         seen.add((r, c))
         shown = error_value(v) or (f'"{v}"' if isinstance(v, str) else
                                    (v.isoformat() if isinstance(v, (dt.date, dt.time))
-                                    else f"{v}"))
+                                    else f"{v:g}" if isinstance(v, float) else f"{v}"))
         out.append(Problem(r, None, f"{sheet}!{a1(r, c)} holds {shown[:40]} outside the "
                            f"{word} table ({sheet}!{ref}); resize the table to include it "
                            "or clear the cell", True, word))
