@@ -95,7 +95,8 @@ def read_cboe_chain(source: str | Path | io.TextIOBase, *,
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"Cboe chain: cannot read {source}: {exc}") from None
     rows, lines = _csv_rows(text.lstrip("\ufeff"))
-    head = next((i for i, r in enumerate(rows) if r and _norm(r[0]) == "expiration date"), None)
+    head = next((i for i, r in enumerate(rows) if any(_norm(c) == "expiration date" for c in r)),
+                None)
     if head is None:
         raise MissingInputError(f"Cboe chain {name}: header line 'Expiration Date,Calls,…' "
                                 "not found")
