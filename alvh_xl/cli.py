@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                     "(delta, gamma, vega, theta, unexplained)"),
     "chain": ("alvh_xl.commands.chain", "implied forward, discount, IVs and deltas of a Cboe "
               "quotedata.csv chain beside Cboe's"),
+    "mark": ("alvh_xl.commands.mark", "fill SpxSpot, the forwards and option Price/IV cells "
+             "of a copy of a workbook from Cboe chain downloads"),
+    "curve": ("alvh_xl.commands.curve", "the VIX futures curve of one day from CFE settlement "
+              "files (CSV, or into a copy of a workbook)"),
     "addin": ("alvh_xl.commands.addin", "build / install / remove the ALVH ribbon add-in"),
     "lite": ("alvh_xl.commands.lite", "print requirements.txt and main.py for xlwings Lite"),
     "demo": ("alvh_xl.commands.demo", "print a small demo of the pricing functions"),
