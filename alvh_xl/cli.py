@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import AlvhError
+from .errors import AlvhError, PathError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                     "(delta, gamma, vega, theta, unexplained)"),
     "chain": ("alvh_xl.commands.chain", "implied forward, discount, IVs and deltas of a Cboe "
               "quotedata.csv chain beside Cboe's"),
+    "import-positions": ("alvh_xl.commands.import_positions", "positions from a broker export "
+                         "(IBKR, thinkorswim, tastytrade, OCC CSV) as CSV or into a copy of a "
+                         "workbook"),
     "addin": ("alvh_xl.commands.addin", "build / install / remove the ALVH ribbon add-in"),
     "lite": ("alvh_xl.commands.lite", "print requirements.txt and main.py for xlwings Lite"),
     "demo": ("alvh_xl.commands.demo", "print a small demo of the pricing functions"),
@@ -56,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
+    except PathError as exc:         # a bad file or folder name: a usage error
+        print(f"alvh-xl {args.command}: {exc}", file=sys.stderr)
+        return 2
     except AlvhError as exc:
         print(f"alvh-xl {args.command}: {exc}", file=sys.stderr)
         return 1

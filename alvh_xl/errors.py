@@ -25,6 +25,11 @@ class MissingInputError(InputError):
     """A required table, column, field or named range is absent."""
 
 
+class PathError(InputError):
+    """A file or folder path is unusable: missing, not a file, or an output that would
+    overwrite its own input. The CLI exits with status 2 on it."""
+
+
 class NoSolutionError(AlvhError):
     """A solver found no answer (implied vol outside bounds, no break-even in range, …)."""
 
