@@ -13,8 +13,9 @@ cells=…)`` writes a copy with the data body of named tables replaced and singl
   a new ``yyyy-mm-dd`` style derived from the cell's); None clears a cell; unchanged cells
   keep their XML;
 * every other part (charts, drawings, VBA, other sheets, styles except the added date style)
-  is copied unchanged; the workbook asks Excel/Calc to recalculate on load
-  (``fullCalcOnLoad``) so cached formula values are refreshed; the calculation chain is
+  is copied unchanged; the workbook asks Excel to recalculate on load (``fullCalcOnLoad``)
+  so stale cached formula values are refreshed (LibreOffice Calc does not read that flag:
+  it follows its own "recalculation on file load" setting); the calculation chain is
   dropped when a formula cell was overwritten (Excel rebuilds it);
 * the copy is written to a temporary file beside ``dst`` and renamed into place; ``dst``
   may not be ``src``.
@@ -24,8 +25,6 @@ Returns the addresses (``Sheet!A1``) of the cells whose content changed.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import os
 import re
 import tempfile
@@ -34,29 +33,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import InputError, PathError, WorkbookError, describe
 from .xlsxpkg import (
-    EXCEL_EPOCH,
     Cell,
     Package,
     SheetCells,
     SheetPart,
     TablePart,
-    attrs,
     cell_value,
     col_letters,
     parse_range,
     range_text,
     split_ref,
 )
-
-DATE_FORMAT = "yyyy-mm-dd"
-_BAD_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_CALC_SUCCESSORS = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr",
-                    "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects",
-                    "extLst")
+from .xlsxsplice import (
+    DateStyles,
+    cell_xml,
+    drop_calc_chain,
+    normalise,
+    overlap,
+    quote_sheet,
+    rename_ranges,
+    render_sheet,
+    same_value,
+    set_full_calc,
+)
 
 
 @dataclass(frozen=True)
@@ -135,68 +136,6 @@ def _write(pkg: Package, parts: dict[str, bytes], removed: set[str], dst: Path) 
         raise
 
 
-# ----------------------------------------------------------------------------- values
-
-def _normalise(value: Any, where: str) -> tuple[str, Any]:
-    """(kind, payload): blank, bool, number (float), date (serial float), text."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "blank", None
-    if isinstance(value, (bool, np.bool_)):
-        return "bool", bool(value)
-    if isinstance(value, np.datetime64):
-        if np.isnat(value):
-            return "blank", None
-        value = value.astype("datetime64[us]").item()
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            raise InputError(f"{where}: {value} has a time zone; Excel dates have none")
-        return "date", (value - EXCEL_EPOCH).total_seconds() / 86400.0
-    if isinstance(value, dt.date):
-        return "date", float((value - EXCEL_EPOCH.date()).days)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        x = float(value)
-        if math.isnan(x):
-            return "blank", None
-        if not math.isfinite(x):
-            raise InputError(f"{where}: {value} is not a finite number")
-        return "number", x
-    if isinstance(value, str):
-        if _BAD_XML_CHARS.search(value):
-            raise InputError(f"{where}: {describe(value)} holds a control character a workbook "
-                             f"cannot store")
-        return "text", value
-    raise InputError(f"{where}: cannot write {type(value).__name__} {describe(value)} to a cell")
-
-
-def _number_text(x: float) -> str:
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
-
-
-def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\r", "&#13;"))
-
-
-def _same(old: Cell | None, kind: str, payload: Any, pkg: Package) -> bool:
-    """True when the cell already shows this value (so its XML can stay as it is)."""
-    if old is not None and old.has_formula:
-        return False
-    before = cell_value(old, pkg)
-    if kind == "blank":
-        return before is None
-    if kind == "text":
-        return isinstance(before, str) and old.attrs.get("t") in ("s", "inlineStr") \
-            and before == payload
-    if kind == "bool":
-        return isinstance(before, bool) and before == payload
-    if kind == "date":
-        if isinstance(before, (dt.date, dt.datetime)):
-            return _normalise(before, "")[1] == payload
-        return False
-    return isinstance(before, (int, float)) and not isinstance(before, bool) \
-        and float(before) == payload
-
-
 # ----------------------------------------------------------------------------- editor
 
 class _Editor:
@@ -210,7 +149,7 @@ class _Editor:
         self.name_edits: list[tuple[str, str, str]] = []
         self.changed: list[str] = []
         self.formula_touched = False
-        self.styles = _Styles(pkg)
+        self.styles = DateStyles(pkg)
 
     def _cells(self, sheet: SheetPart) -> SheetCells:
         if sheet.part not in self.sheets:
@@ -229,24 +168,28 @@ class _Editor:
         self._write(sheet, row, col, value, None)
 
     def _write(self, sheet: SheetPart, row: int, col: int, value: Any,
-               template: Cell | None) -> None:
+               column: list[Cell] | None) -> None:
+        """Write one cell. ``column``: the styled cells of its table column, last row
+        first, whose format a new cell takes (a date takes the column's date format)."""
         cells = self._cells(sheet)
         address = f"{col_letters(col)}{row}"
         old = cells.cell(row, col)
-        kind, payload = _normalise(value, f"{sheet.name}!{address}")
+        kind, payload = normalise(value, f"{sheet.name}!{address}")
         if (row, col) in self.writes.get(sheet.part, {}):
             raise InputError(f"{sheet.name}!{address} is written twice in one edit")
-        if _same(old, kind, payload, self.pkg):
+        if same_value(old, kind, payload, self.pkg):
             return
-        base = old if old is not None and "s" in old.attrs else template
+        column = column or []
+        base = old if old is not None and "s" in old.attrs else next(iter(column), None)
         style = int(base.attrs.get("s", "0")) if base is not None else 0
         if kind == "date" and style not in self.pkg.date_styles:
-            tstyle = int(template.attrs.get("s", "0")) if template is not None else 0
-            style = tstyle if tstyle in self.pkg.date_styles else self.styles.date_style(style)
+            dated = [int(c.attrs["s"]) for c in column if int(c.attrs["s"]) in
+                     self.pkg.date_styles]
+            style = dated[0] if dated else self.styles.date_style(style)
         self.formula_touched |= old is not None and old.has_formula
-        self.writes.setdefault(sheet.part, {})[(row, col)] = _cell_xml(
+        self.writes.setdefault(sheet.part, {})[(row, col)] = cell_xml(
             cells.prefix, address, kind, payload, style)
-        self.changed.append(f"{_quote_sheet(sheet.name)}!{address}")
+        self.changed.append(f"{quote_sheet(sheet.name)}!{address}")
 
     # -- tables
     def replace_table(self, name: str, data: list[list]) -> None:
@@ -266,12 +209,14 @@ class _Editor:
         last = r1 + max(len(rows), 1)
         self._check_room(sheet, table, r2, last, c1, c2)
         cells = self._cells(sheet)
+        columns = [[c for r in range(r2, r1, -1) if (c := cells.cell(r, col)) is not None
+                    and "s" in c.attrs] for col in range(c1, c2 + 1)]
         for i, r in enumerate(range(r1 + 1, last + 1)):
             values = rows[i] if i < len(rows) else []
             for j in range(c2 - c1 + 1):
                 k = mapping.get(j)
                 value = values[k] if k is not None and k < len(values) else None
-                self._write(sheet, r, c1 + j, value, cells.cell(r2, c1 + j) if r2 > r1 else None)
+                self._write(sheet, r, c1 + j, value, columns[j])
             if r > r2 and r2 > r1 and r2 in cells.rows:
                 self.row_templates.setdefault(sheet.part, {})[r] = cells.rows[r2].attrs_text
         for r in range(last + 1, r2 + 1):
@@ -304,6 +249,11 @@ class _Editor:
                     c1: int, c2: int) -> None:
         if last <= old_last:
             return
+        grown = (old_last + 1, c1, last, c2)
+        for other in sheet.tables:
+            if other is not table and overlap(grown, parse_range(other.ref)):
+                raise WorkbookError(f"table {table.name} needs rows down to {last}, where the "
+                                    f"table {other.name} ({other.ref}) is")
         cells = self._cells(sheet)
         for r in range(old_last + 1, last + 1):
             for c in range(c1, c2 + 1):
@@ -313,13 +263,8 @@ class _Editor:
                         f"table {table.name} needs rows down to {last}, but "
                         f"{sheet.name}!{col_letters(c)}{r} holds "
                         f"{describe(cell_value(cell, self.pkg))}; move it or the table")
-        grown = (old_last + 1, c1, last, c2)
-        for other in sheet.tables:
-            if other is not table and _overlap(grown, parse_range(other.ref)):
-                raise WorkbookError(f"table {table.name} needs rows down to {last}, where the "
-                                    f"table {other.name} ({other.ref}) is")
         for ref in re.findall(r'<(?:\w+:)?mergeCell\s+ref="([^"]+)"', cells.xml):
-            if _overlap(grown, parse_range(ref)):
+            if overlap(grown, parse_range(ref)):
                 raise WorkbookError(f"table {table.name} needs rows down to {last}, where the "
                                     f"merged cells {sheet.name}!{ref} are")
 
@@ -344,218 +289,14 @@ class _Editor:
             writes = self.writes.get(part, {})
             spans = self.sqref_edits.get(part, [])
             if writes or spans:
-                parts[part] = _render_sheet(cells, writes, self.row_templates.get(part, {}),
+                parts[part] = render_sheet(cells, writes, self.row_templates.get(part, {}),
                                             spans).encode("utf-8")
         parts.update({p: t.encode("utf-8") for p, t in self.table_xml.items()})
         parts.update(self.styles.render())
         removed: set[str] = set()
         wb = self.pkg.text(self.pkg.workbook_part)
-        wb = _set_full_calc(_rename_ranges(wb, self.name_edits))
+        wb = set_full_calc(rename_ranges(wb, self.name_edits))
         parts[self.pkg.workbook_part] = wb.encode("utf-8")
         if self.formula_touched:
-            removed |= _drop_calc_chain(self.pkg, parts)
+            removed |= drop_calc_chain(self.pkg, parts)
         return parts, removed
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
-
-
-def _quote_sheet(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) else \
-        "'" + name.replace("'", "''") + "'"
-
-
-def _cell_xml(p: str, ref: str, kind: str, payload: Any, style: int) -> str:
-    s = f' s="{style}"' if style else ""
-    if kind == "blank":
-        return f'<{p}c r="{ref}"{s}/>' if style else ""
-    if kind == "bool":
-        return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(payload)}</{p}v></{p}c>'
-    if kind in ("number", "date"):
-        return f'<{p}c r="{ref}"{s}><{p}v>{_number_text(payload)}</{p}v></{p}c>'
-    return (f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">'
-            f'{_escape(payload)}</{p}t></{p}is></{p}c>')
-
-
-def _render_sheet(cells: SheetCells, writes: dict[tuple[int, int], str],
-                  templates: dict[int, str], spans: list[tuple[int, int, int, int, int]]) -> str:
-    p, xml = cells.prefix, cells.xml
-    by_row: dict[int, dict[int, str]] = {}
-    for (r, c), text in writes.items():
-        by_row.setdefault(r, {})[c] = text
-    out, extent = [], [None, None, None, None]
-    for number in sorted(set(cells.rows) | set(by_row)):
-        row = cells.rows.get(number)
-        new = by_row.get(number)
-        if new is None:
-            out.append(xml[row.start:row.end])
-            cols = list(row.cells)
-        else:
-            texts = {c: xml[cell.start:cell.end] for c, cell in (row.cells.items() if row else ())}
-            texts.update(new)
-            texts = {c: t for c, t in texts.items() if t}
-            head = row.attrs_text if row else templates.get(number, "")
-            head = re.sub(r'\s(r|spans)="[^"]*"', "", head)
-            if not texts and row is None:
-                continue
-            body = "".join(texts[c] for c in sorted(texts))
-            out.append(f'<{p}row r="{number}"{head}>{body}</{p}row>' if body
-                       else f'<{p}row r="{number}"{head}/>')
-            cols = list(texts)
-        if cols:
-            _grow(extent, number, min(cols), max(cols))
-    if cells.self_closing:
-        head = xml[:cells.open_start] + f"<{p}sheetData>"
-        tail = f"</{p}sheetData>" + xml[cells.open_end:]
-    else:
-        head, tail = xml[:cells.body_start], xml[cells.body_end:]
-    if extent[0] is not None:
-        ref = _ref_text(extent[0], extent[2], extent[1], extent[3])
-        head = re.sub(r'(<(?:\w+:)?dimension\b[^>]*?\bref=")[^"]*(")', rf"\g<1>{ref}\g<2>", head,
-                      count=1)
-    for span in spans:
-        tail = _move_sqrefs(tail, span)
-    return head + "".join(out) + tail
-
-
-def _ref_text(r1: int, c1: int, r2: int, c2: int) -> str:
-    """A range as Excel writes it: 'A1:N5', or 'B2' for a single cell."""
-    text = range_text(r1, c1, r2, c2)
-    a, b = text.split(":")
-    return a if a == b else text
-
-
-def _grow(extent: list, row: int, lo: int, hi: int) -> None:
-    extent[0] = row if extent[0] is None else min(extent[0], row)
-    extent[1] = row if extent[1] is None else max(extent[1], row)
-    extent[2] = lo if extent[2] is None else min(extent[2], lo)
-    extent[3] = hi if extent[3] is None else max(extent[3], hi)
-
-
-def _move_sqrefs(tail: str, span: tuple[int, int, int, int, int]) -> str:
-    """Data validations / conditional formats that covered a table column's whole old body
-    (rows first..old_last) now cover its new body (rows first..new_last)."""
-    first, c1, old_last, c2, new_last = span
-
-    def fix(refs: str) -> str:
-        out = []
-        for ref in refs.split():
-            a, b, c, d = parse_range(ref)
-            if a == first and c == old_last and c1 <= b and d <= c2:
-                ref = _ref_text(first, b, max(new_last, first), d)
-            out.append(ref)
-        return " ".join(out)
-
-    tail = re.sub(r'(<(?:\w+:)?(?:dataValidation|conditionalFormatting)\b[^>]*?\bsqref=")'
-                  r'([^"]*)(")', lambda m: m[1] + fix(m[2]) + m[3], tail)
-    return re.sub(r"(<xm:sqref>)(.*?)(</xm:sqref>)", lambda m: m[1] + fix(m[2]) + m[3], tail)
-
-
-def _rename_ranges(wb: str, edits: list[tuple[str, str, str]]) -> str:
-    """Defined names whose whole formula is a table's old range follow the table."""
-    for sheet, old, new in edits:
-        r1, c1, r2, c2 = parse_range(old)
-        n1, m1, n2, m2 = parse_range(new)
-        old_abs = f"${col_letters(c1)}${r1}:${col_letters(c2)}${r2}"
-        new_abs = f"${col_letters(m1)}${n1}:${col_letters(m2)}${n2}"
-        for prefix in {_quote_sheet(sheet), "'" + sheet.replace("'", "''") + "'"}:
-            wb = re.sub(rf"(<(?:\w+:)?definedName\b[^>]*>){re.escape(prefix + '!' + old_abs)}"
-                        rf"(</(?:\w+:)?definedName>)", rf"\g<1>{prefix}!{new_abs}\g<2>", wb)
-    return wb
-
-
-def _set_full_calc(wb: str) -> str:
-    m = re.search(r"<(\w+:)?calcPr\b([^>]*?)(/?)>", wb)
-    if m:
-        a = attrs(m[2])
-        if a.get("fullCalcOnLoad") in ("1", "true"):
-            return wb
-        inner = re.sub(r'\sfullCalcOnLoad="[^"]*"', "", m[2])
-        return wb[:m.start()] + f'<{m[1] or ""}calcPr{inner} fullCalcOnLoad="1"{m[3]}>' + \
-            wb[m.end():]
-    root = re.search(r"<(\w+:)?workbook\b", wb)
-    p = (root[1] or "") if root else ""
-    for name in _CALC_SUCCESSORS:
-        hit = re.search(rf"<{re.escape(p)}{name}\b", wb)
-        if hit:
-            return wb[:hit.start()] + f'<{p}calcPr fullCalcOnLoad="1"/>' + wb[hit.start():]
-    end = wb.rindex(f"</{p}workbook>")
-    return wb[:end] + f'<{p}calcPr fullCalcOnLoad="1"/>' + wb[end:]
-
-
-def _drop_calc_chain(pkg: Package, parts: dict[str, bytes]) -> set[str]:
-    chain = next((t for _, k, t in pkg.rels(pkg.workbook_part) if k.endswith("/calcChain")),
-                 None)
-    if chain is None:
-        return set()
-    folder, name = os.path.split(pkg.workbook_part)
-    rels_part = f"{folder}/_rels/{name}.rels"
-    rels = pkg.text(rels_part)
-    rels = re.sub(r'<Relationship\b[^>]*?Type="[^"]*/calcChain"[^>]*/>', "", rels)
-    parts[rels_part] = rels.encode("utf-8")
-    types = pkg.text("[Content_Types].xml")
-    types = re.sub(rf'<Override\b[^>]*?PartName="/{re.escape(chain)}"[^>]*/>', "", types)
-    parts["[Content_Types].xml"] = types.encode("utf-8")
-    return {chain}
-
-
-class _Styles:
-    """Date styles added to styles.xml: one ``yyyy-mm-dd`` copy of each base cell style."""
-
-    def __init__(self, pkg: Package):
-        self.pkg = pkg
-        self.part = pkg.styles_part()
-        self.added: dict[int, int] = {}
-        self.text: str | None = None
-
-    def date_style(self, base: int) -> int:
-        if base in self.added:
-            return self.added[base]
-        if self.part is None or self.part not in self.pkg.parts:
-            raise WorkbookError(f"{self.pkg.path.name} has no styles part to add a date format to")
-        text = self.text if self.text is not None else self.pkg.text(self.part)
-        text, fmt_id = _date_numfmt(text)
-        m = re.search(r"<(\w+:)?cellXfs\b([^>]*)>(.*?)</(\w+:)?cellXfs>", text, re.DOTALL)
-        if m is None:
-            raise WorkbookError(f"{self.pkg.path.name}: styles.xml has no cellXfs")
-        p = m[1] or ""
-        xfs = re.findall(rf"<{re.escape(p)}xf\b[^>]*?(?:/>|>.*?</{re.escape(p)}xf>)", m[3],
-                         re.DOTALL)
-        template = xfs[base] if base < len(xfs) else f'<{p}xf numFmtId="0"/>'
-        new = re.sub(r'\s(numFmtId|applyNumberFormat)="[^"]*"', "", template, count=2)
-        new = re.sub(rf"^<{re.escape(p)}xf\b", f'<{p}xf numFmtId="{fmt_id}" '
-                                               f'applyNumberFormat="1"', new)
-        index = len(xfs)
-        head = re.sub(r'\bcount="\d+"', f'count="{index + 1}"', m[2])
-        text = (text[:m.start()] + f"<{p}cellXfs{head}>{m[3]}{new}</{p}cellXfs>" +
-                text[m.end():])
-        self.text = text
-        self.added[base] = index
-        self.pkg.date_styles.add(index)
-        return index
-
-    def render(self) -> dict[str, bytes]:
-        return {self.part: self.text.encode("utf-8")} if self.text is not None else {}
-
-
-def _date_numfmt(text: str) -> tuple[str, int]:
-    """styles.xml with a ``yyyy-mm-dd`` number format (reused when present) and its id."""
-    fmts = re.findall(r'<(?:\w+:)?numFmt\b[^>]*?numFmtId="(\d+)"[^>]*?formatCode="([^"]*)"',
-                      text)
-    for fid, code in fmts:
-        if code == DATE_FORMAT:
-            return text, int(fid)
-    fmt_id = max([163, *(int(f) for f, _ in fmts)]) + 1
-    m = re.search(r"<(\w+:)?numFmts\b([^>]*)>(.*?)</(\w+:)?numFmts>", text, re.DOTALL)
-    if m:
-        p = m[1] or ""
-        head = re.sub(r'\bcount="\d+"', f'count="{len(fmts) + 1}"', m[2])
-        new = f'<{p}numFmt numFmtId="{fmt_id}" formatCode="{DATE_FORMAT}"/>'
-        return text[:m.start()] + f"<{p}numFmts{head}>{m[3]}{new}</{p}numFmts>" + \
-            text[m.end():], fmt_id
-    root = re.search(r"<(\w+:)?styleSheet\b[^>]*>", text)
-    p = root[1] or ""
-    new = f'<{p}numFmts count="1"><{p}numFmt numFmtId="{fmt_id}" formatCode="{DATE_FORMAT}"/>' \
-          f"</{p}numFmts>"
-    return text[:root.end()] + new + text[root.end():], fmt_id
