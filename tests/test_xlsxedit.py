@@ -196,6 +196,38 @@ def test_overwriting_a_formula_drops_the_calc_chain(tmp_path):
     assert "xl/calcChain.xml" in parts_of(kept)
 
 
+def _with_summary_xml(src: Path, dst: Path, old: str, new: str) -> Path:
+    parts = parts_of(src)
+    xml = parts["xl/worksheets/sheet2.xml"].decode()
+    assert old in xml
+    parts["xl/worksheets/sheet2.xml"] = xml.replace(old, new).encode()
+    with zipfile.ZipFile(dst, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return dst
+
+
+def test_shared_and_array_formulas_are_not_broken(book, tmp_path):
+    shared = _with_summary_xml(book, tmp_path / "shared.xlsx", '<c r="C1"><v>1.5</v></c>',
+                               '<c r="C1"><f t="shared" ref="C1:E1" si="0">A1*2</f><v>22</v></c>'
+                               '<c r="D1"><f t="shared" si="0"/><v>0</v></c>'
+                               '<c r="E1"><f t="shared" si="0"/><v>0</v></c>')
+    with pytest.raises(WorkbookError, match=r"Summary!C1 holds a formula shared with "
+                                            r"Summary!D1"):
+        edit_copy(shared, tmp_path / "o.xlsx", cells={("Summary", "C1"): 1})
+    edit_copy(shared, tmp_path / "all.xlsx", cells={("Summary", "C1"): 1, ("Summary", "D1"): 2,
+                                                    ("Summary", "E1"): 3})
+    edit_copy(shared, tmp_path / "user.xlsx", cells={("Summary", "E1"): 3})
+    array = _with_summary_xml(book, tmp_path / "array.xlsx", "</row></sheetData>",
+                              '</row><row r="2"><c r="B2"><f t="array" ref="B2:B3">A1:A2</f>'
+                              '<v>1</v></c></row><row r="3"><c r="B3"><v>2</v></c></row>'
+                              "</sheetData>")
+    with pytest.raises(WorkbookError, match=r"Summary!B3 is part of the array formula in "
+                                            r"Summary!B2 \(B2:B3\)"):
+        edit_copy(array, tmp_path / "o.xlsx", cells={("Summary", "B3"): 1})
+    assert openpyxl.load_workbook(tmp_path / "all.xlsx")["Summary"]["D1"].value == 2
+
+
 def test_refusals(book, tmp_path):
     with pytest.raises(PathError, match="is the workbook being read"):
         edit_copy(book, book)

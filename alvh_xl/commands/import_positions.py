@@ -15,7 +15,11 @@ import csv
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from ..book.brokers import BrokerImport, PositionsImport
+    from ..book.rules import LayerRule
 
 POSITIONS_TABLE = "PositionsTable"
 RULES_TABLE = "LayerRulesTable"
@@ -87,7 +91,7 @@ def _as_of(text: str | None) -> dt.date | None:
         raise InputError(f"--as-of: expected a date like 2026-10-05, got {text!r}") from None
 
 
-def _rules(args: argparse.Namespace):
+def _rules(args: argparse.Namespace) -> list[LayerRule] | tuple[LayerRule, ...]:
     from ..book.rules import DEFAULT_RULES, parse_layer_rules
     from ..errors import PathError
 
@@ -108,7 +112,7 @@ def _rules(args: argparse.Namespace):
     return DEFAULT_RULES
 
 
-def _report(imported, table) -> None:
+def _report(imported: BrokerImport, table: PositionsImport) -> None:
     err = sys.stderr
     print(f"{imported.path.name}: {imported.broker}, {len(table.rows)} legs mapped, "
           f"{len(imported.ignored)} ignored, {len(imported.unmapped)} not mapped", file=err)
@@ -123,7 +127,7 @@ def _report(imported, table) -> None:
         print(f"note: {note}", file=err)
 
 
-def write_csv(stream, rows: list[list[Any]]) -> None:
+def write_csv(stream: TextIO, rows: list[list[Any]]) -> None:
     """Rows as CSV safe to open in Excel: ISO dates, numbers without '.0', text escaped."""
     from ..book.csvsafe import escape_cell
 

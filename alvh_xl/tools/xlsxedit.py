@@ -40,6 +40,7 @@ from .xlsxpkg import (
     SheetCells,
     SheetPart,
     TablePart,
+    attrs,
     cell_value,
     col_letters,
     parse_range,
@@ -288,6 +289,8 @@ class _Editor:
         for part, cells in self.sheets.items():
             writes = self.writes.get(part, {})
             spans = self.sqref_edits.get(part, [])
+            if writes:
+                _check_formula_groups(cells, set(writes))
             if writes or spans:
                 parts[part] = render_sheet(cells, writes, self.row_templates.get(part, {}),
                                             spans).encode("utf-8")
@@ -300,3 +303,46 @@ class _Editor:
         if self.formula_touched:
             removed |= drop_calc_chain(self.pkg, parts)
         return parts, removed
+
+
+_F_TAG = re.compile(r"<(?:\w+:)?f\b([^>]*)")
+
+
+def _check_formula_groups(cells: SheetCells, written: set[tuple[int, int]]) -> None:
+    """Refuse writes that would break a formula shared by several cells: a shared formula's
+    master (the cell holding its text) overwritten while cells that use it stay, or part of
+    a multi-cell array formula (or spill) overwritten."""
+    shared: dict[str, list[tuple[int, int]]] = {}
+    masters: dict[str, tuple[int, int]] = {}
+    for row in cells.rows.values():
+        for cell in row.cells.values():
+            m = _F_TAG.search(cell.inner)
+            if m is None:
+                continue
+            a = attrs(m[1])
+            here = (cell.row, cell.col)
+            if a.get("t") == "shared" and "si" in a:
+                shared.setdefault(a["si"], []).append(here)
+                if "ref" in a:
+                    masters[a["si"]] = here
+            elif a.get("t") == "array" and "ref" in a:
+                r1, c1, r2, c2 = parse_range(a["ref"])
+                block = {(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+                hit = block & written
+                if len(block) > 1 and hit and hit != block:
+                    raise WorkbookError(
+                        f"{cells.sheet}!{_address(min(hit))} is part of the array formula in "
+                        f"{cells.sheet}!{_address(here)} ({a['ref']}); clear the whole array "
+                        f"first")
+    for si, master in masters.items():
+        users = set(shared[si]) - written
+        if master in written and users:
+            raise WorkbookError(
+                f"{cells.sheet}!{_address(master)} holds a formula shared with "
+                f"{cells.sheet}!{_address(min(users))} and other cells; overwriting it would "
+                f"break them")
+
+
+def _address(cell: tuple[int, int]) -> str:
+    return f"{col_letters(cell[1])}{cell[0]}"
+
