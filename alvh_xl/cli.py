@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                     "(delta, gamma, vega, theta, unexplained)"),
     "chain": ("alvh_xl.commands.chain", "implied forward, discount, IVs and deltas of a Cboe "
               "quotedata.csv chain beside Cboe's"),
+    "import-positions": ("alvh_xl.commands.import_positions", "positions from a broker export "
+                         "(IBKR, thinkorswim, tastytrade, OCC CSV) as CSV or into a copy of a "
+                         "workbook"),
     "mark": ("alvh_xl.commands.mark", "fill SpxSpot, the forwards and option Price/IV cells "
              "of a copy of a workbook from Cboe chain downloads"),
     "curve": ("alvh_xl.commands.curve", "the VIX futures curve of one day from CFE settlement "
