@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from xlcall import needs_xlwings, xl_call
 
 from alvh_xl.book import parse_curve, parse_market, parse_positions, parse_thresholds
-from alvh_xl.errors import MissingInputError
 from alvh_xl.risk.aggregation import LAYER_COLUMNS, bucket_table, layers_table
 from alvh_xl.risk.hedging import HEDGE_COLUMNS
 from alvh_xl.risk.valuation import LEG_COLUMNS, value_book

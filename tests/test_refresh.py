@@ -21,8 +21,8 @@ from alvh_xl.book import parse_positions
 from alvh_xl.risk.aggregation import layers_table
 from alvh_xl.risk.valuation import value_book
 from alvh_xl.xl import layout as L
-from alvh_xl.xl.refresh import RefreshResult, excel_state, refresh_workbook
 from alvh_xl.xl.pipeline import evaluate_output
+from alvh_xl.xl.refresh import RefreshResult, excel_state, refresh_workbook
 from alvh_xl.xl.workbook import FileWorkbook, read_inputs
 
 ROOT = Path(__file__).parent.parent

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, MissingInputError, describe
+from ..errors import InputError, MissingInputError, WorkbookError, describe
 from .cells import errors_in, factorize, is_blank, text_of, to_dates, to_numbers
 
 _XLSX = (".xlsx", ".xlsm")
@@ -145,70 +145,37 @@ def _read_csv(path: Path, name: str) -> pd.DataFrame:
 
 
 def read_xlsx(path: Path, target: str | None, name: str) -> tuple[list[list[Any]], int]:
-    """Cell values of a defined name, a sheet's used range (``target``) or the first sheet,
-    and the sheet row number of its first row. Formulas give their last computed values."""
-    import openpyxl
-    from openpyxl.utils.cell import range_boundaries
+    """Cell values of a defined name (a table's current extent), a sheet's used range
+    (``target``) or the first sheet, and the sheet row number of their first row. Formulas
+    give their last computed values; Excel error cells their error text."""
+    from .xlsx import CalamineWorkbook, a1, bounds
 
     if not path.exists():
         raise MissingInputError(f"{name}: file not found: {path}")
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for non-workbooks
+        book = CalamineWorkbook(path)
+    except WorkbookError as exc:
         raise InputError(f"{name}: cannot read {path.name} as an Excel workbook ({exc})") \
             from None
-    try:
-        ws, bounds = _locate(wb, target, path, name)
-        if bounds is None:                     # the used range, less blank edges
-            rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=ws.max_row or 1,
-                                                   min_col=1, max_col=ws.max_column or 1,
-                                                   values_only=True)]
-            first = 1
-            while rows and all(v is None for v in rows[0]):
-                rows.pop(0)
-                first += 1
-            lead = min((next((j for j, v in enumerate(r) if v is not None), len(r))
-                        for r in rows), default=0)
-            rows = [r[lead:] for r in rows]
-        else:
-            min_col, min_row, max_col, max_row = range_boundaries(bounds)
-            rows = [list(r) for r in ws.iter_rows(min_row=min_row, max_row=max_row,
-                                                   min_col=min_col, max_col=max_col,
-                                                   values_only=True)]
-            first = min_row
-    finally:
-        wb.close()
+    if target and book.has_name(target):
+        sheet, ref = book.name_location(target)
+        return book.values(target), bounds(ref)[0]
+    sheets = book.sheet_names()
+    if target and target not in sheets:
+        raise MissingInputError(f"{name}: {path.name} has no defined name or sheet {target!r} "
+                                f"(sheets: {', '.join(sheets)})")
+    sheet = target or sheets[0]
+    rows = book.read_block(sheet, a1(1, 1), book.used_rows(sheet), book.used_cols(sheet))
+    first = 1
+    while rows and all(v is None for v in rows[0]):            # the used range, less blanks
+        rows.pop(0)
+        first += 1
+    lead = min((next((j for j, v in enumerate(r) if v is not None), len(r)) for r in rows),
+               default=0)
+    rows = [r[lead:] for r in rows]
     while rows and all(v is None for v in rows[-1]):
         rows.pop()
-    return rows, int(first)
-
-
-def _locate(wb: Any, target: str | None, path: Path, name: str) -> tuple[Any, str | None]:
-    if target is None:
-        return wb.worksheets[0], None
-    defined = _defined_name(wb, target)
-    if defined is not None:
-        dests = list(defined.destinations)
-        if len(dests) != 1:
-            raise InputError(f"{name}: the name {target} in {path.name} is not one range")
-        sheet, ref = dests[0]
-        return wb[sheet], ref.replace("$", "")
-    if target in wb.sheetnames:
-        return wb[target], None
-    raise MissingInputError(f"{name}: {path.name} has no defined name or sheet {target!r} "
-                            f"(sheets: {', '.join(wb.sheetnames)})")
-
-
-def _defined_name(wb: Any, target: str) -> Any:
-    names = wb.defined_names
-    for key in names:
-        if key.casefold() == target.casefold():
-            return names[key]
-    for ws in wb.worksheets:
-        for key, dn in getattr(ws, "defined_names", {}).items():
-            if key.casefold() == target.casefold():
-                return dn
-    return None
+    return rows, first
 
 
 # ----------------------------------------------------------------------------- header

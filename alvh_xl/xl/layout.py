@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..book.positions import HEADERS as POSITION_HEADERS
+from ..book.xlsx import a1, cell_ref, col_letter  # noqa: F401 (the layout's A1 helpers)
 from ..conventions import DEFAULT_VOL_SHIFTS, PORTFOLIO
 from ..risk.aggregation import LAYER_COLUMNS
 from ..risk.hedging import HEDGE_COLUMNS
@@ -129,32 +130,6 @@ SHEET_PURPOSE = (
     (HISTORY, "one row per date and layer, appended by Refresh"),
     (CONF, "xlwings settings: UDF Modules = alvh_xl.udfs"),
 )
-
-
-def cell_ref(anchor: str) -> tuple[int, int]:
-    """'B3' → (row 3, column 2), both 1-based."""
-    m = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", anchor)
-    if not m:
-        raise ValueError(f"not an A1 cell: {anchor}")
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
-
-
-def col_letter(col: int) -> str:
-    """1 → 'A', 28 → 'AB'."""
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def a1(row: int, col: int, absolute: bool = False) -> str:
-    """(3, 2) → 'B3' (or '$B$3')."""
-    d = "$" if absolute else ""
-    return f"{d}{col_letter(col)}{d}{row}"
 
 
 @dataclass(frozen=True)
