@@ -5,11 +5,10 @@ gives '#ALVH!' text naming row and column, never a traceback; the cache is keyed
 from __future__ import annotations
 
 import datetime as dt
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from bookgen import curve_table, make_book, market_table, thresholds_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from xlcall import needs_xlwings, xl_call
@@ -28,9 +27,6 @@ from alvh_xl.xl.fn_book import (
     ALVH_LEGS,
     ALVH_NETVEGA,
 )
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_book import curve_table, make_book, market_table, thresholds_table  # noqa: E402
 
 H = ["Layer", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Qty", "Multiplier", "IV",
      "Price", "EntryPrice", "Underlying", "Leverage", "Beta"]
@@ -344,7 +340,7 @@ def test_500_leg_table_through_xlwings_with_serial_dates():
 
 
 def _curve():
-    from bench_book import CURVE_EXPIRIES, CURVE_PRICES
+    from bookgen import CURVE_EXPIRIES, CURVE_PRICES
     return CURVE_EXPIRIES, CURVE_PRICES
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from bookgen import curve_table, make_book, market_table
 
 from alvh_xl.book import (
     Positions,
@@ -29,9 +28,6 @@ from alvh_xl.risk.aggregation import bucket_table, flag, layers_table, portfolio
 from alvh_xl.risk.hedging import HEDGE_COLUMNS, size_hedges
 from alvh_xl.risk.scenarios import revalue
 from alvh_xl.risk.valuation import LEG_COLUMNS, exact_grid, value_book
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_book import curve_table, make_book, market_table  # noqa: E402
 
 H = ["Layer", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Qty", "Multiplier", "IV",
      "Price", "EntryPrice", "Underlying", "Leverage", "Beta"]
