@@ -234,3 +234,24 @@ def test_too_many_shifts_is_an_input_error_naming_the_argument():
     assert out == ("#ALVH! vol_shifts: at most 10,000 vol shifts, got 10,001 (each shift is "
                    "its own break-even search)")
 
+
+
+def test_a_layer_named_like_a_fixed_column_never_replaces_it():
+    rows = make_book(40, seed=8)
+    for row in rows[1:11]:
+        row[0] = "PnL"
+    for row in rows[11:21]:
+        row[0] = "FullPnL"
+    val = value_book(parse_positions(rows), parse_market(market_table()),
+                     parse_curve(curve_table()))
+    table = parse_scenarios([["Name", "SpotPct", "VolPts", "DaysForward"], ["Up", 2, 3, 0],
+                             ["Down", -2, -3, 0]])
+    named = named_scenarios(val, table)
+    total, layers, _ = all_at_once(val, vol_shift=[3.0, -3.0], spot_pct=[2.0, -2.0])
+    assert list(named.columns[:6]) == ["Name", "SpotPct", "VolPts", "DaysForward", "PnL", "PnL"]
+    assert_same_bits(named.iloc[:, 4], total, "book PnL")
+    assert_same_bits(named.iloc[:, 5], layers["PnL"], "layer PnL")
+    lad = shock_ladder(val, [-5.0, 5.0], by_layer=True)
+    assert list(lad.columns[:4]) == ["Shift", "FullPnL", "LinearPnL", "PnL"]
+    assert lad.columns[4] == "FullPnL"
+    assert_same_bits(lad.iloc[:, 1], all_at_once(val, vol_shift=[-5.0, 5.0])[0], "FullPnL")

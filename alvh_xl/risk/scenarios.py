@@ -6,7 +6,8 @@ value − base value. Ladders, grids and scenario sets go through ``full_pnl``, 
 ``revalue`` on blocks of at most ``BLOCK_CELLS`` scenario × leg values, so their memory does
 not grow with scenarios × legs. Book totals are numpy's row sums of each block (the same
 pairwise order as one all-at-once matrix, so the same bits); by-layer totals add each
-layer's legs in book order with one ``np.bincount`` per block (linear in legs and layers).
+layer's legs in book order with one ``np.bincount`` per block (linear in legs and layers;
+the order numpy used for the former column gather whenever there were two or more scenarios).
 
 Vol shift, mode ``abs`` (points) or ``rel`` (percent); weighting ``weighted`` uses the leg's
 term-structure weight w, ``parallel`` uses 1:
@@ -122,7 +123,8 @@ def full_pnl(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, 
     Scenario inputs as in ``revalue``. Evaluated ``block_cells // legs`` scenarios (at least
     one) at a time: each block is ``revalue(...) − base_values(state)``, the book total its
     row sums (the bits of summing the all-at-once matrix), the group totals a bincount that
-    adds each group's legs in book order. Peak memory ≈ a few dozen × 8 bytes × block_cells.
+    adds each group's legs in book order. Peak memory: about ten arrays of ``block_cells``
+    doubles (≈ 20 MB at the default), whatever the number of scenarios.
     """
     _check_choice(mode, MODES, "mode")
     _check_choice(weighting, WEIGHTINGS, "weighting")
@@ -215,7 +217,9 @@ def named_scenarios(val: BookValuation, scenarios: pd.DataFrame) -> pd.DataFrame
 
 
 def _with_columns(frame: pd.DataFrame, names: list[str], values: np.ndarray) -> pd.DataFrame:
-    """``frame`` with one column per name (``values`` rows × names), added in one concat."""
+    """``frame`` with one column per name (``values`` rows × names), added in one concat (a
+    layer named like a fixed column, e.g. "PnL", is a column of its own, never written over
+    the fixed one)."""
     if not names:
         return frame
     extra = pd.DataFrame(values, columns=names, index=frame.index)
