@@ -16,11 +16,10 @@ from alvh_xl.xl.fn_signals import ALVH_MACD, ALVH_REGIME, ALVH_RSI
 FUNCS = ("ALVH_MACD", "ALVH_RSI", "ALVH_REGIME")
 
 
-@pytest.fixture
-def registered(monkeypatch):
-    """Make the functions reachable as alvh_xl.udfs.<name> (the lead adds the import line)."""
+def test_udfs_exports_the_signal_functions():
+    """xl_call goes through alvh_xl.udfs: the functions it calls are the ones tested here."""
     for name in FUNCS:
-        monkeypatch.setattr(udfs, name, getattr(fn_signals, name), raising=False)
+        assert getattr(udfs, name) is getattr(fn_signals, name), name
 
 
 def walk(seed: int, n: int, level: float = 20.0) -> list[float]:
@@ -126,12 +125,12 @@ def test_bad_input_messages_plain(name, args, text):
 
 @needs_xlwings
 @pytest.mark.parametrize("name, args, text", BAD)
-def test_bad_input_messages_through_xlwings(registered, name, args, text):
+def test_bad_input_messages_through_xlwings(name, args, text):
     assert xl_call(name, *args) == [[text]]
 
 
 @needs_xlwings
-def test_macd_through_xlwings_leading_cells_empty(registered):
+def test_macd_through_xlwings_leading_cells_empty():
     x = walk(4, 70)
     result = xl_call("ALVH_MACD", column([*x, None]), None, None, None)
     # None is written to Excel as an empty cell ("" on xlwings' Office.js wire format)
@@ -140,7 +139,7 @@ def test_macd_through_xlwings_leading_cells_empty(registered):
 
 
 @needs_xlwings
-def test_rsi_and_regime_through_xlwings(registered):
+def test_rsi_and_regime_through_xlwings():
     x = walk(5, 30, 100.0)
     result = xl_call("ALVH_RSI", [x], 7)
     assert result[0][:7] == [""] * 7

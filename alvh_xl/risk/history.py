@@ -28,8 +28,8 @@ import pandas as pd
 from ..book import Thresholds
 from ..conventions import DEFAULT_VOL_SHIFTS, PORTFOLIO
 from ..errors import InputError, MissingInputError
-from .aggregation import layers_table
-from .scenarios import _as_shifts, base_values, revalue
+from .aggregation import layer_codes, layers_table
+from .scenarios import _as_shifts, full_pnl
 from .valuation import BookValuation
 
 ID_COLUMNS = ("Date", "Time", "Level", "Key", "Layer")
@@ -71,13 +71,12 @@ def snapshot(val: BookValuation, thresholds: Thresholds | None = None,
     when = val.market.valuation
     layers = layers_table(val, thresholds).rename(
         columns={"Delta": "DollarDelta", "Gamma": "DollarGamma"})
-    # Full-revaluation P&L per leg under each weighted absolute vol shift, summed by layer.
-    pnl = revalue(val.state, vol_shift=shifts, volvol_beta=val.market.volvol_beta) \
-        - base_values(val.state)            # the same base as ALVH_SHOCKPNL: 0 at 0 exactly
-    codes, names = pd.factorize(legs["Layer"].to_numpy(dtype=object), sort=False)
-    by_layer = np.zeros((len(names), shifts.size))      # layers in order of first appearance,
-    np.add.at(by_layer, codes, pnl.T)                   # as in layers_table
-    ladder = np.vstack([by_layer, pnl.sum(axis=1)])
+    # Full-revaluation P&L under each weighted absolute vol shift, by layer (in order of first
+    # appearance, as in layers_table) and for the book: the numbers of ALVH_SHOCKPNL.
+    codes, names = layer_codes(val)
+    total, by_layer = full_pnl(val.state, vol_shift=shifts, volvol_beta=val.market.volvol_beta,
+                               groups=codes, group_count=len(names))
+    ladder = np.vstack([by_layer.T, total])
     agg = layers.assign(Level=["layer"] * len(names) + ["book"], Key=layers["Layer"])
     for j, s in enumerate(shifts):
         agg[shock_column(float(s))] = ladder[:, j]

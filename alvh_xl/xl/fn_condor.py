@@ -18,6 +18,7 @@ from ..errors import InputError
 from ..risk.condor import (
     NONE_TEXT,
     breakeven_migration,
+    check_shift_count,
     condor_report,
     find_condors,
     no_condor_message,
@@ -98,4 +99,5 @@ def _shifts(values: Any) -> np.ndarray:
     out = vals.ravel()[keep]
     if not np.isfinite(out).all():
         raise InputError("vol_shifts must be finite numbers")
+    check_shift_count(out, "vol_shifts")
     return out
