@@ -48,8 +48,10 @@ def test_condor_one_strategy_and_words_for_missing_breakevens():
 def test_condor_errors():
     assert ALVH_CONDOR(POS, MKT, CURVE, "IC-Feb") == (
         "#ALVH! strategy 'IC-Feb' not found; strategies in the book: IC-Jan, CS-Dec")
-    assert ALVH_CONDOR([HEAD, *VIX_SPREAD], MKT, CURVE) == (
-        "#ALVH! no iron condor in the book (CS-Dec: has VIX legs (needs four SPX options))")
+    # a book without a condor is not an error: the table says why, under its header
+    none = ALVH_CONDOR([HEAD, *VIX_SPREAD], MKT, CURVE)
+    assert none[-1][:2] == ["Note", "condor: no iron condor in the book (CS-Dec: has VIX legs "
+                                    "(needs four SPX options))"]
 
 
 def test_left_out_rows_are_listed_below_the_table():
@@ -88,13 +90,16 @@ def test_breakevens_errors():
         "#ALVH! strategy 'nope' not found; strategies in the book: IC-Jan, CS-Dec")
     assert ALVH_BREAKEVENS(POS, MKT, CURVE, "CS-Dec") == (
         "#ALVH! CS-Dec is not an iron condor: has VIX legs (needs four SPX options)")
-    assert ALVH_BREAKEVENS([HEAD, *VIX_SPREAD], MKT, CURVE).startswith(
-        "#ALVH! no iron condor in the book")
+    assert ALVH_BREAKEVENS([HEAD, *VIX_SPREAD], MKT, CURVE) == [
+        ["Shift", "T0Low", "T0High"],
+        ["Note", "no iron condor in the book (CS-Dec: has VIX legs (needs four SPX options))",
+         None]]
 
 
 def test_udfs_exports_the_condor_functions():
     """xl_call goes through alvh_xl.udfs: the functions it calls are the ones tested here."""
-    assert udfs.ALVH_CONDOR is ALVH_CONDOR and udfs.ALVH_BREAKEVENS is ALVH_BREAKEVENS
+    assert udfs.ALVH_CONDOR.__wrapped__ is ALVH_CONDOR
+    assert udfs.ALVH_BREAKEVENS.__wrapped__ is ALVH_BREAKEVENS
 
 
 @needs_xlwings

@@ -1,6 +1,5 @@
 """ALVH_IV as plain Python and through xlwings' custom-function machinery."""
 
-import asyncio
 import math
 
 import numpy as np
@@ -67,31 +66,12 @@ def test_models_can_differ_per_cell():
     assert out[0][1] == pytest.approx(VOL, abs=1e-10)
 
 
-def _xl_call_module(func_name, *args):
-    """Like xlcall.xl_call, on the module alvh_xl.xl.fn_pricing itself."""
-    import xlwings
-    from xlcall import as_range
-    from xlwings.server import custom_functions_call
-
-    import alvh_xl.xl.fn_pricing as module
-
-    data = {"func_name": func_name, "args": [as_range(a) for a in args],
-            "version": xlwings.__version__, "client": "Office.js", "runtime": "1.4",
-            "culture_info_name": "en-US", "date_format": "M/d/yyyy",
-            "caller_address": "Sheet1!A1"}
-    return asyncio.run(custom_functions_call(data, module))
-
-
 @needs_xlwings
-@pytest.mark.parametrize("via", ["fn_pricing", "udfs"])
-def test_via_xlwings_machinery(via):
-    if via == "udfs":
-        import alvh_xl.udfs
+def test_via_xlwings_machinery():
+    import alvh_xl.udfs
 
-        assert alvh_xl.udfs.ALVH_IV is ALVH_IV       # xl_call goes through alvh_xl.udfs
-        call = xl_call
-    else:
-        call = _xl_call_module
+    assert alvh_xl.udfs.ALVH_IV.__wrapped__ is ALVH_IV    # xl_call goes through alvh_xl.udfs
+    call = xl_call
     got = call("ALVH_IV", _price(), "P", S, K, T, R, Q, "bsm")
     assert got == [[pytest.approx(VOL, abs=1e-12)]]
     col = call("ALVH_IV", [_price("P", 0.3), -1.0, _price("P", 0.15)], "P", S, K, T, R, Q, "bsm")
