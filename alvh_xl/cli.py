@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import AlvhError
+from .errors import AlvhError, PathError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -56,12 +56,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
+    except PathError as exc:         # a file or folder that cannot be used: exit 2
+        print(f"alvh-xl {args.command}: {exc}", file=sys.stderr)
+        return 2
     except AlvhError as exc:
         print(f"alvh-xl {args.command}: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:          # e.g. `alvh-xl report --json | head`: not an error
         sys.stderr.close()
         return 0
+    except OSError as exc:           # the file system said no (EACCES, ENOSPC, …): exit 2
+        from .fileio import os_error_sentence
+
+        print(f"alvh-xl {args.command}: {os_error_sentence(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
