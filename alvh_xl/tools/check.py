@@ -3,7 +3,10 @@
 Checks, against the layout: the sheets and defined names exist, each named input table
 has its headers, the ALVH_* formulas and the native cross-check formulas are intact, and
 every input row parses and values (the same parsers and valuation the functions use).
-Every finding names its sheet, cell/row and column; nothing is fixed or written.
+Before anything is parsed, the package goes through the size guard and the shared-workbook
+safety inspection (``tools.safety``): macros, links to other files, DDE, embedded objects,
+connections, file hyperlinks, very hidden sheets and xlwings.conf settings that choose code
+are errors. Every finding names its sheet, cell/row and column; nothing is fixed or written.
 """
 
 from __future__ import annotations
@@ -91,11 +94,18 @@ def check_workbook(path: str | Path, layout: L.Layout = L.LAYOUT, *,
     output)."""
     import openpyxl
 
+    from .safety import inspect_workbook
+
     path = Path(path)
+    unsafe = inspect_workbook(path)                  # size guard first, then the package
     values = FileWorkbook(path)                      # WorkbookError for unreadable files
     formulas = openpyxl.load_workbook(path, data_only=False)
     result = CheckResult(path, [])
     add = result.findings.append
+    for f in unsafe:
+        cell = f.location if f.sheet and f.location and _is_cell(f.location) else None
+        add(Finding(f.sheet or f.part, None, None if cell else f.location,
+                    f"unsafe to share ({f.kind}): {f.reason}", cell=cell))
     for sheet in {*(t.sheet for t in layout.inputs), *(o.sheet for o in layout.outputs),
                   L.CONF} - set(formulas.sheetnames):
         add(Finding(sheet, None, None, "sheet is missing"))
@@ -240,6 +250,10 @@ def _cell(raw, header_row: int, ref: str, p) -> str | None:
         return None
     first_col = L.cell_ref(ref.split(":")[0])[1]
     return L.a1(p.row, first_col + keys.index(header_key(p.column)))
+
+
+def _is_cell(text: str) -> bool:
+    return re.fullmatch(r"\$?[A-Z]{1,3}\$?\d+", text) is not None
 
 
 def _short(v: Any) -> str:
