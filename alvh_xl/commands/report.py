@@ -55,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import WorkbookError
+    from ..fileio import atomic_write
     from ..risk.dashboard import build_dashboard, to_json
     from ..xl.refresh import refresh_workbook
     from ..xl.workbook import FileWorkbook, read_inputs
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         out_book = out_dir / f"{src.stem}_report.xlsx"
         if out_book.resolve() == src.resolve():
             raise WorkbookError("the report would overwrite its input workbook; use --out")
-        book.save(out_book)
+        atomic_write(out_book, book.save, binary=True, what="report workbook")
         charts: list[Path] = []
         if not args.no_charts:
             step("drawing charts")

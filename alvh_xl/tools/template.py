@@ -203,12 +203,17 @@ def build_template(path: str | Path, layout: L.Layout = L.LAYOUT, *, live: bool 
 
     ``live=False`` writes a static snapshot: every block as values, no ALVH_* formulas (for
     viewers that recalculate array formulas without alvh_xl, such as LibreOffice)."""
+    import io
+
     import xlsxwriter
+
+    from ..fileio import atomic_write
 
     path = Path(path)
     raw = sample_raw(layout)
     outputs = evaluate_outputs(raw, layout)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
+    buffer = io.BytesIO()                   # written to `path` atomically once complete
+    wb = xlsxwriter.Workbook(buffer, {"strings_to_numbers": False,
                                          "strings_to_formulas": False,
                                          "strings_to_urls": False})
     wb.set_properties({"title": "ALVH risk desk template", "subject": "Adaptive Layered VIX "
@@ -259,6 +264,7 @@ def build_template(path: str | Path, layout: L.Layout = L.LAYOUT, *, live: bool 
     sheets[L.CONF].set_column(0, 1, 22)
     sheets[L.START].activate()
     wb.close()
+    atomic_write(path, lambda fh: fh.write(buffer.getvalue()), binary=True, what="template")
     return path
 
 
