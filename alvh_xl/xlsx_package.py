@@ -120,6 +120,12 @@ class Package:
                            external, part))
         return out
 
+    def all_rels(self) -> dict[str, list[Rel]]:
+        """Every part's relationships: source part name (lower case; '' for the package)
+        → its relationships."""
+        return {rels_source(n).lower(): self.rels(rels_source(n))
+                for n in self.names.values() if n.lower().endswith(".rels")}
+
     def content_types(self) -> dict[str, str]:
         """Part name (lower case) → content type, defaults by extension applied."""
         if not self.has("[Content_Types].xml"):
@@ -153,6 +159,14 @@ class Package:
             out.append(Sheet(el.get("name", ""), part, el.get("state", "visible"),
                              rel.type if rel else "", i))
         return out
+
+
+def rels_source(rels_part: str) -> str:
+    """The part a relationships part describes: 'xl/_rels/workbook.xml.rels' →
+    'xl/workbook.xml'; '_rels/.rels' → '' (the package)."""
+    folder = posixpath.dirname(posixpath.dirname(rels_part))
+    name = posixpath.basename(rels_part)[: -len(".rels")]
+    return posixpath.join(folder, name) if name else ""
 
 
 def resolve_target(source: str, target: str) -> str:

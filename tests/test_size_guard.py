@@ -268,3 +268,14 @@ def test_a_whole_column_name_is_not_an_error(tmp_path):
     wb.save(path)
     guard_workbook(path)
     assert used_extent(path, "Positions") == openpyxl_extent(TEMPLATE, "Positions")
+
+
+def test_the_guard_and_fileio_need_only_the_standard_library():
+    """Readers run the guard before anything heavy: importing it loads no engine library."""
+    script = ("import sys, json, alvh_xl.xlsx_package, alvh_xl.fileio\n"
+              "print(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    import json
+
+    assert not {"numpy", "pandas", "openpyxl", "xlwings"} & set(json.loads(out))

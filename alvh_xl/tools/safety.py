@@ -217,11 +217,8 @@ class _Inspector:
                 self.add("embedded", name, None, "ActiveX control")
 
     def relationships(self) -> None:
-        for rels_part in [n for n in self.pkg.names.values() if n.lower().endswith(".rels")]:
-            folder = posixpath.dirname(posixpath.dirname(rels_part))
-            source = posixpath.join(folder, posixpath.basename(rels_part)[: -len(".rels")])
-            source = "" if source == "" or rels_part.lower() == "_rels/.rels" else source
-            for rel in self.pkg.rels(source):
+        for rels in self.pkg.all_rels().values():
+            for rel in rels:
                 self.relationship(rel)
 
     def relationship(self, rel: Rel) -> None:

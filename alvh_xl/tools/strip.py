@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape, unescape
 
 from ..errors import PathError, WorkbookError
 from ..fileio import atomic_write, input_file, output_file
-from ..xlsx_package import Package, Rel, open_package
+from ..xlsx_package import Package, Rel, open_package, rels_source
 from .safety import (
     AUTO_NAMES,
     CONF_SHEET,
@@ -100,11 +100,9 @@ class _Plan:
         self.macro_sheets = {s.part.lower() for s in self.sheets if s.part and (
             s.kind in ("xlMacrosheet", "xlIntlMacrosheet")
             or types.get(s.part.lower(), "").lower() in MACRO_SHEET_TYPES)}
-        self.rels: dict[str, list[Rel]] = {}
-        for rels_part in [n for n in pkg.names.values() if n.lower().endswith(".rels")]:
-            source = _source_of(rels_part)
-            self.rels[source.lower()] = pkg.rels(source)
-            for rel in self.rels[source.lower()]:
+        self.rels = pkg.all_rels()
+        for rels in self.rels.values():
+            for rel in rels:
                 if not rel.external and rel.type in PART_KINDS \
                         and rel.target.lower() not in self.macro_sheets:
                     self.drop.add(rel.target.lower())
@@ -143,7 +141,7 @@ class _Plan:
         if low == "[content_types].xml":
             edit = self.content_types
         elif low.endswith(".rels"):
-            edit = self.relationships_of(_source_of(low).lower())
+            edit = self.relationships_of(rels_source(low))
         elif low == self.workbook:
             edit = self.workbook_xml
         elif low in self.macro_sheets:
@@ -251,13 +249,6 @@ class _Plan:
     def other_xml(self, part: str):
         gone = self.removed_ids.get(part, set())
         return lambda text: _blank_rel_ids(_blank_macro_attribute(text), gone)
-
-
-def _source_of(rels_part: str) -> str:
-    """'xl/_rels/workbook.xml.rels' → 'xl/workbook.xml'; '_rels/.rels' → ''."""
-    folder = posixpath.dirname(posixpath.dirname(rels_part))
-    name = posixpath.basename(rels_part)[: -len(".rels")]
-    return posixpath.join(folder, name) if name else ""
 
 
 # --------------------------------------------------------------------------- XML text edits
