@@ -54,7 +54,7 @@ def test_two_reports_into_one_folder_never_leave_an_unreadable_workbook(tmp_path
     for src in sources:
         src.parent.mkdir()
         src.write_bytes(TEMPLATE.read_bytes())
-    write_positions(sources[1], big_book(300))
+    write_positions(sources[1], big_book(40))
     workers = [subprocess.Popen([sys.executable, "-c", REPORTER], cwd=ROOT, text=True,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
                for _ in range(2)]
