@@ -26,11 +26,17 @@ def _plt():
 
 
 def _save(fig, path: Path) -> Path:
+    """Write ``fig`` to ``path`` atomically (a whole PNG or the previous file, never half)."""
     import matplotlib.pyplot as plt
 
+    from .fileio import atomic_write
+
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        atomic_write(path, lambda fh: fig.savefig(fh, format=Path(path).suffix[1:] or "png"),
+                     binary=True, what="chart")
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -166,17 +166,19 @@ def _same_file(a: Path, b: Path) -> bool:
 # --------------------------------------------------------------------------- atomic write
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[Any]], object], *,
-                 binary: bool = False, encoding: str = "utf-8", what: str = "output",
+                 binary: bool = False, encoding: str | None = "utf-8",
+                 newline: str | None = "", what: str = "output",
                  verify: Callable[[Path], object] | None = None) -> Path:
     """Write a file all-or-nothing: ``write(fh)`` fills a temporary file beside ``path``.
 
-    ``binary`` opens the temporary file in ``"wb"`` mode, else text (``encoding``, no newline
-    translation). After ``write`` returns the file is flushed and fsynced, ``verify(temp
-    path)`` (if given) may still refuse it by raising, then it is renamed over ``path`` and the
-    folder fsynced. On any exception the temporary file is removed and the previous file (if
-    any) is left untouched; a full disk or a read-only folder becomes one ``PathError``
-    sentence. The new file keeps the permissions of the one it replaces. Returns the path
-    written (symbolic links resolved)."""
+    ``binary`` opens the temporary file in ``"wb"`` mode, else text with ``encoding`` and
+    ``newline`` as ``open()`` takes them (default: UTF-8, no newline translation). After
+    ``write`` returns, the file is flushed and fsynced, ``verify(temp path)`` (if given) may
+    still refuse it by raising, then it is renamed over ``path`` and the folder fsynced.
+    On any exception the temporary file is removed and the previous file (if any) is left
+    untouched; a full disk or a read-only folder becomes one ``PathError`` sentence. The new
+    file keeps the permissions of the one it replaces. Returns the path written (symbolic
+    links resolved)."""
     target = output_file(path, what=what)
     folder = target.parent
     cleanup_orphans(folder, target.name)
@@ -184,7 +186,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[Any]], object
     fd, tmp = _create_temp(folder, target.name, what)
     try:
         try:
-            kw = {} if binary else {"encoding": encoding, "newline": ""}
+            kw = {} if binary else {"encoding": encoding, "newline": newline}
             with os.fdopen(fd, "wb" if binary else "w", **kw) as fh:
                 write(fh)
                 fh.flush()

@@ -102,7 +102,7 @@ def excel_resolves(wb, text: str) -> tuple[str, str]:
         if m.group(1) in ws.tables:
             t = ws.tables[m.group(1)]
             first, last = t.ref.split(":")
-            (r1, c1), (r2, c2) = L.cell_ref(first), L.cell_ref(last)
+            (r1, c1), (r2, _) = L.cell_ref(first), L.cell_ref(last)
             if m.group(2) == "#All":
                 return ws.title, t.ref
             j = [c.name for c in t.tableColumns].index(m.group(2))

@@ -1,33 +1,36 @@
-"""CSV cells safe to open in Excel (OWASP "CSV injection"): text starting with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return would be read as a formula, so it is written with a
-leading apostrophe; a plain number such as ``-3`` or ``+1.5e-3`` is left as it is.
+"""CSV injection: text cells that a spreadsheet would run as a formula, escaped and unescaped.
 
-``unescape_cell`` undoes ``escape_cell`` exactly (``unescape_cell(escape_cell(s)) == s``),
-also for text that itself starts with an apostrophe before such a character.
+OWASP ("CSV Injection"): a cell beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage
+return is taken as a formula by Excel and LibreOffice when the CSV is opened. Such text is
+written with a leading apostrophe (``'=cmd|…`` shows as text) and read back without it.
+Text that already starts with an apostrophe followed by one of those characters or another
+apostrophe gets one more, so ``unescape_cell(escape_cell(s)) == s`` for every string.
+Numbers are never text here: ``-3.5`` stays the number −3.5 and is not escaped.
 """
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
-
-
-def needs_escape(text: str) -> bool:
-    """True when Excel would read ``text`` as something other than the same text."""
-    if not text or _PLAIN_NUMBER.match(text):
-        return False
-    if text[0] in DANGEROUS_FIRST:
-        return True
-    return text[0] == "'" and needs_escape(text[1:])
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP).
+FORMULA_TRIGGERS = frozenset("=+-@\t\r")
+_QUOTE = "'"
 
 
-def escape_cell(text: str) -> str:
-    """``text`` with a leading apostrophe when Excel would run it as a formula."""
-    return "'" + text if needs_escape(text) else text
+def escape_cell(value: Any) -> Any:
+    """``value`` as it is safe to write into a CSV cell: text that would start a formula
+    gets a leading apostrophe; anything that is not a ``str`` is returned unchanged."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in FORMULA_TRIGGERS or (value[0] == _QUOTE and unescape_cell(value) != value):
+        return _QUOTE + value
+    return value
 
 
-def unescape_cell(text: str) -> str:
-    """The original text of a cell written by ``escape_cell``."""
-    return text[1:] if text.startswith("'") and needs_escape(text[1:]) else text
+def unescape_cell(value: Any) -> Any:
+    """The text ``escape_cell`` was given: one leading apostrophe removed when it precedes a
+    formula character or another apostrophe; anything else is returned unchanged."""
+    if (isinstance(value, str) and len(value) > 1 and value[0] == _QUOTE
+            and (value[1] in FORMULA_TRIGGERS or value[1] == _QUOTE)):
+        return value[1:]
+    return value

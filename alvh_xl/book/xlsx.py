@@ -17,6 +17,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from ..errors import MissingInputError, WorkbookError
+from ..xlsx_package import guard_workbook
 
 MAX_ROWS = 200_000               # rows read from any sheet: beyond this a workbook is refused
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -204,6 +205,7 @@ class CalamineWorkbook(_FileReader):
         self.path = Path(path)
         if not self.path.is_file():
             raise WorkbookError(f"{self.path}: no such file")
+        guard_workbook(self.path)            # a zip bomb or absurd sheet: refused in seconds
         self._load_package()
         try:
             self._book = python_calamine.CalamineWorkbook.from_path(str(self.path),

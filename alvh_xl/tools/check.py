@@ -7,6 +7,11 @@ valuation the report uses), nothing is typed outside an input table, and every l
 threshold row (naming the nearest limited layer when one is a small edit away). Every finding
 names its sheet, cell/row and column; nothing is fixed or written. The report's own
 values-only copy is recognised (its document property) and its blocks may hold values.
+
+Before anything is parsed, the package goes through the size guard and the shared-workbook
+safety inspection (``tools.safety``): macros, links to other files, DDE, embedded objects,
+connections, file hyperlinks, very hidden sheets and xlwings.conf settings that choose code
+are errors.
 """
 
 from __future__ import annotations
@@ -88,10 +93,17 @@ def check_workbook(path: str | Path, layout: L.Layout = L.LAYOUT, *,
 
     ``allow_values``: accept blocks holding values instead of formulas (a Refresh output);
     the report's own copy is recognised without it."""
+    from .safety import inspect_workbook
+
     path = Path(path)
+    unsafe = inspect_workbook(path)                   # size guard first, then the package
     io = CalamineWorkbook(path)                       # WorkbookError for unreadable files
     result = CheckResult(path, [], kind=workbook_kind(path))
     add = result.findings.append
+    for f in unsafe:
+        cell = f.location if f.sheet and f.location and _is_cell(f.location) else None
+        add(Finding(f.sheet or f.part, None, None if cell else f.location,
+                    f"unsafe to share ({f.kind}): {f.reason}", cell=cell))
     if result.kind == "report":
         allow_values = True
         add(Finding(None, None, None, "a values-only copy written by `alvh-xl report`: its "
@@ -308,6 +320,10 @@ def _sheet_of(reason: str) -> str | None:
 def _stray_cell(reason: str) -> str | None:
     m = _STRAY.match(reason)
     return m.group(2) if m else None
+
+
+def _is_cell(text: str) -> bool:
+    return re.fullmatch(r"\$?[A-Z]{1,3}\$?\d+", text) is not None
 
 
 def _short(v: Any) -> str:

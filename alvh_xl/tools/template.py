@@ -64,8 +64,11 @@ def build_template(path: str | Path, layout: L.Layout = L.LAYOUT, *, live: bool 
     dash = build_dashboard(inputs, layout)
     history = history_rows(inputs, dash.val)
     title = f"Sample: the rows Refresh writes for {L.VALUATION_DATE}"
-    return write_workbook(path, raw, dash.blocks, layout=layout, live=live, history=history,
-                          history_title=title, kind="template")
+    from ..fileio import atomic_write
+
+    return atomic_write(path, lambda fh: write_workbook(
+        fh, raw, dash.blocks, layout=layout, live=live, history=history, history_title=title,
+        kind="template"), binary=True, what="template")
 
 
 def write_workbook(path: Any, raw: dict[str, list[list[Any]]],

@@ -48,6 +48,7 @@ from ..book.xlsx import (  # noqa: F401 (re-exported: the file side of the seam)
     resolve,
 )
 from ..errors import InputError, MissingInputError, WorkbookError
+from ..xlsx_package import guard_workbook
 from .layout import LAYOUT, Layout, a1, cell_ref
 
 
@@ -81,6 +82,7 @@ class FileWorkbook(_FileReader):
         self.path = Path(path)
         if not self.path.exists():
             raise WorkbookError(f"{self.path}: no such file")
+        guard_workbook(self.path)
         self._load_package()
         try:
             self.book = openpyxl.load_workbook(self.path, data_only=True)
