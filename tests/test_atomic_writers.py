@@ -87,20 +87,20 @@ def test_report_on_a_full_disk_leaves_the_previous_workbook(tmp_path, monkeypatc
     import errno
 
     from alvh_xl import cli
-    from alvh_xl.xl import workbook as wb_module
+    from alvh_xl.tools import template as writer
 
     out = tmp_path / "out"
     assert cli.main(["report", str(TEMPLATE), "--out", str(out), "--no-charts", "--json"]) == 0
     book = out / f"{TEMPLATE.stem}_report.xlsx"
     before = book.read_bytes()
-    real_save = wb_module.FileWorkbook.save
+    real_write = writer.write_workbook
 
-    def disk_full(self, fh):
-        real_save(self, fh)                       # the whole workbook goes out, then …
+    def disk_full(fh, *args, **kwargs):
+        real_write(fh, *args, **kwargs)           # the whole workbook goes out, then …
         fh.flush()
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(wb_module.FileWorkbook, "save", disk_full)
+    monkeypatch.setattr(writer, "write_workbook", disk_full)
     code = cli.main(["report", str(TEMPLATE), "--out", str(out), "--no-charts", "--json"])
     assert code == 2
     assert book.read_bytes() == before and not temp_files(out, book.name)
