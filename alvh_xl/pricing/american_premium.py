@@ -15,13 +15,13 @@ import numpy as np
 from scipy.special import erfcx, ndtr
 
 from .exercise_boundary import (
-    _CDF_MAX,
-    _EXP_MIN,
-    _INV_SQRT_2PI,
-    _cdf,
-    _outer,
-    _pdf,
+    CDF_MAX,
+    EXP_MIN,
+    INV_SQRT_2PI,
     expiry_boundary,
+    norm_cdf,
+    norm_pdf,
+    outer,
     scheme,
 )
 
@@ -36,34 +36,32 @@ def put_x_derivatives(x, r, q, vol, t, root, order: int) -> tuple[np.ndarray, np
     :func:`put_boundary`. f is the formula value everywhere (a smooth function of every
     input); the American price is 1 − eˣ where ``exercise`` is True.
 
-    Rows 0 and 1 integrate the premium with ``FINAL`` fixed points. From row 2 on, the
-    integrand steepens without bound as S approaches B(T) from above (∂ₓᵏ peaks at
-    t ≈ (ln(S/B(T))/σ)²), so the part with the boundary frozen to its tangent at τ = T,
-    ln B(T − t) ≈ ln B(T) + βt, is integrated in closed form (:func:`_tangent_premium`) and
-    the fixed points only see the difference, which vanishes like t² at t = 0.
+    The premium integrand steepens without bound as S approaches B(T) from above (∂ₓᵏ of it
+    peaks at t ≈ (ln(S/B(T))/σ)²). The part with the boundary frozen to its tangent at
+    τ = T, ln B(T − t) ≈ ln B(T) + βt, is integrated in closed form
+    (:func:`_tangent_premium`); the fixed points only see the difference, which vanishes
+    like t² at t = 0. Without this, gamma within a few % of B(T) was off by up to 50 %.
     """
     sch = scheme()
+    h = root * root
     ln_x = expiry_boundary(r, q)
+    ln_bt = ln_x - root[-1]                                   # ln B(T)/K
+    beta = (sch.end_slope @ h) / (2.0 * t * np.maximum(root[-1], 1e-300))  # −d ln B/dτ at T
     has_q = bool(np.any(q != 0.0))
     out = np.array(_terms(x, 0.0, r, q, vol, t, np.exp(-r * t), np.exp(-q * t), order))
-    tk = _outer(sch.final_frac, t)                            # (p, m)
-    hf = sch.final_interp @ (root * root)
+    out += _tangent_premium(x, ln_bt, beta, r, q, vol, t, order, has_q)
+    # quadrature of (true − tangent): both boundaries stacked, the tangent's weights negated
+    tk = outer(sch.final_frac, t)                             # (p, m)
+    hf = sch.final_interp @ h
     np.maximum(hf, 0.0, out=hf)
-    ln_b = ln_x - np.sqrt(hf)
-    w = _outer(sch.final_w, t)
+    ln_b = np.concatenate([ln_x - np.sqrt(hf), ln_bt + beta * tk])
+    w = outer(sch.final_w, t)
     a = w * r * np.exp(-r * tk)
-    c = w * q * np.exp(-q * tk) if has_q else None
-    for k, row in enumerate(_terms(x, ln_b, r, q, vol, tk, a, c, order, summed=True)):
+    c = np.concatenate([w * q * np.exp(-q * tk), -w * q * np.exp(-q * tk)]) if has_q else None
+    rows = _terms(x, ln_b, r, q, vol, np.concatenate([tk, tk]), np.concatenate([a, -a]), c,
+                  order, summed=True)
+    for k, row in enumerate(rows):
         out[k] += row
-    ln_bt = ln_x - root[-1]
-    if order >= 2:
-        # β = −d ln B/dτ at τ = T (H = root², dζ/dτ = 1/T there)
-        beta = (sch.end_slope @ (root * root)) / (2.0 * t * np.maximum(root[-1], 1e-300))
-        frozen = _terms(x, ln_bt + beta * tk, r, q, vol, tk, a, c, order, first=2,
-                        summed=True)
-        closed = _tangent_premium(x, ln_bt, beta, r, q, vol, t, order, has_q)
-        for k, row in enumerate(frozen, start=2):
-            out[k] += closed[k] - row
     return out, x <= ln_bt
 
 
@@ -97,9 +95,9 @@ def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:
         for scale, kappa, w in terms:
             kappa = kappa - shift
             ka = kappa * a
-            e_pdf = _INV_SQRT_2PI * np.exp(np.maximum(-ka - 0.5 * w * w, _EXP_MIN))
-            e_cdf = np.where(w < 0.0, 0.5 * erfcx(-w * _SQRT_HALF) * e_pdf / _INV_SQRT_2PI,
-                             np.exp(-ka) * ndtr(np.minimum(w, _CDF_MAX)))
+            e_pdf = INV_SQRT_2PI * np.exp(np.maximum(-ka - 0.5 * w * w, EXP_MIN))
+            e_cdf = np.where(w < 0.0, 0.5 * erfcx(-w * _SQRT_HALF) * e_pdf / INV_SQRT_2PI,
+                             np.exp(-ka) * ndtr(np.minimum(w, CDF_MAX)))
             scale = coef * scale
             poly = []                                         # coefficients of Qₙ in w
             power = 1.0                                       # (−κ)ⁿ
@@ -134,12 +132,12 @@ def _terms(x, ln_b, r, q, vol, t, a, c, order, first=0, summed=False) -> list[np
     d = (x - ln_b + (r - q - 0.5 * vol * vol) * t) / v
     rows = []
     if first == 0:
-        value = _cdf(-d)
+        value = norm_cdf(-d)
         value *= a
         rows.append(value)
     if order:
         inv_v = 1.0 / v
-        psi = _pdf(d)
+        psi = norm_pdf(d)
         dpsi = [psi]                                          # ∂ₓ^k ψ, k < order
         if order > 1:
             g = psi * inv_v
@@ -153,7 +151,7 @@ def _terms(x, ln_b, r, q, vol, t, a, c, order, first=0, summed=False) -> list[np
         scale = a * inv_v
         rows += [-scale * dpsi[k - 1] for k in range(max(first, 1), order + 1)]
     if c is not None:
-        cp = _cdf(-(d + v))
+        cp = norm_cdf(-(d + v))
         cp *= np.exp(x)
         cp *= c
         if first == 0:

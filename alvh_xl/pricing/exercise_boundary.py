@@ -39,15 +39,15 @@ from numpy.polynomial import chebyshev
 from numpy.polynomial.legendre import leggauss
 from scipy.special import ndtr
 
-NODES = 5            # degree of H in ζ (nodes τ_0 = 0, …, τ_n = T)
+NODES = 10           # degree of H in ζ (nodes τ_0 = 0, …, τ_n = T)
 QUAD = 5             # Gauss–Legendre points per node in the fixed-point integrals
 FINAL = 16           # Gauss–Legendre points of the early-exercise premium integral
 QD_STEPS = 2         # Halley steps on the QD+ equation for the starting boundary
 SWEEPS = 2           # Jacobi–Newton fixed-point sweeps
 VALUE_FORM_RHO = 20.0  # value-matching form where 2r/σ² exceeds this
-_INV_SQRT_2PI = 0.3989422804014327
-_EXP_MIN = -700.0    # e^-700 ≈ 1e-304: as good as 0, and no subnormal (slow) results
-_CDF_MAX = 37.0      # Φ(−37) ≈ 6e-300
+INV_SQRT_2PI = 0.3989422804014327
+EXP_MIN = -700.0    # e^-700 ≈ 1e-304: as good as 0, and no subnormal (slow) results
+CDF_MAX = 37.0      # Φ(−37) ≈ 6e-300
 
 
 class Scheme(NamedTuple):
@@ -163,12 +163,12 @@ class _Sweep:
         self.vol_tau = vol * np.sqrt(self.tau)                # σ√τ
         self.drift_tau = (r - q - 0.5 * vol * vol) * self.tau
         self.carry = -(r - q) * self.tau                      # ln e^{−(r−q)τ}
-        self.inv_vol_lag = _outer(sch.inv_sqrt_lag, 1.0 / (vol * np.sqrt(t)))  # 1/(σ√lag)
-        self.shift = _outer(sch.lag, (r - q - 0.5 * vol * vol) * t)          # drift × lag
+        self.inv_vol_lag = outer(sch.inv_sqrt_lag, 1.0 / (vol * np.sqrt(t)))  # 1/(σ√lag)
+        self.shift = outer(sch.lag, (r - q - 0.5 * vol * vol) * t)          # drift × lag
         self.has_q = bool(np.any(q != 0.0))
         self.tau_rep = np.repeat(self.tau, sch.lag.shape[0] // self.tau.shape[0], axis=0)
         if self.has_q:
-            self.vol_lag = _outer(sch.sqrt_lag, vol * np.sqrt(t))  # σ√lag
+            self.vol_lag = outer(sch.sqrt_lag, vol * np.sqrt(t))  # σ√lag
 
     def __call__(self, root: np.ndarray, value: bool) -> np.ndarray:
         sch, n = self.sch, self.tau.shape[0]
@@ -184,7 +184,7 @@ class _Sweep:
         ln_b = self.ln_x - root
         d0m = (ln_b + self.drift_tau) / self.vol_tau          # d₋(τ_i, B_i/K)
         d0p = d0m + self.vol_tau
-        phi_m, phi_p = _pdf(d0m), _pdf(d0p)
+        phi_m, phi_p = norm_pdf(d0m), norm_pdf(d0p)
         if value:
             num, den = self._value(d, d_plus, d0m, d0p)
             # f′·B/f = B ∂ln(N/D)/∂B, from the terms outside the integrals
@@ -208,17 +208,17 @@ class _Sweep:
         """N, D of the value-matching form."""
         sch = self.sch
         if not hasattr(self, "w_num"):
-            self.w_num = np.exp(_outer(sch.start, self.r * self.t)) * (sch.w_cdf * self.r)
+            self.w_num = np.exp(outer(sch.start, self.r * self.t)) * (sch.w_cdf * self.r)
             self.w_num *= self.tau_rep                        # r e^{ru} dm weights
             if self.has_q:
-                self.w_den = np.exp(_outer(sch.start, self.q * self.t)) * (sch.w_cdf * self.q)
+                self.w_den = np.exp(outer(sch.start, self.q * self.t)) * (sch.w_cdf * self.q)
                 self.w_den *= self.tau_rep
-        points = _cdf(d)
+        points = norm_cdf(d)
         points *= self.w_num
-        num = _cdf(d0m) + self._sum(points)
-        den = _cdf(d0p)
+        num = norm_cdf(d0m) + self._sum(points)
+        den = norm_cdf(d0p)
         if self.has_q:
-            points = _cdf(d_plus)
+            points = norm_cdf(d_plus)
             points *= self.w_den
             den += self._sum(points)
         return num, den
@@ -227,29 +227,29 @@ class _Sweep:
         """N, D of the smooth-pasting form."""
         sch = self.sch
         if not hasattr(self, "offset"):                       # r u + ln w, for e^{ru}φ(d₋)
-            self.offset = _outer(sch.start, self.r * self.t) + sch.log_w_pdf
-            self.pdf_scale = np.sqrt(self.tau) * (_INV_SQRT_2PI * self.r / self.vol)
+            self.offset = outer(sch.start, self.r * self.t) + sch.log_w_pdf
+            self.pdf_scale = np.sqrt(self.tau) * (INV_SQRT_2PI * self.r / self.vol)
             if self.has_q:
-                growth = np.exp(_outer(sch.start, self.q * self.t))      # e^{qu}
+                growth = np.exp(outer(sch.start, self.q * self.t))      # e^{qu}
                 self.q_cdf = growth * sch.w_cdf * self.tau_rep * self.q
                 self.q_pdf = growth * sch.w_pdf * np.sqrt(self.tau_rep) * (
-                    _INV_SQRT_2PI * self.q / self.vol)
+                    INV_SQRT_2PI * self.q / self.vol)
         points = np.square(d)
         points *= -0.5
         points += self.offset
-        _exp(points, out=points)                              # w e^{ru} e^{−d₋²/2}
+        clamped_exp(points, out=points)                              # w e^{ru} e^{−d₋²/2}
         num = phi_m / self.vol_tau + self._sum(points) * self.pdf_scale
-        den = phi_p / self.vol_tau + _cdf(d0p)
+        den = phi_p / self.vol_tau + norm_cdf(d0p)
         if self.has_q:
-            points = self.q_cdf * _cdf(d_plus)
+            points = self.q_cdf * norm_cdf(d_plus)
             square = np.square(d_plus)
             square *= -0.5
-            points += self.q_pdf * _exp(square)
+            points += self.q_pdf * clamped_exp(square)
             den += self._sum(points)
         return num, den
 
 
-def _outer(col: np.ndarray, row) -> np.ndarray:
+def outer(col: np.ndarray, row) -> np.ndarray:
     """col (k, 1) × row (m,) as a (k, m) array (BLAS; broadcasting a column is slower)."""
     return col @ np.reshape(row, (1, -1))
 
@@ -275,9 +275,9 @@ def _qd_plus(r, q, vol, tau, ln_x) -> np.ndarray:
         s = np.exp(ln_s)
         dp = (ln_s + (r - q) * tau) / v + 0.5 * v
         dm = dp - v
-        cdf_p = _cdf(-dp)
-        cdf_m = _cdf(-dm)
-        pdf = _pdf(dp)
+        cdf_p = norm_cdf(-dp)
+        cdf_m = norm_cdf(-dm)
+        pdf = norm_pdf(dp)
         s_dq = s * dq
         npv = dr * cdf_m - s_dq * cdf_p
         theta = r * dr * cdf_m - q * s_dq * cdf_p - 0.5 * var * s_dq * pdf / v
@@ -302,26 +302,26 @@ def _closed_form_start(r, q, vol, tau, ln_x) -> np.ndarray:
     ci = (lam - 1.0) / lam                                    # K / B∞
     c0 = np.exp(-ln_x)                                        # K / X
     hx = -((q - r) * tau + 2.0 * vol * np.sqrt(tau)) / ((ci - c0) * c0)
-    trigger = c0 - (ci - c0) * np.expm1(np.clip(hx, _EXP_MIN, 0.0))   # in [c0, ci]
+    trigger = c0 - (ci - c0) * np.expm1(np.clip(hx, EXP_MIN, 0.0))   # in [c0, ci]
     return np.minimum(-np.log(trigger), ln_x)
 
 
-def _exp(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def clamped_exp(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """eˣ with arguments below −700 raised to −700 (e^-700 ≈ 1e-304: as good as 0 here, and
     exp of a subnormal result is ~50× slower)."""
-    x = np.maximum(x, _EXP_MIN, out=out)
+    x = np.maximum(x, EXP_MIN, out=out)
     return np.exp(x, out=x)
 
 
-def _pdf(d: np.ndarray) -> np.ndarray:
+def norm_pdf(d: np.ndarray) -> np.ndarray:
     """Standard normal density."""
     e = np.square(d)
     e *= -0.5
-    _exp(e, out=e)
-    e *= _INV_SQRT_2PI
+    clamped_exp(e, out=e)
+    e *= INV_SQRT_2PI
     return e
 
 
-def _cdf(d: np.ndarray) -> np.ndarray:
+def norm_cdf(d: np.ndarray) -> np.ndarray:
     """Standard normal distribution (arguments clipped to ±37: no subnormal results)."""
-    return ndtr(np.clip(d, -_CDF_MAX, _CDF_MAX))
+    return ndtr(np.clip(d, -CDF_MAX, CDF_MAX))
