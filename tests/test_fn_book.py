@@ -116,7 +116,7 @@ def test_legs_table_header_rows_and_footer():
     assert body[-2][LEG_COLUMNS.index("Expiry")] is None               # ETP: no expiry
     footer = [r[:2] for r in cells[len(body) + 1:]]
     assert footer == [["Left out", 'row 10 (Instrument): unknown instrument "SPY"; expected '
-                                   "one of SPX, SPXW, VIX, VX, VXM, ETP"],
+                                   "one of SPX, SPXW, XSP, VIX, VX, VXM, ES, MES, ETP"],
                       ["Note", "row 11 (Expiry): expired on 2026-11-20: valued at intrinsic, "
                                "Greeks 0"]]
     assert all(len(r) == len(LEG_COLUMNS) for r in cells)
