@@ -52,10 +52,12 @@ CURVE = [["Expiry", "Price"], ["2026-12-16", 18.6], ["2027-01-20", 19.5],
 TH = [["Layer", "Limit", "Target", "Warn", "Basis"], ["VIX L1", 12, 520, 0.75, None],
       ["VIX L2", 12, 985, 0.75, None], ["Tail", 12, 20, 0.75, None],
       ["PORTFOLIO", 0.08, 0, 0.75, "Core"]]
-CANDS = [["Instrument", "Type", "Strike", "Expiry", "IV", "Qty"],
-         ["VIX", "P", 18, "2026-12-16", 0.9, None],
-         ["VX", None, None, "2027-02-17", None, None],
-         ["VIX", "C", 22, "2026-12-23", 0.9, None]]
+# The last candidate names (in Underlying) a future the curve lacks: it cannot be valued
+# (a weekly with Underlying blank would be, on the interpolated forward: SPEC §4).
+CANDS = [["Instrument", "Type", "Strike", "Expiry", "IV", "Qty", "Underlying"],
+         ["VIX", "P", 18, "2026-12-16", 0.9, None, None],
+         ["VX", None, None, "2027-02-17", None, None, None],
+         ["VIX", "C", 22, "2026-12-23", 0.9, None, "2026-12-23"]]
 
 
 @pytest.fixture(autouse=True)
