@@ -413,10 +413,12 @@ def test_no_argument_netvega_reads_the_workbook_names_in_classic_excel(monkeypat
     monkeypatch.setattr(registry, "CLASSIC", True)
     params = list(inspect.signature(ALVH_NETVEGA).parameters.values())
     fn = registry._classic(ALVH_NETVEGA, params, registry.WORKBOOK_INPUTS)
-    assert fn(None, None, None, None, False, caller) == ALVH_NETVEGA(POS, MKT, CURVE)
-    assert fn(None, None, None, "Tail", False, caller) == ALVH_NETVEGA(POS, MKT, CURVE, "Tail")
+    # xlwings passes ``caller`` after every parameter (the last one is ``forwards``)
+    assert fn(None, None, None, None, False, None, caller) == ALVH_NETVEGA(POS, MKT, CURVE)
+    assert fn(None, None, None, "Tail", False, None, caller) == ALVH_NETVEGA(POS, MKT, CURVE,
+                                                                           "Tail")
     del book.names["ALVH_CURVE"]
-    assert fn(None, None, None, None, False, caller) == (
+    assert fn(None, None, None, None, False, None, caller) == (
         "#ALVH! defined name ALVH_CURVE does not refer to one range")
 
 
