@@ -203,14 +203,15 @@ def _positions_validation(w: Writer, ws, layout: L.Layout, raw) -> None:
     col = {h: c0 + j for j, h in enumerate(t.headers)}
     ws.data_validation(r0 + 1, col["Instrument"], last, col["Instrument"], {
         "validate": "list", "source": list(INSTRUMENTS),
-        "input_title": "Instrument", "input_message": "SPX/SPXW option, VIX option, VX or "
-        "VXM future, ETP (ticker in Underlying)", "error_type": "warning",
+        "input_title": "Instrument", "input_message": "SPX/SPXW/XSP option, VIX option, VX or "
+        "VXM future, ES or MES future (delta only), ETP (ticker in Underlying; shares, or an "
+        "option when Type is C/P)", "error_type": "warning",
         "error_title": "Instrument", "error_message": "Choose one of the listed instruments."})
     ws.data_validation(r0 + 1, col["Type"], last, col["Type"], {
         "validate": "list", "source": list(TYPE_CHOICES), "ignore_blank": True,
-        "input_title": "Type", "input_message": "C or P for options; blank for futures and "
-        "ETPs", "error_title": "Type", "error_message": "C, P, Call or Put (blank for "
-        "futures and ETPs)."})
+        "input_title": "Type", "input_message": "C or P for options (also on an ETP); blank "
+        "for futures and ETP shares", "error_title": "Type", "error_message": "C, P, Call or "
+        "Put (blank for futures and ETP shares)."})
     ws.data_validation(r0 + 1, col["IV"], last, col["IV"], {
         "validate": "decimal", "criteria": "between", "minimum": 0.0001, "maximum": 5,
         "error_type": "warning", "input_title": "IV", "input_message": "decimal (0.18 = 18 %);"
