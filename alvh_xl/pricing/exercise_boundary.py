@@ -65,7 +65,7 @@ class Scheme(NamedTuple):
     final_frac: np.ndarray    # (p, 1) t_k/T of the premium integral
     final_w: np.ndarray       # (p, 1) weights of ∫₀^T … dt, per T
     final_interp: np.ndarray  # (p, n) H at τ = T − t_k from H at nodes 1..n
-    end_slope: np.ndarray     # (n,) dH/dζ at ζ = 1 (τ = T) from H at nodes 1..n
+    end_slope: np.ndarray     # (n,) d√H/dζ at ζ = 1 (τ = T) from √H at nodes 1..n
 
 
 @lru_cache(maxsize=4)
