@@ -13,6 +13,6 @@ from .xl.fn_book import (  # noqa: F401
     ALVH_NETVEGA,
 )
 from .xl.fn_condor import ALVH_BREAKEVENS, ALVH_CONDOR  # noqa: F401
-from .xl.fn_pricing import ALVH_BLACK76, ALVH_BSM, ALVH_IV  # noqa: F401
+from .xl.fn_pricing import ALVH_AMERICAN, ALVH_BLACK76, ALVH_BSM, ALVH_IV  # noqa: F401
 from .xl.fn_scenarios import ALVH_GRID, ALVH_SCENARIOPNL, ALVH_SHOCKPNL  # noqa: F401
 from .xl.fn_signals import ALVH_MACD, ALVH_REGIME, ALVH_RSI  # noqa: F401
