@@ -14,7 +14,8 @@ the exercise boundary from :mod:`alvh_xl.pricing.exercise_boundary` (Andersen–
 Offengelter fixed point), f and its x-derivatives from :mod:`alvh_xl.pricing.american_premium`.
 
 * r′ = 0 (a put at zero rate, a call without dividend): never exercised early; the values
-  are :func:`bsm_greeks`'s, exactly.
+  are :func:`bsm_greeks`'s, exactly. So are those with r′·t ≤ 1e-12, whose early-exercise
+  premium (at most r′·t × K′) is below rounding.
 * Delta, gamma: analytic from f′, f″. Theta and charm: the price solves the Black–Scholes
   equation in the continuation region, ∂f/∂τ = ½σ²f″ + (r′−q′−σ²/2)f′ − r′f, and its
   x-derivative (f‴).
@@ -25,8 +26,9 @@ Offengelter fixed point), f and its x-derivatives from :mod:`alvh_xl.pricing.ame
   dividend r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ; otherwise two more solves bump the rate.
 * At or below the exercise boundary B(T): intrinsic value, delta ∓1, all else 0.
 
-Degenerate inputs (as bsm_greeks): t ≤ 0 gives intrinsic value and zero Greeks. vol·√t = 0
-gives the deterministic limit: the best of exercising now, at expiry or at the one interior
+Degenerate inputs (as bsm_greeks): t ≤ 0 gives intrinsic value and zero Greeks. vol·√t ≤ 1e-8
+(the fixed point needs 1/σ², and the limit is within 1e-8 × S of the price) gives the
+deterministic limit: the best of exercising now, at expiry or at the one interior
 time where e^{−ru}K − e^{−qu}S is stationary, with the envelope-theorem Greeks.
 
 Inputs: rate ≥ 0 and div ≥ 0 (SPEC: rates 0–6 %, ETPs pay no dividend). The boundary is
@@ -59,7 +61,9 @@ _BLOCK = 1024                    # American options per block (cache-sized work 
 _PARALLEL_MIN = 4 * _BLOCK       # below this, one thread
 # Pyodide (xlwings Lite) cannot start threads: evaluate in the calling thread there.
 _THREADS = 1 if sys.platform == "emscripten" else max(1, min(4, os.cpu_count() or 1))
-_SIG_MIN = 1e-100                # vol·√t at or below this is the deterministic limit
+_SIG_MIN = 1e-8                  # vol·√t at or below this: the deterministic limit (it is
+                                 # within 1e-8 × S of the price; the fixed point needs σ²)
+_CARRY_MIN = 1e-12               # r′·t at or below this: European (premium ≤ r′·t × K′)
 _VOL_BUMP = 1e-4                 # relative vol bump for vega, vanna, volga
 _RATE_BUMP = 1e-4                # rate bump for rho (relative for puts, absolute for calls)
 _SHORTFALL = 1e-4                # formula below exercise value by more than this × K′: exercise
@@ -106,7 +110,7 @@ def _evaluate(cp, s, k, t, vol, rate, div, *, greeks: bool) -> list[np.ndarray]:
     out[0, expired] = np.maximum(w[expired] * (s[expired] - k[expired]), 0.0)
     live = ~expired
     # early exercise needs a positive put-frame rate: r for puts, q for calls
-    early = live & (np.where(w > 0, q, r) > 0.0)
+    early = live & (np.where(w > 0, q, r) * np.where(live, t, 0.0) > _CARRY_MIN)
     european = np.flatnonzero(live & ~early)
     if european.size:
         res = bsm_greeks(*(a[european] for a in (w, s, k, t, vol, r, q)))
@@ -173,7 +177,7 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
         ex = np.exp(x[exercise])
         f[:, exercise] = -ex
         f[0, exercise] += 1.0
-    price = k_p * np.maximum(f[0], intrinsic)
+    price = np.maximum(k_p * f[0], np.maximum(k_p - s_p, 0.0))  # exercise value, exactly
     if not greeks:
         return price[None, :]
 
@@ -253,7 +257,7 @@ def deterministic(w, s, k, t, r, q) -> np.ndarray:
     at_interior = alive & (best == 2)
     at_expiry = alive & (best == 1)
     delta = np.where(alive, w * np.exp(-q * u), 0.0)
-    gamma = np.where(at_interior, q * np.exp(-q * u) / (np.abs(r - q) * s), 0.0)
+    gamma = np.where(at_interior, q * np.exp(-q * u) / (np.abs(r - q) * s + ~at_interior), 0.0)
     # only an optimum at expiry moves with t: ∂V/∂t = w(−qS e^{−qt} + rK e^{−rt})
     dv_dt = np.where(at_expiry, w * (r * k * np.exp(-r * t) - q * s * np.exp(-q * t)), 0.0)
     rho = np.where(alive, w * u * k * np.exp(-r * u), 0.0)
