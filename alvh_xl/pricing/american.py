@@ -9,33 +9,37 @@ vol point; volga per vol point²; charm per calendar day.
 Method
 ------
 Calls are puts by put–call symmetry, C(S, K, r, q, σ) = P(K, S, q, r, σ), so everything is
-computed for a put with strike K', rate r', yield q' as K'·f(x), x = ln(S'/K'), with f from
-:mod:`alvh_xl.pricing.exercise_boundary` (Andersen–Lake–Offengelter fixed point).
+computed for a put with spot S′, strike K′, rate r′, yield q′ as K′·f(x), x = ln(S′/K′):
+the exercise boundary from :mod:`alvh_xl.pricing.exercise_boundary` (Andersen–Lake–
+Offengelter fixed point), f and its x-derivatives from :mod:`alvh_xl.pricing.american_premium`.
 
-* A put with r' = 0 (a put at zero rate, a call without dividend) is never exercised early:
-  it gets the :func:`bsm_greeks` values exactly.
-* Delta and gamma come from the analytic x-derivatives f′, f″. In the continuation region
-  the price solves the Black–Scholes equation, so ∂f/∂τ = ½σ²f″ + (r−q−σ²/2)f′ − rf and its
-  x- and τ-derivatives give theta, charm and ∂²f/∂τ² (needing f‴, f⁗).
-* f depends on σ, τ, r, q only through σ²τ, r/σ², q/σ², hence σ∂f/∂σ = 2τ∂f/∂τ − 2Ef with
-  E = r∂/∂r + q∂/∂q. Ef and E²f are central differences over two more solves at
-  (r, q)·e^{±ε}; vega, vanna and volga follow (vanna from Ef′, volga from
-  (σ∂σ)² = 4(τ∂τ)² − 8τ∂τE + 4E²). Rho is Ef/r for a put without dividend; otherwise two
-  more solves bump the rate alone.
-* At or below the exercise boundary B(T) the value is intrinsic, delta ∓1, all else 0.
+* r′ = 0 (a put at zero rate, a call without dividend): never exercised early; the values
+  are :func:`bsm_greeks`'s, exactly. So are those with r′·t ≤ 1e-12, whose early-exercise
+  premium (at most r′·t × K′) is below rounding.
+* Delta, gamma: analytic from f′, f″. Theta and charm: the price solves the Black–Scholes
+  equation in the continuation region, ∂f/∂τ = ½σ²f″ + (r′−q′−σ²/2)f′ − r′f, and its
+  x-derivative (f‴).
+* Vega, vanna, volga: central differences of f, f′ over two more boundary solves at
+  σ(1 ± 1e-4). These use the formula value even where a bumped boundary passes S, so they
+  stay smooth next to the boundary.
+* Rho: f depends on σ, τ, r only through σ²τ and r/σ² (and q/σ²), so for a put without
+  dividend r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ; otherwise two more solves bump the rate.
+* At or below the exercise boundary B(T): intrinsic value, delta ∓1, all else 0.
 
-Degenerate inputs (as bsm_greeks): t ≤ 0 gives intrinsic value and zero Greeks. vol·√t = 0
-gives the deterministic limit: the best of exercising now, at expiry or at the one interior
+Degenerate inputs (as bsm_greeks): t ≤ 0 gives intrinsic value and zero Greeks. vol·√t ≤ 1e-8
+(the fixed point needs 1/σ², and the limit is within 1e-8 × S of the price) gives the
+deterministic limit: the best of exercising now, at expiry or at the one interior
 time where e^{−ru}K − e^{−qu}S is stationary, with the envelope-theorem Greeks.
 
-American options need rate ≥ 0 and div ≥ 0 (rates 0–6 %, ETPs pay no dividend): a negative
-rate makes calls without dividend early-exercisable through a second boundary this engine
-does not model, so such inputs raise InputError.
+Inputs: rate ≥ 0 and div ≥ 0 (SPEC: rates 0–6 %, ETPs pay no dividend). The boundary is
+solved for a positive put-frame rate; negative rates or yields lead to cases this engine
+does not model (a call at r < 0 without dividend has r′ = 0 yet is exercised early;
+q < r < 0 gives a put two boundaries), so they raise InputError rather than return a guess.
 
-Accuracy against QuantLib 1.44 (tests/test_american.py prints the table): price within
-1e-4 × strike (measured worst ≈ 1.2e-5 × strike), delta and vega within 1e-3 relative (with
-floors 1e-5 for delta and 1e-5·S·√T per vol point for vega), over T 1 day–2 years, vol
-30–250 %, S/K 0.5–2, rate 0–6 %, div 0–8 %.
+Accuracy against QuantLib 1.44 (tests/test_american.py prints the table) over T 1 day–2
+years, vol 30–250 %, S/K 0.5–2, rate 0–6 %, div 0–8 %: price within 1e-4 × strike, delta
+and vega within 1e-3 relative (floors 1e-5 for delta, 1e-5·S·√T per vol point for vega).
+The other Greeks agree with finite differences of :func:`american_price`.
 """
 
 from __future__ import annotations
@@ -57,9 +61,12 @@ _BLOCK = 1024                    # American options per block (cache-sized work 
 _PARALLEL_MIN = 4 * _BLOCK       # below this, one thread
 # Pyodide (xlwings Lite) cannot start threads: evaluate in the calling thread there.
 _THREADS = 1 if sys.platform == "emscripten" else max(1, min(4, os.cpu_count() or 1))
-_SIG_MIN = 1e-100                # vol·√t at or below this is the deterministic limit
+_SIG_MIN = 1e-8                  # vol·√t at or below this: the deterministic limit (it is
+                                 # within 1e-8 × S of the price; the fixed point needs σ²)
+_CARRY_MIN = 1e-12               # r′·t at or below this: European (premium ≤ r′·t × K′)
 _VOL_BUMP = 1e-4                 # relative vol bump for vega, vanna, volga
 _RATE_BUMP = 1e-4                # rate bump for rho (relative for puts, absolute for calls)
+_SHORTFALL = 1e-4                # formula below exercise value by more than this × K′: exercise
 _POOL: ThreadPoolExecutor | None = None
 _NAMES = ("cp", "spot", "strike", "t", "vol", "rate", "div")
 
@@ -103,7 +110,7 @@ def _evaluate(cp, s, k, t, vol, rate, div, *, greeks: bool) -> list[np.ndarray]:
     out[0, expired] = np.maximum(w[expired] * (s[expired] - k[expired]), 0.0)
     live = ~expired
     # early exercise needs a positive put-frame rate: r for puts, q for calls
-    early = live & (np.where(w > 0, q, r) > 0.0)
+    early = live & (np.where(w > 0, q, r) * np.where(live, t, 0.0) > _CARRY_MIN)
     european = np.flatnonzero(live & ~early)
     if european.size:
         res = bsm_greeks(*(a[european] for a in (w, s, k, t, vol, r, q)))
@@ -111,7 +118,7 @@ def _evaluate(cp, s, k, t, vol, rate, div, *, greeks: bool) -> list[np.ndarray]:
     flat = early & (vol * np.sqrt(np.where(live, t, 0.0)) <= _SIG_MIN)
     idx = np.flatnonzero(flat)
     if idx.size:
-        out[:, idx] = _deterministic(*(a[idx] for a in (w, s, k, t, r, q)))[:rows]
+        out[:, idx] = deterministic(*(a[idx] for a in (w, s, k, t, r, q)))[:rows]
     idx = np.flatnonzero(early & ~flat)
     if idx.size:
         parts = [a[idx] for a in (w, s, k, t, vol, r, q)]
@@ -160,12 +167,19 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     x = np.log(s_p / k_p)
     by_value = value_form(r_p, vol)                # fixed-point form, kept for every bump
     f, exercise = _solve(x, r_p, q_p, vol, t, 3 if greeks else 0, by_value)
+    # Next to B(T) the formula can fall short of the exercise value 1 − eˣ by its
+    # discretisation error (≤ 2e-5, measured): the price is floored there, the Greeks stay.
+    # A larger shortfall means the formula is out of its depth (vol·√t ≪ 1e-4, σ²T in the
+    # thousands): treat the option as exercised now.
+    intrinsic = -np.expm1(x)
+    exercise |= f[0] < intrinsic - _SHORTFALL
     if exercise.any():                             # intrinsic 1 − eˣ, derivatives −eˣ
         ex = np.exp(x[exercise])
         f[:, exercise] = -ex
         f[0, exercise] += 1.0
+    price = np.maximum(k_p * f[0], np.maximum(k_p - s_p, 0.0))  # exercise value, exactly
     if not greeks:
-        return (k_p * f[0])[None, :]
+        return price[None, :]
 
     half_var = 0.5 * vol * vol
     mu = r_p - q_p - half_var
@@ -179,12 +193,12 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     f_s = np.where(live, (up[0] - down[0]) / (2.0 * h), 0.0)                 # ∂f/∂σ
     f_ss = np.where(live, (up[0] - 2.0 * f[0] + down[0]) / (h * h), 0.0)     # ∂²f/∂σ²
     f_s1 = np.where(live, (up[1] - down[1]) / (2.0 * h), 0.0)                # ∂f′/∂σ
-    f_rate = np.where(live, _rate_derivative(x, r_p, q_p, vol, t, call, f_t, f_s, by_value),
-                      0.0)
+    f_rate = np.where(live, _rate_derivative(x, r_p, q_p, vol, t, call, f[0], f_t, f_s,
+                                             by_value), 0.0)
 
     put = ~call
     out = np.empty((9, w.size))
-    out[0] = k_p * f[0]
+    out[0] = price
     out[1] = np.where(put, k_p * f[1] / s_p, f[0] - f[1])
     out[2] = np.where(put, k_p / (s_p * s_p), 1.0 / k_p) * (f[2] - f[1])
     out[3] = k_p * f_s * VOL_POINT
@@ -196,35 +210,37 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     return out
 
 
-def _rate_derivative(x, r_p, q_p, vol, t, call, f_t, f_s, by_value) -> np.ndarray:
-    """∂f/∂(original rate): ∂/∂r′ for puts, ∂/∂q′ for calls (put frame).
+def _rate_derivative(x, r_p, q_p, vol, t, call, f0, f_t, f_s, by_value) -> np.ndarray:
+    """∂f/∂(original rate): ∂/∂r′ for puts, ∂/∂q′ for calls (put frame); f0 = f at base.
 
     Without dividend (q′ = 0) a put needs no new solve: f depends on σ, τ, r only through
-    σ²τ and r/σ², so r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ.
+    σ²τ and r/σ², so r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ. Otherwise two more solves: puts at
+    r′(1 ± h) (central), calls at q′ + h, q′ + 2h (one-sided, second order: q′ may be 0).
     """
     out = np.empty(x.size)
     plain = ~call & (q_p == 0.0)
     out[plain] = (t * f_t - 0.5 * vol * f_s)[plain] / r_p[plain]
-    for sel, bump in ((np.flatnonzero(~call & ~plain), "r"), (np.flatnonzero(call), "q")):
-        if not sel.size:
-            continue
-        a = [v[sel] for v in (x, r_p, q_p, vol, t, by_value)]
-        if bump == "r":                            # relative bump keeps r′ > 0
-            h = _RATE_BUMP * a[1]
-            hi = _solve(a[0], a[1] + h, a[2], a[3], a[4], 0, a[5])[0][0]
-            lo = _solve(a[0], a[1] - h, a[2], a[3], a[4], 0, a[5])[0][0]
-        else:
-            h = np.full(sel.size, _RATE_BUMP)
-            hi = _solve(a[0], a[1], a[2] + h, a[3], a[4], 0, a[5])[0][0]
-            lo = _solve(a[0], a[1], a[2] - h, a[3], a[4], 0, a[5])[0][0]
+    sel = np.flatnonzero(~call & ~plain)
+    if sel.size:
+        xs, r, q, v, ts, bv = (a[sel] for a in (x, r_p, q_p, vol, t, by_value))
+        h = _RATE_BUMP * r
+        hi = _solve(xs, r + h, q, v, ts, 0, bv)[0][0]
+        lo = _solve(xs, r - h, q, v, ts, 0, bv)[0][0]
         out[sel] = (hi - lo) / (2.0 * h)
+    sel = np.flatnonzero(call)
+    if sel.size:
+        xs, r, q, v, ts, bv = (a[sel] for a in (x, r_p, q_p, vol, t, by_value))
+        one = _solve(xs, r, q + _RATE_BUMP, v, ts, 0, bv)[0][0]
+        two = _solve(xs, r, q + 2.0 * _RATE_BUMP, v, ts, 0, bv)[0][0]
+        out[sel] = (4.0 * one - two - 3.0 * f0[sel]) / (2.0 * _RATE_BUMP)
     return out
 
 
 # ----------------------------------------------------------------------------- vol = 0
 
-def _deterministic(w, s, k, t, r, q) -> np.ndarray:
-    """vol·√t = 0: max over exercise times u in [0, t] of w(S e^{−qu} − K e^{−ru}), ≥ 0.
+def deterministic(w, s, k, t, r, q) -> np.ndarray:
+    """vol·√t = 0 (rows price … charm): max over exercise times u in [0, t] of
+    w(S e^{−qu} − K e^{−ru}), ≥ 0; w = +1 call, −1 put, flat arrays, t > 0.
 
     Candidates u = 0, t and the stationary point u* = ln(rK/(qS))/(r − q); Greeks by the
     envelope theorem (vega, vanna, volga are 0; gamma is non-zero only at an interior u*).
@@ -241,7 +257,7 @@ def _deterministic(w, s, k, t, r, q) -> np.ndarray:
     at_interior = alive & (best == 2)
     at_expiry = alive & (best == 1)
     delta = np.where(alive, w * np.exp(-q * u), 0.0)
-    gamma = np.where(at_interior, q * np.exp(-q * u) / (np.abs(r - q) * s), 0.0)
+    gamma = np.where(at_interior, q * np.exp(-q * u) / (np.abs(r - q) * s + ~at_interior), 0.0)
     # only an optimum at expiry moves with t: ∂V/∂t = w(−qS e^{−qt} + rK e^{−rt})
     dv_dt = np.where(at_expiry, w * (r * k * np.exp(-r * t) - q * s * np.exp(-q * t)), 0.0)
     rho = np.where(alive, w * u * k * np.exp(-r * u), 0.0)

@@ -11,12 +11,12 @@ one boundary gives the value and its first derivatives at no extra boundary cost
 
 from __future__ import annotations
 
+from math import comb
+
 import numpy as np
 from scipy.special import erfcx, ndtr
 
 from .exercise_boundary import (
-    CDF_MAX,
-    EXP_MIN,
     INV_SQRT_2PI,
     expiry_boundary,
     norm_cdf,
@@ -26,6 +26,7 @@ from .exercise_boundary import (
 )
 
 _SQRT_HALF = 0.7071067811865476
+_TANGENT_MIN_SIG = 1e-4      # σ√T below which the premium has no tangent part
 
 
 def put_x_derivatives(x, r, q, vol, t, root, order: int) -> tuple[np.ndarray, np.ndarray]:
@@ -46,10 +47,16 @@ def put_x_derivatives(x, r, q, vol, t, root, order: int) -> tuple[np.ndarray, np
     h = root * root
     ln_x = expiry_boundary(r, q)
     ln_bt = ln_x - root[-1]                                   # ln B(T)/K
-    beta = (sch.end_slope @ h) / (2.0 * t * np.maximum(root[-1], 1e-300))  # −d ln B/dτ at T
+    beta = (sch.end_slope @ root) / t                         # −d ln B/dτ at τ = T
     has_q = bool(np.any(q != 0.0))
     out = np.array(_terms(x, 0.0, r, q, vol, t, np.exp(-r * t), np.exp(-q * t), order))
-    out += _tangent_premium(x, ln_bt, beta, r, q, vol, t, order, has_q)
+    # the tangent part where it is well conditioned (σ√T below 1e-4 is a deterministic
+    # option for every purpose; its closed form would cancel huge terms)
+    tangent = vol * np.sqrt(t) >= _TANGENT_MIN_SIG
+    sel = slice(None) if tangent.all() else np.flatnonzero(tangent)
+    if tangent.any():
+        out[:, sel] += _tangent_premium(*(v[sel] for v in (x, ln_bt, beta, r, q, vol, t)),
+                                        order, has_q)
     # quadrature of (true − tangent): both boundaries stacked, the tangent's weights negated
     tk = outer(sch.final_frac, t)                             # (p, m)
     hf = sch.final_interp @ h
@@ -57,50 +64,74 @@ def put_x_derivatives(x, r, q, vol, t, root, order: int) -> tuple[np.ndarray, np
     ln_b = np.concatenate([ln_x - np.sqrt(hf), ln_bt + beta * tk])
     w = outer(sch.final_w, t)
     a = w * r * np.exp(-r * tk)
-    c = np.concatenate([w * q * np.exp(-q * tk), -w * q * np.exp(-q * tk)]) if has_q else None
-    rows = _terms(x, ln_b, r, q, vol, np.concatenate([tk, tk]), np.concatenate([a, -a]), c,
-                  order, summed=True)
+    neg = -np.where(tangent, 1.0, 0.0)
+    c = None
+    if has_q:
+        c = w * q * np.exp(-q * tk)
+        c = np.concatenate([c, neg * c])
+    rows = _terms(x, ln_b, r, q, vol, np.concatenate([tk, tk]), np.concatenate([a, neg * a]),
+                  c, order, summed=True)
     for k, row in enumerate(rows):
         out[k] += row
     return out, x <= ln_bt
 
 
 def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:
-    """x-derivatives 0..order of ∫₀^T [r e^{−rt}Φ(−d₋) − q eˣe^{−qt}Φ(−d₊)] dt, closed form,
-    for the boundary ln B = ln_b + βt (x > ln_b).
+    """x-derivatives 0..order of ∫₀^T [r e^{−rt}Φ(−d₋) − q eˣe^{−qt}Φ(−d₊)] dt in closed
+    form, for the boundary ln B = ln_b + βt.
 
-    With a = (x − ln_b)/σ, b = (r − q − σ²/2 − β)/σ, d₋ = a/√t + b√t; integrating by parts
-    and completing the square (c = √(b² + 2λ)):
-    λ∫₀^T e^{−λt}Φ(−(a+bt)/√t) dt = ½(1 − b/c) e^{−a(b+c)} Φ((cT − a)/√T)
-        + ½(1 + b/c) e^{−a(b−c)} Φ(−(cT + a)/√T) − e^{−λT} Φ(−(a + bT)/√T).
-    The q part is the same with λ = q, b + σ and the factor eˣ = e^{ln_b + σa}. Each term is
-    C e^{−κa} Φ(w), w linear in a (∂w/∂a = g = −1/√T), and
+    With a = (x − ln_b)/σ, b = (r − q − σ²/2 − β)/σ, d₋ = a/√t + b√t, the r part is
+    λI(a, b) with λ = r, I(a, b) = ∫₀^T e^{−λt}Φ(−(a + bt)/√t) dt; the q part is eˣ·λI with
+    λ = q and b + σ. For a ≥ 0, integrating by parts and completing the square
+    (c = √(b² + 2λ)):
+    λI = ½(1 − b/c) e^{−a(b+c)} Φ((cT − a)/√T) + ½(1 + b/c) e^{−a(b−c)} Φ(−(cT + a)/√T)
+         − e^{−λT} Φ(−(a + bT)/√T);
+    for a < 0, Φ(−y) = 1 − Φ(y) gives λI(a, b) = 1 − e^{−λT} − λI(−a, −b). Each term is
+    C e^{−κa} Φ(w), w linear in a (∂w/∂a = g = −1/√T), bounded for a ≥ 0 (κ ≥ 0, or w < 0
+    with the tail through erfcx), and
     ∂ₐⁿ[e^{−κa}Φ(w)] = e^{−κa}[(−κ)ⁿΦ(w) + φ(w) Qₙ(w)],
     Q₀ = 0, Qₙ₊₁ = (−κ)ⁿ g + (−κ − g w) Qₙ + g Qₙ′.
     """
     a = (x - ln_b) / vol
     b = (r - q - 0.5 * vol * vol - beta) / vol
+    out = _lambda_integral(a, b, r, t, order)
+    if has_q:
+        part = _lambda_integral(a, b + vol, q, t, order)
+        # ∂ₐᵏ(eˣ P) with eˣ = e^{ln_b + σa}: Leibniz, ∂ₐʲ eˣ = σʲ eˣ
+        ex = np.exp(x)
+        for k in range(order, -1, -1):
+            acc = 0.0
+            for j in range(k + 1):
+                acc = acc + comb(k, j) * vol ** (k - j) * part[j]
+            out[k] -= ex * acc
+    inv_vol = 1.0 / vol
+    for k in range(1, order + 1):
+        out[k] *= inv_vol ** k                                # ∂ₓ = ∂ₐ/σ
+    return out
+
+
+def _lambda_integral(a, b, lam, t, order) -> np.ndarray:
+    """a-derivatives 0..order of λ∫₀^T e^{−λt}Φ(−(a + bt)/√t) dt (see _tangent_premium)."""
+    mirror = a < 0.0
+    a = np.abs(a)
+    b = np.where(mirror, -b, b)
     sqrt_t = np.sqrt(t)
     g = -1.0 / sqrt_t
-    out = np.zeros((order + 1, x.size))
-    parts = [(r, b, 1.0, 0.0)]
-    if has_q:
-        parts.append((q, b + vol, -np.exp(ln_b), vol))
-    for lam, bb, coef, shift in parts:
-        c = np.sqrt(bb * bb + 2.0 * lam)
-        ratio = bb / np.maximum(c, 1e-300)
-        terms = ((0.5 * (1.0 - ratio), bb + c, (c * t - a) / sqrt_t),
-                 (0.5 * (1.0 + ratio), bb - c, -(c * t + a) / sqrt_t),
-                 (-np.exp(-lam * t), 0.0, -(a + bb * t) / sqrt_t))
+    c = np.hypot(b, np.sqrt(2.0 * lam))
+    ratio = b / np.maximum(c, 1e-300)
+    out = np.zeros((order + 1, a.size))
+    terms = ((0.5 * (1.0 - ratio), b + c, (c * t - a) / sqrt_t),
+             (0.5 * (1.0 + ratio), b - c, -(c * t + a) / sqrt_t),
+             (-np.exp(-lam * t), 0.0, -(a + b * t) / sqrt_t))
+    with np.errstate(under="ignore"):
         for scale, kappa, w in terms:
-            kappa = kappa - shift
             ka = kappa * a
-            e_pdf = INV_SQRT_2PI * np.exp(np.maximum(-ka - 0.5 * w * w, EXP_MIN))
-            e_cdf = np.where(w < 0.0, 0.5 * erfcx(-w * _SQRT_HALF) * e_pdf / INV_SQRT_2PI,
-                             np.exp(-ka) * ndtr(np.minimum(w, CDF_MAX)))
-            scale = coef * scale
-            poly = []                                         # coefficients of Qₙ in w
-            power = 1.0                                       # (−κ)ⁿ
+            e_pdf = INV_SQRT_2PI * np.exp(-ka - 0.5 * w * w)      # e^{−κa}φ(w)
+            tail = w < 0.0
+            e_cdf = np.where(tail, 0.5 / INV_SQRT_2PI * erfcx(np.where(tail, -w, 0.0) * _SQRT_HALF)
+                             * e_pdf, np.exp(np.where(tail, 0.0, -ka)) * ndtr(w))
+            poly = []                                             # coefficients of Qₙ
+            power = 1.0                                           # (−κ)ⁿ
             for k in range(order + 1):
                 q_val = 0.0
                 for j in reversed(range(len(poly))):
@@ -115,9 +146,10 @@ def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:
                         nxt[j - 1] = nxt[j - 1] + j * g * cf
                 poly = nxt
                 power = -kappa * power
-    inv_vol = 1.0 / vol
-    for k in range(1, order + 1):
-        out[k] *= inv_vol ** k                                # ∂ₓ = ∂ₐ/σ
+    if mirror.any():                                              # a < 0: reflect
+        for k in range(order + 1):
+            out[k] *= np.where(mirror, -((-1.0) ** k), 1.0)
+        out[0] += np.where(mirror, -np.expm1(-lam * t), 0.0)
     return out
 
 

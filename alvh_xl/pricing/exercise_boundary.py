@@ -40,8 +40,8 @@ from numpy.polynomial.legendre import leggauss
 from scipy.special import ndtr
 
 NODES = 10           # degree of H in ζ (nodes τ_0 = 0, …, τ_n = T)
-QUAD = 5             # Gauss–Legendre points per node in the fixed-point integrals
-FINAL = 16           # Gauss–Legendre points of the early-exercise premium integral
+QUAD = 4             # Gauss–Legendre points per node in the fixed-point integrals
+FINAL = 12           # Gauss–Legendre points of the early-exercise premium integral
 QD_STEPS = 2         # Halley steps on the QD+ equation for the starting boundary
 SWEEPS = 2           # Jacobi–Newton fixed-point sweeps
 VALUE_FORM_RHO = 20.0  # value-matching form where 2r/σ² exceeds this
@@ -65,7 +65,7 @@ class Scheme(NamedTuple):
     final_frac: np.ndarray    # (p, 1) t_k/T of the premium integral
     final_w: np.ndarray       # (p, 1) weights of ∫₀^T … dt, per T
     final_interp: np.ndarray  # (p, n) H at τ = T − t_k from H at nodes 1..n
-    end_slope: np.ndarray     # (n,) dH/dζ at ζ = 1 (τ = T) from H at nodes 1..n
+    end_slope: np.ndarray     # (n,) d√H/dζ at ζ = 1 (τ = T) from √H at nodes 1..n
 
 
 @lru_cache(maxsize=4)
@@ -255,9 +255,16 @@ def outer(col: np.ndarray, row) -> np.ndarray:
 
 
 def _qd_plus(r, q, vol, tau, ln_x) -> np.ndarray:
-    """ln B/K at each node from Li's QD+ equation: Halley steps from a closed form."""
+    """ln B/K at each node from Li's QD+ equation (as in ALO §5.1), by Halley steps from a
+    closed form. With P = e^{−qτ}Φ(−d₊), M = e^{−rτ}Φ(−d₋), G = e^{−qτ}φ(d₊)/v (v = σ√τ)
+    and E = sG, the equation f(s) = 0 at the boundary s = B/K reads
+    f = c₁s − c₂sP + c₃M − β − c₄E, and (using e^{−rτ}φ(d₋) = s e^{−qτ}φ(d₊))
+    f′ = c₁ − c₂P + G·A, A = c₂ − c₃ − c₄(1 − d₊/v),
+    f″ = (G/s)(c₂ − (d₊/v)A + c₄/v²).
+    """
     var = vol * vol
     v = vol * np.sqrt(tau)
+    inv_v = 1.0 / v
     dr = np.exp(-r * tau)
     dq = np.exp(-q * tau)
     omega = 2.0 * (r - q) / var
@@ -267,27 +274,29 @@ def _qd_plus(r, q, vol, tau, ln_x) -> np.ndarray:
     lam_p = 2.0 * r / (var * hh * hh * root)
     alpha = 2.0 * dr * r / (var * (2.0 * lam + omega - 1.0))
     beta = alpha * (1.0 / hh + lam_p / (2.0 * lam + omega - 1.0)) - lam
-    k_theta = alpha / (r * dr)
-    carry = (r - q) / v
+    k_theta = alpha / (r * dr)                                # α/(r e^{−rτ})
+    c1 = 1.0 + beta
+    c2 = c1 + k_theta * q
+    c3 = beta + alpha / dr
+    c4 = 0.5 * var * k_theta
+    c4_v2 = c4 * inv_v * inv_v
+    d_off = (r - q) * tau * inv_v + 0.5 * v                   # d₊ = ln s/v + d_off
     ln_s = _closed_form_start(r, q, vol, tau, ln_x)
     ln_min = ln_x - 27.6                                      # 1e-12 X
     for _ in range(QD_STEPS):
         s = np.exp(ln_s)
-        dp = (ln_s + (r - q) * tau) / v + 0.5 * v
-        dm = dp - v
-        cdf_p = norm_cdf(-dp)
-        cdf_m = norm_cdf(-dm)
-        pdf = norm_pdf(dp)
-        s_dq = s * dq
-        npv = dr * cdf_m - s_dq * cdf_p
-        theta = r * dr * cdf_m - q * s_dq * cdf_p - 0.5 * var * s_dq * pdf / v
-        charm = -dq * (pdf * (carry - 0.5 * dm / tau) + q * cdf_p)
-        keep = 1.0 - dq * cdf_p
-        f = keep * s - beta * (1.0 - s - npv) + k_theta * theta
-        fp = (1.0 + beta) * keep + dq * pdf / v + k_theta * charm
-        gamma = pdf * dq / (v * s)
-        colour = gamma * (q + carry * dp + 0.5 * (1.0 - dp * dm) / tau)
-        fpp = gamma * (1.0 - dp / v) + beta * gamma + k_theta * colour
+        dp = ln_s * inv_v + d_off
+        p = norm_cdf(-dp)
+        p *= dq                                               # P
+        m = norm_cdf(v - dp)
+        m *= dr                                               # M = e^{−rτ}Φ(−d₋)
+        g = norm_pdf(dp)
+        g *= dq * inv_v                                       # G
+        f = (c1 - c2 * p - c4 * g) * s + c3 * m - beta
+        w = dp * inv_v
+        a = c2 - c3 - c4 + c4 * w
+        fp = c1 - c2 * p + g * a
+        fpp = g / s * (c2 - w * a + c4_v2)
         step = f / fp / (1.0 - 0.5 * f * fpp / (fp * fp))
         s_new = s - np.where(np.isfinite(step), step, 0.0)
         ln_s = np.maximum(np.log(np.maximum(s_new, 1e-300)), ln_min)
