@@ -5,7 +5,7 @@
 * The client (the code LibreOffice's Python runs) restarts a dead worker once, and otherwise
   answers an '#ALVH!' text naming the cause: missing interpreter, alvh_xl not importable,
   a worker that keeps dying, one that hangs (stopped after the call timeout).
-  Misbehaving workers are small scripts speaking the same protocol.
+  Misbehaving workers: tests/calc_fake_worker.py, which speaks the same protocol.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import math
 import sys
-import textwrap
 import time
 
 import numpy as np
@@ -193,39 +192,9 @@ def test_dead_worker_restarts_once(live_worker):
 
 # --- misbehaving workers --------------------------------------------------------------------
 
-FAKE = textwrap.dedent("""
-    import os, sys, time
-    sys.path.insert(0, {src!r})
-    from alvh_xl.calc.client import read_frame, write_frame
-    mode, counter = sys.argv[1], sys.argv[2]
-    n = int(open(counter).read()) + 1 if os.path.exists(counter) else 1
-    open(counter, "w").write(str(n))
-    out, inp = sys.stdout.buffer, sys.stdin.buffer
-    if mode == "no-ready":
-        print("Traceback: ImportError: numpy is broken here", file=sys.stderr, flush=True)
-        sys.exit(4)
-    write_frame(out, {{"ready": {{"python": sys.executable, "version": "fake",
-                                  "functions": ["ALVH_X"]}}}})
-    while True:
-        msg = read_frame(inp)
-        if msg is None:
-            sys.exit(0)
-        if mode == "die" or (mode == "die-once" and n == 1):
-            print("Fatal Python error: Segmentation fault", file=sys.stderr, flush=True)
-            os._exit(3)
-        if mode == "hang":
-            time.sleep(60)
-        if mode == "bug":
-            write_frame(out, {{"bug": "ALVH_X: ZeroDivisionError: division by zero"}})
-            continue
-        write_frame(out, {{"value": [[msg["call"], len(msg["args"])]]}})
-""")
-
-
 @pytest.fixture
 def fake(tmp_path):
-    script = tmp_path / "fake_worker.py"
-    script.write_text(FAKE.format(src=str(ROOT)))
+    script = ROOT / "tests" / "calc_fake_worker.py"
     counter = tmp_path / "starts.txt"
 
     def make(mode: str, **kw) -> WorkerClient:
@@ -288,6 +257,17 @@ def test_a_hung_worker_is_stopped_after_the_call_timeout(fake):
         assert "did not finish within 1 s" in answer, answer
         assert waited < 5, f"blocked {waited:.1f} s for a 1 s timeout"
         assert client.pid is None                         # stopped; restarts on next call
+    finally:
+        client.close()
+
+
+def test_an_unwritable_log_is_not_fatal(fake, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    client = fake("echo")
+    client.log_path = str(blocker / "sub" / "worker.log")       # cannot be created
+    try:
+        assert client.call("ALVH_X", [1.0]) == [["ALVH_X", 1]]
     finally:
         client.close()
 

@@ -36,10 +36,16 @@ _CALL = re.compile(r"(?<![\w.$])(_xludf\.)?([A-Za-z_][\w]*)(?=\s*\()", re.IGNORE
 
 
 def default_log_path() -> str:
-    """Where the worker's stderr goes unless the add-in's config names a file."""
+    """Where the worker's stderr goes unless the add-in's config names a file (one folder per
+    user in the temporary folder)."""
+    import getpass
     import tempfile
 
-    return os.path.join(tempfile.gettempdir(), "alvh_xl-calc", "worker.log")
+    try:
+        user = getpass.getuser()
+    except Exception:                       # no user name in the environment or passwd
+        user = str(os.getuid()) if hasattr(os, "getuid") else "user"
+    return os.path.join(tempfile.gettempdir(), f"alvh_xl-calc-{user}", "worker.log")
 
 
 class WorkerUnavailable(Exception):
@@ -241,13 +247,18 @@ class WorkerClient:
         proc.stdout.close()
 
     def _open_log(self):
+        """The worker's stderr: the log file, or nowhere if it cannot be written."""
+        self._log_start = 0
         if not self.log_path:
-            self._log_start = 0
             return subprocess.DEVNULL
-        os.makedirs(os.path.dirname(self.log_path) or ".", exist_ok=True)
-        if os.path.exists(self.log_path) and os.path.getsize(self.log_path) > 1_000_000:
-            os.remove(self.log_path)
-        log = open(self.log_path, "ab")
+        try:
+            os.makedirs(os.path.dirname(self.log_path) or ".", exist_ok=True)
+            if os.path.exists(self.log_path) and os.path.getsize(self.log_path) > 1_000_000:
+                os.remove(self.log_path)
+            log = open(self.log_path, "ab")
+        except OSError:
+            self.log_path = None                  # causes are then named without the log
+            return subprocess.DEVNULL
         self._log_start = log.tell()
         return log
 

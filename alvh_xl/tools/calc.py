@@ -58,16 +58,26 @@ def function_specs() -> list[dict[str, Any]]:
     for name, f in sorted(functions().items()):
         docs = getattr(f, "__alvh_arg_docs__", {})
         params = list(inspect.signature(f).parameters)
+        if len({uno_name(p) for p in params}) != len(params):
+            raise ValueError(f"{name}: parameter names {params} clash as UNO names")
         specs.append({"name": name, "params": params,
                       "description": " ".join((f.__doc__ or "").split()),
                       "arg_docs": {p: docs.get(p, "") for p in params}})
     return specs
 
 
+def uno_name(param: str) -> str:
+    """A Python parameter name as a UNO identifier: ``t_years`` → ``tYears`` (UNO names that
+    start lower-case may not contain underscores); the Wizard still shows ``t_years``."""
+    head, *rest = param.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def interface(specs: list[dict[str, Any]]) -> Interface:
     """The UNO interface: ``sequence<sequence<any>> NAME([in] any p1, …)`` per function."""
     return Interface(INTERFACE, tuple(
-        Method(s["name"], RESULT_TYPE, tuple((p, "any") for p in s["params"])) for s in specs))
+        Method(s["name"], RESULT_TYPE, tuple((uno_name(p), "any") for p in s["params"]))
+        for s in specs))
 
 
 def config(specs: list[dict[str, Any]], python: str, *, start_timeout: float = START_TIMEOUT,
@@ -104,7 +114,7 @@ def addins_xcu(specs: list[dict[str, Any]]) -> str:
         out.append("     " + prop("CompatibilityName", s["name"]))
         out.append('     <node oor:name="Parameters">')
         for p in s["params"]:
-            out.append(f'      <node oor:name={quoteattr(p)} oor:op="replace">')
+            out.append(f'      <node oor:name={quoteattr(uno_name(p))} oor:op="replace">')
             out.append("       " + prop("DisplayName", p))
             out.append("       " + prop("Description", s["arg_docs"][p]))
             out.append("      </node>")

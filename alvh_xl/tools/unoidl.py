@@ -32,7 +32,10 @@ MAGIC = b"UNOIDL\xff\0"
 KIND_MODULE, KIND_INTERFACE = 0, 5
 PARAM_IN = 0
 XINTERFACE = "com.sun.star.uno.XInterface"
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# UNO identifiers as LibreOffice's IDL compiler accepts them (checked against unoidl-write
+# 7.4): a letter, then letters, digits and single underscores, not ending in one; a name that
+# starts lower-case has no underscore at all (``tYears``, not ``t_years``).
+_IDENTIFIER = re.compile(r"[A-Z](?:_?[A-Za-z0-9])*|[a-z][A-Za-z0-9]*")
 
 
 @dataclass(frozen=True)
