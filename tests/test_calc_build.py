@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from alvh_xl import udfs
 from alvh_xl.calc import worker
 from alvh_xl.cli import main
 from alvh_xl.tools import calc as build
+from alvh_xl.tools import libreoffice as lo
 from alvh_xl.tools.unoidl import Interface, Method, interface_idl, write_rdb
 
 NAMES = sorted(n for n, f in vars(udfs).items() if n.startswith("ALVH_") and callable(f))
@@ -174,7 +176,7 @@ def test_function_wizard_texts_come_from_the_registry(oxt):
 def test_runtime_config_records_the_interpreter(oxt):
     config = json.loads(oxt.read("alvh_calc.json"))
     assert config["python"] == "/opt/python/bin/python3"
-    assert config["worker_args"] == ["-m", "alvh_xl.calc.worker"]
+    assert config["worker_args"] == list(build.WORKER_ARGS)
     assert config["call_timeout"] == 42 and config["start_timeout"] > 0
     assert [f["name"] for f in config["functions"]] == NAMES
     assert all(f["params"] == list(inspect.signature(getattr(udfs, f["name"])).parameters)
@@ -213,3 +215,55 @@ def test_cli_build_records_this_python(tmp_path, capsys):
     assert f"Wrote {tmp_path / build.OXT_NAME}" in capsys.readouterr().out
     config = json.loads(zipfile.ZipFile(tmp_path / build.OXT_NAME).read("alvh_calc.json"))
     assert config["python"] == sys.executable
+
+
+# --- running LibreOffice's programs (alvh_xl.tools.libreoffice) ----------------------------
+
+def test_office_env_leaves_virtual_environments_out(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    base = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "VIRTUAL_ENV": str(venv),
+            "PYTHONHOME": "/x", "PYTHONPATH": "/y", "HOME": "/home/u"}
+    env = lo.office_env(base)
+    assert env == {"PATH": "/usr/bin:/bin", "HOME": "/home/u"}
+
+
+def test_unopkg_runs_as_the_profile_owner_when_root(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    owned = tmp_path / "profile"                  # parent owned by the user running pytest
+    uid = tmp_path.stat().st_uid
+    if uid == 0:                                  # running as root: give it an owner
+        import pwd
+
+        nobody = pwd.getpwnam("nobody")
+        os.chown(tmp_path, nobody.pw_uid, nobody.pw_gid)
+        uid = nobody.pw_uid
+    assert lo.run_as_for(owned).uid == uid
+    assert lo.run_as_for(owned, shared=True) == lo.RunAs()
+    for refused in (None, Path("/no-such-dir/profile")):   # default profile; root-owned "/"
+        with pytest.raises(lo.OfficeError, match="refuses to install for one user"):
+            lo.run_as_for(refused)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert lo.run_as_for(None) == lo.RunAs()
+
+
+def test_recalc_on_load_is_set_once(tmp_path):
+    xcu = tmp_path / "user" / "registrymodifications.xcu"
+    xcu.parent.mkdir()
+    xcu.write_text('<?xml version="1.0"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/'
+                   'registry">\n<item oor:path="/x"><prop oor:name="y"><value>1</value></prop>'
+                   '</item>\n</oor:items>\n')
+    lo.set_recalc_on_load(tmp_path, 1)
+    lo.set_recalc_on_load(tmp_path)
+    root = etree.fromstring(xcu.read_bytes())
+    values = {p.get(f"{OOR}name"): p.findtext("value") for p in root.iter("prop")}
+    assert values == {"y": "1", "OOXMLRecalcMode": "0", "ODFRecalcMode": "0"}
+    assert len(root) == 3
+    with pytest.raises(lo.OfficeError, match="not a LibreOffice"):
+        (tmp_path / "other").mkdir()
+        (tmp_path / "other" / "user").mkdir()
+        (tmp_path / "other" / "user" / "registrymodifications.xcu").write_text("<x/>")
+        lo.set_recalc_on_load(tmp_path / "other")
+    with pytest.raises(lo.OfficeError, match="no such program"):
+        lo.find_program("unopkg", str(tmp_path / "unopkg"))

@@ -33,10 +33,11 @@ from alvh_xl.calc.client import (
     resolve_names,
     write_frame,
 )
+from alvh_xl.tools import calc as build
 from alvh_xl.xl.workbook import read_inputs
 
 TEMPLATE = ROOT / "workbooks" / "alvh_template.xlsx"
-WORKER = [sys.executable, "-m", "alvh_xl.calc.worker"]
+WORKER = [sys.executable, *build.WORKER_ARGS]
 
 
 # --- framing --------------------------------------------------------------------------------
@@ -230,14 +231,16 @@ def test_a_worker_that_keeps_dying_answers_the_cause(fake):
 
 
 def test_missing_interpreter_is_named(tmp_path):
-    client = WorkerClient([str(tmp_path / "no" / "python"), "-m", "alvh_xl.calc.worker"])
+    client = WorkerClient([str(tmp_path / "no" / "python"), *build.WORKER_ARGS])
     answer = _unavailable(client)
     assert answer.startswith("#ALVH! alvh_xl worker: cannot run ") and "no/python" in answer
     assert "alvh-xl calc install" in answer
 
 
 def test_python_without_alvh_xl_is_named(tmp_path):
-    client = WorkerClient([sys.executable, "-S", "-m", "alvh_xl.calc.worker"],
+    # -S: no site-packages (where alvh_xl is installed); the current folder (the checkout,
+    # which holds alvh_xl/) is not on the worker's sys.path either
+    client = WorkerClient([sys.executable, "-S", *build.WORKER_ARGS],
                           log_path=str(tmp_path / "w.log"))
     answer = _unavailable(client)
     assert "No module named 'alvh_xl'" in answer, answer

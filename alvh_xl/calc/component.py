@@ -5,8 +5,10 @@ Shipped in alvh_xl.oxt as ``alvh_calc.py`` next to ``alvh_calc.json`` (written b
 parameter names, taken from alvh_xl.udfs). It declares one method per ALVH_* function on the
 interface of the extension's type library; each call is forwarded to the worker process
 (``python -m alvh_xl.calc.worker`` of the recorded interpreter) and its cells come back as a
-Calc array. Standard library + pyuno only, Python 3.8 syntax: LibreOffice's Python may be
-another version than the user's, without numpy.
+Calc array. A second component, a job run whenever a document has been loaded, re-enters
+formulas whose ALVH_* names LibreOffice did not resolve on import. Standard library + pyuno
+only, Python 3.8 syntax: LibreOffice's Python may be another version than the user's,
+without numpy.
 """
 
 from __future__ import annotations
@@ -107,12 +109,13 @@ FORMULA_CELLS = 16            # com.sun.star.sheet.CellFlags.FORMULA
 
 
 class ResolveNamesJob(unohelper.Base, XJob):
-    """On every document load: re-enter formulas whose ALVH_* calls Calc left unresolved.
+    """After every document load ("onDocumentAdded"): re-enter formulas whose ALVH_* calls
+    Calc left unresolved.
 
-    LibreOffice versions that do not map add-in compatibility names when importing .xlsx
-    (7.4 and earlier) read ``=ALVH_LAYERS(…)`` as an unknown name (#NAME?). Entering the same
+    LibreOffice versions that do not apply add-in compatibility names when importing .xlsx
+    (7.4 does not) read ``=ALVH_LAYERS(…)`` as an unknown name (#NAME?). Entering the same
     formula through the API resolves it; nothing else in the document changes, the undo list
-    stays empty and the document keeps its "unmodified" state. Where LibreOffice resolves the
+    stays empty and an unmodified document stays unmodified. Where LibreOffice resolves the
     names itself, this finds nothing to do.
     """
 

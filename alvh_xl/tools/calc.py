@@ -42,7 +42,10 @@ CATEGORY = "Add-In"
 # result is always a 2-D array (1×1 for a scalar): Calc takes a ``sequence<sequence<any>>``
 # as a matrix, and pyuno can only return that type when the interface declares it.
 RESULT_TYPE = "[][]any"
-WORKER_ARGS = ("-m", "alvh_xl.calc.worker")
+# ``python -m alvh_xl.calc.worker``, except that the folder LibreOffice runs in is not put on
+# sys.path (a folder named alvh_xl there would be imported instead of the installed package).
+WORKER_ARGS = ("-c", "import sys; del sys.path[0]; from alvh_xl.calc.worker import main; "
+                     "sys.exit(main())")
 START_TIMEOUT = 120.0      # s: starting Python and importing numpy/pandas/scipy/alvh_xl
 CALL_TIMEOUT = 600.0       # s: one function call (a hung worker is stopped after this)
 RETRY_AFTER = 15.0         # s: after a failed restart, calls answer the cause at once

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -151,13 +152,17 @@ def ensure_profile(profile: Path, run_as: RunAs | None = None,
 
 
 def set_recalc_on_load(profile: Path, mode: int = RECALC_ALWAYS) -> None:
-    """Make Calc recalculate .xlsx (and .ods) files when they are loaded in ``profile``."""
+    """Make Calc recalculate .xlsx (and .ods) files when they are loaded in ``profile``
+    (Tools ▸ Options ▸ Calc ▸ Formula ▸ Recalculation on File Load); replaces earlier values."""
     path = Path(profile) / "user" / "registrymodifications.xcu"
     text = path.read_text(encoding="utf-8")
-    items = "".join(
-        f'<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="{name}" '
-        f'oor:op="fuse"><value>{mode}</value></prop></item>\n'
-        for name in ("OOXMLRecalcMode", "ODFRecalcMode"))
     if "</oor:items>" not in text:
         raise OfficeError(f"{path}: not a LibreOffice registrymodifications.xcu")
+    names = ("OOXMLRecalcMode", "ODFRecalcMode")
+    text = re.sub(r'<item oor:path="/org\.openoffice\.Office\.Calc/Formula/Load">'
+                  rf'<prop oor:name="(?:{"|".join(names)})"[^>]*>.*?</item>\n?', "", text,
+                  flags=re.S)
+    items = "".join(
+        f'<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="{name}" '
+        f'oor:op="fuse"><value>{mode}</value></prop></item>\n' for name in names)
     path.write_text(text.replace("</oor:items>", items + "</oor:items>"), encoding="utf-8")
