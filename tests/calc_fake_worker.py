@@ -3,8 +3,9 @@
     python calc_fake_worker.py MODE COUNTER_FILE
 
 MODE: ``echo`` (answers [[name, number of args]]), ``die`` (exits with code 3 on every
-call), ``die-once`` (only in its first process), ``hang`` (never answers a call), ``bug``
-(reports an unexpected exception), ``no-ready`` (exits with code 4 before the handshake).
+call), ``die-once`` (only in its first process), ``hang`` (never answers a call),
+``hang-start`` (never sends its handshake), ``bug`` (reports an unexpected exception),
+``no-ready`` (exits with code 4 before the handshake).
 COUNTER_FILE counts the processes started.
 """
 
@@ -23,6 +24,8 @@ out, inp = sys.stdout.buffer, sys.stdin.buffer
 if mode == "no-ready":
     print("Traceback: ImportError: numpy is broken here", file=sys.stderr, flush=True)
     sys.exit(4)
+if mode == "hang-start":
+    time.sleep(60)
 write_frame(out, {"ready": {"python": sys.executable, "version": "fake",
                             "functions": ["ALVH_X"]}})
 while True:

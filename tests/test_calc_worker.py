@@ -275,6 +275,17 @@ def test_an_unwritable_log_is_not_fatal(fake, tmp_path):
         client.close()
 
 
+def test_a_hung_start_is_not_waited_for_again(fake):
+    client = fake("hang-start", start_timeout=1.0, retry_after=30)
+    try:
+        assert "did not start within 1 s" in _unavailable(client)
+        t0 = time.monotonic()
+        assert "did not start within 1 s" in _unavailable(client)    # answered at once
+        assert time.monotonic() - t0 < 0.5 and fake.starts() == 1
+    finally:
+        client.close()
+
+
 def test_a_bug_in_alvh_xl_stays_loud(fake):
     client = fake("bug")
     try:

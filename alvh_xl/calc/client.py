@@ -195,18 +195,22 @@ class WorkerClient:
         self._reader = threading.Thread(target=_pump, args=(self._proc.stdout, self._replies),
                                         name="alvh-calc-worker-reader", daemon=True)
         self._reader.start()
-        ready = self._next(self.start_timeout, "the worker did not start")
+        ready = self._next(self.start_timeout, "the worker did not start", starting=True)
         if "ready" not in ready:
             raise _Died(str(ready.get("fatal") or f"unexpected first reply {str(ready)[:80]}"))
         self.info = ready["ready"]
 
-    def _next(self, timeout: float, what: str) -> dict:
+    def _next(self, timeout: float, what: str, starting: bool = False) -> dict:
+        """The next reply; on timeout the worker is killed. A start that timed out is not
+        tried again for ``retry_after`` seconds (a hung call is: other calls may be fine)."""
         try:
             item = self._replies.get(timeout=timeout)
         except queue.Empty:
             self._stop(kill=True)
             self._failure = _cell_text(f"alvh_xl worker: {what} within {timeout:g} s; it was "
-                                       "stopped and starts again on the next call")
+                                       "stopped and starts again on a later call")
+            if starting:
+                self._failed_at = time.monotonic()
             raise WorkerUnavailable(self._failure) from None
         if isinstance(item, Exception):
             raise _Died(self._death(f"lost the worker ({item})"))
