@@ -36,7 +36,12 @@ from alvh_xl.tools import libreoffice as lo
 from alvh_xl.xl import layout as L
 from alvh_xl.xl.layout import INPUT_BY_NAME, LAYOUT, a1, cell_ref
 from alvh_xl.xl.natives import native_values
-from alvh_xl.xl.workbook import evaluate_outputs, read_inputs
+from alvh_xl.xl.pipeline import evaluate_output
+from alvh_xl.xl.workbook import read_inputs
+
+
+def evaluate_outputs(raw):
+    return {o.key: evaluate_output(o, raw) for o in LAYOUT.outputs}
 
 TEMPLATE = ROOT / "workbooks" / "alvh_template.xlsx"
 REL, ABS = 1e-9, 1e-9
@@ -201,7 +206,7 @@ def test_plain_formulas_on_the_blocks_follow(workbooks, which):
     does not intern text from add-in arrays, see docs/calc.md.)"""
     src, calc = workbooks[which]
     raw = read_inputs(src).raw
-    expected = native_values(evaluate_outputs(raw), raw, LAYOUT)
+    expected = native_values(evaluate_outputs(raw), LAYOUT)
     book = openpyxl.load_workbook(calc, data_only=True)
     sums = [n for n in LAYOUT.natives if n.key.startswith("legs_sum_")]
     assert sums
@@ -245,9 +250,11 @@ def test_dashboard_prints_numbers(profile, workbooks):
     assert f"{raw:,.1f}" in dash, (raw, dash[:2000])
     for word in ("PORTFOLIO", "BREACH", "WATCH", "VIX L1", "FullPnL"):
         assert word in dash, word
-    titles = [L.SHEET_TITLES[s][0] for s in L.OUTPUT_SHEETS]
-    outputs = [p for p in pages if any(p.lstrip().startswith(t) for t in titles)]
-    assert len(outputs) >= len(L.OUTPUT_SHEETS), [p.lstrip()[:30] for p in pages]
+    # a page's sheet is named in its footer ("ALVH risk desk   <sheet>   page n of m")
+    footer = re.compile(rf"({'|'.join(L.OUTPUT_SHEETS)})\s+page \d+ of \d+\s*$")
+    outputs = [p for p in pages if footer.search(p.rstrip())]
+    assert len({footer.search(p.rstrip()).group(1) for p in outputs}) == len(L.OUTPUT_SHEETS), \
+        [p.rstrip()[-60:] for p in pages]
     bad = [(p.lstrip()[:30], m.group(0)) for p in outputs for m in re.finditer(ERRORS, p)]
     assert not bad, f"error values printed on output pages: {bad[:10]}"
 

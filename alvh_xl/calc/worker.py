@@ -8,7 +8,8 @@ None) and are passed on the way xlwings' Office.js runtime passes them, so every
 answers exactly as in Excel, '#ALVH! …' texts included. Results go back as plain values: dates
 as serial numbers (days since 1899-12-30), NaN as an empty cell.
 
-The list of functions is alvh_xl.udfs itself: whatever ALVH_* function it exports.
+The list of functions is the registry's (``alvh_xl.xl.functions.FUNCTIONS``), the same plain
+functions alvh_xl.udfs registers for xlwings.
 """
 
 from __future__ import annotations
@@ -31,16 +32,21 @@ PREFIX = "ALVH_"
 
 
 def functions() -> dict[str, Callable[..., Any]]:
-    """Every Excel function of alvh_xl.udfs, by name (the one registry all surfaces share)."""
-    from .. import udfs
+    """Every ALVH_* Excel function, by name (the one registry all surfaces share)."""
+    from ..xl.functions import FUNCTIONS
 
-    return {name: f for name, f in vars(udfs).items()
-            if name.startswith(PREFIX) and callable(f) and hasattr(f, "__alvh_arg_docs__")}
+    return dict(FUNCTIONS)
 
 
 def call(f: Callable[..., Any], args: list[Any]) -> Any:
-    """``f`` applied to Calc's argument values, returning plain cell values."""
-    return to_cells(f(*prepare(f, args)))
+    """``f`` applied to Calc's argument values (results cached by value, as in Excel),
+    returning plain cell values cut to the template's block of that function: Calc shows an
+    array formula's result only over its stored range, so a longer result says so in its last
+    row instead of being cut silently."""
+    from ..xl.frames import fit_to_block
+    from ..xl.registry import call as cached
+
+    return to_cells(fit_to_block(f.__name__, cached(f.__name__, *prepare(f, args))))
 
 
 def prepare(f: Callable[..., Any], args: list[Any]) -> list[Any]:

@@ -62,3 +62,25 @@ def cell_value(v: Any) -> Any:
     if isinstance(v, pd.Timestamp):
         return None if pd.isna(v) else v.date()
     return v
+
+
+def fit(cells: list[list[Any]], max_rows: int, max_cols: int) -> list[list[Any]]:
+    """Cut a block to its area and pad it to a rectangle (spreadsheets refuse ragged rows);
+    when rows were cut, the last row says how many and where the full table is."""
+    rows = [list(r[:max_cols]) for r in cells[:max_rows]]
+    width = max(map(len, rows), default=0)
+    rows = [r + [None] * (width - len(r)) for r in rows]
+    if len(cells) > max_rows and max_rows > 1:
+        rows[-1] = [f"… {len(cells) - max_rows + 1} more rows: use the ALVH_* formula in a "
+                    "larger range or the CLI report for the full table"] + [None] * (width - 1)
+    return rows
+
+
+def fit_to_block(function: str, result: Any) -> Any:
+    """A result cut to the layout's block of ``function`` (when one block holds it)."""
+    from .layout import LAYOUT
+
+    blocks = [o for o in LAYOUT.outputs if o.function == function and o.max_rows > 1]
+    if len(blocks) != 1 or not isinstance(result, list):
+        return result
+    return fit(result, blocks[0].max_rows, blocks[0].max_cols)
