@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "curve": ("alvh_xl.commands.curve", "the VIX futures curve of one day from CFE settlement "
               "files (CSV, or into a copy of a workbook)"),
     "addin": ("alvh_xl.commands.addin", "build / install / remove the ALVH ribbon add-in"),
+    "calc": ("alvh_xl.commands.calc", "build / install / remove / status of the LibreOffice Calc "
+             "add-in (ALVH_* functions in Calc)"),
     "lite": ("alvh_xl.commands.lite", "print requirements.txt and main.py for xlwings Lite"),
     "demo": ("alvh_xl.commands.demo", "print a small demo of the pricing functions"),
 }

@@ -151,6 +151,23 @@ def scale_section() -> Section:
         "memory: the larger of the tracemalloc peak and the VmHWM growth during the call "
         "(inputs excluded).",
     ]
+def calc_section() -> Section:
+    """LibreOffice Calc recalculating the template through the add-in (bench_calc.py)."""
+    sec = Section("LibreOffice Calc with the ALVH add-in, the template (benchmarks/bench_calc.py)",
+                  ["case", "Calc", "engine in-process", "ratio"])
+    r = importlib.import_module("bench_calc").run_calc_bench()
+    if "skipped" in r:
+        sec.notes.append(f"skipped: {r['skipped']}.")
+        return sec
+    sec.rows += [
+        ["open + first full recalculation (worker starts)", _ms(r["open_and_first"]),
+         _ms(r["engine"]), f"{r['open_and_first'] / r['engine']:,.0f}×"],
+        ["full recalculation, warm worker caches", _ms(r["warm"]), "", ""],
+        ["edit SpxSpot, recalculate dependent blocks", _ms(r["edit"]), _ms(r["engine_edited"]),
+         f"{r['edit'] / r['engine_edited']:,.1f}×"]]
+    sec.notes += [f"LibreOffice's Python: {r['python']}; Calc shows net vega {r['check']} after"
+                  f" the edit, the engine {r['engine_check']}.",
+                  "engine: evaluate_outputs on the same inputs, caches cleared; best of 3."]
     return sec
 
 
@@ -163,6 +180,7 @@ SECTIONS: list[Callable[[], Section]] = [
     scale_section,
     targets_section("alvh-xl report wall time incl. Python start-up (benchmarks/bench_report.py)",
                     "bench_report", "run_report_bench"),
+    calc_section,
 ]
 
 

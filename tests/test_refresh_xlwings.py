@@ -103,7 +103,7 @@ def excel_resolves(wb, text: str) -> tuple[str, str]:
             t = ws.tables[m.group(1)]
             first, last = t.ref.split(":")
             (r1, c1), (r2, _) = L.cell_ref(first), L.cell_ref(last)
-            if m.group(2) == "#All":
+            if m.group(2) in ("#All", "[#Headers],[#Data]"):
                 return ws.title, t.ref
             j = [c.name for c in t.tableColumns].index(m.group(2))
             return ws.title, f"{L.a1(r1 + 1, c1 + j)}:{L.a1(r2, c1 + j)}"

@@ -62,8 +62,7 @@ POSITION_COLUMNS = {
 REQUIRED = ("layer", "instrument", "qty")
 HEADERS = ("Layer", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Qty", "Multiplier",
            "IV", "Price", "EntryPrice", "Underlying", "Leverage", "Beta")
-HEADER_ORDER = ("layer", "strategy", "instrument", "type", "strike", "expiry", "qty",
-                "multiplier", "iv", "price", "entry_price", "underlying", "leverage", "beta")
+TEXT_COLUMNS = ("layer", "strategy", "instrument", "type", "underlying")
 _DISPLAY = {"layer": "Layer", "strategy": "Strategy", "instrument": "Instrument", "type": "Type",
             "strike": "Strike", "expiry": "Expiry", "qty": "Qty", "multiplier": "Multiplier",
             "iv": "IV", "price": "Price", "entry_price": "EntryPrice",
@@ -125,13 +124,15 @@ class _Checker:
         self.flag((reasons != "") & where, column, lambda i: reasons[i])
 
     def error_cells(self) -> None:
-        """A cell holding an Excel error value (#N/A, #REF!, …) leaves its row out, named."""
-        for key in HEADER_ORDER:
+        """A cell holding an Excel error value (#N/A, #REF!, …) in a text column leaves its
+        row out, named (numeric and date columns say so through their own parse)."""
+        for key in TEXT_COLUMNS:
             cells = self.raw.columns.get(key)
             if cells is not None:
-                bad = errors_in(cells)
+                err = map_cells(cells, lambda v: error_value(v) or "", "")
+                bad = err != ""
                 if bad.any():
-                    self.flag(bad, key, lambda i, c=cells: error_reason(error_value(c[i])))
+                    self.flag(bad, key, lambda i, e=err: error_reason(e[i]))
 
 
 def _member(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:

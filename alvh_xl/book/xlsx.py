@@ -112,11 +112,13 @@ def _table(tables: dict[str, TableInfo], name: str) -> TableInfo | None:
 
 
 def _table_part(t: TableInfo, spec: str, text: str) -> str:
+    """The range of a structured-reference specifier: ``#All``, ``#Data``, ``#Headers`` (or
+    ``[#Headers],[#Data]`` together), optionally with one column: ``[#Data],[Col]``, ``Col``."""
     items = [s.strip().strip("[]") for s in re.split(r"\],\s*\[", spec.strip())] if spec else []
-    part, column = "#Data", None
+    parts, column = set(), None
     for item in items:
         if item.startswith("#"):
-            part = item
+            parts.add(item.lower())
         elif item:
             column = item.replace("'", "")
     first, last = t.first_col, t.last_col
@@ -125,11 +127,15 @@ def _table_part(t: TableInfo, spec: str, text: str) -> str:
         if column.casefold() not in names:
             raise WorkbookError(f"{text!r}: table {t.name} has no column {column!r}")
         first = last = t.first_col + names.index(column.casefold())
-    top, bottom = {"#All": (t.header_row, t.last_row), "#Headers": (t.header_row,
-                   t.header_row), "#Data": (t.header_row + 1, t.last_row)}.get(
-        part, (None, None))
-    if top is None:
-        raise WorkbookError(f"{text!r}: unsupported table part {part}")
+    parts = parts or {"#data"}
+    if parts in ({"#all"}, {"#headers", "#data"}):
+        top, bottom = t.header_row, t.last_row
+    elif parts == {"#data"}:
+        top, bottom = t.header_row + 1, t.last_row
+    elif parts == {"#headers"}:
+        top = bottom = t.header_row
+    else:
+        raise WorkbookError(f"{text!r}: unsupported table parts {', '.join(sorted(parts))}")
     bottom = max(bottom, top)
     return f"{a1(top, first)}:{a1(bottom, last)}"
 

@@ -270,18 +270,23 @@ def write_output(w: Writer, ws, out: L.Output, cells: list[list[Any]], live: boo
             extra = {"indent": 1}
         return w.num(overrides.get(name, FORMATS.get(name, default)), **extra)
 
-    area_rows = max(out.max_rows, n_rows)
-    for i in range(area_rows):
-        for j in range(max(out.max_cols, n_cols) if out.max_rows > 1 else n_cols):
-            if i >= n_rows or j >= len(cells[i]):
-                ws.write_blank(r0 + i, c0 + j, None, col_format(j, i))
     if header is not None:
         ws.set_row(r0, 27)
         for j, h in enumerate(header):
             widths.add_header(c0 + j, h)
     if live:
-        ws.write_dynamic_array_formula(r0, c0, r0 + n_rows - 1, c0 + n_cols - 1, out.formula,
+        # The array's stored range is the block's whole area (sized with room): Excel spills
+        # to the result on its first recalculation; LibreOffice Calc, which has no spill,
+        # evaluates the formula over exactly this range (an add-in result longer than it says
+        # so in its last row, see xl.frames.fit_to_block).
+        rows, cols = max(out.max_rows, n_rows), max(out.max_cols, n_cols)
+        ws.write_dynamic_array_formula(r0, c0, r0 + rows - 1, c0 + cols - 1, out.formula,
                                        col_format(0, 0), cached(cells[0][0]))
+    area_rows = max(out.max_rows, n_rows)             # formatted blanks past the result (after
+    for i in range(area_rows):                        # the formula: it pads its range with 0)
+        for j in range(max(out.max_cols, n_cols) if out.max_rows > 1 else n_cols):
+            if i >= n_rows or j >= len(cells[i]):
+                ws.write_blank(r0 + i, c0 + j, None, col_format(j, i))
     for i, row in enumerate(cells):
         footer = header is not None and i > 0 and row and row[0] in ("Left out", "Note")
         for j, v in enumerate(row):

@@ -17,13 +17,34 @@ def frame_to_cells(df: pd.DataFrame, problems: list[Problem] | None = None,
     """Header + rows; NaN/NaT → None (an empty cell); then 'Left out'/'Note' footer rows."""
     frame = df.reset_index() if index else df
     rows = [[str(c) for c in frame.columns]]
-    for record in frame.itertuples(index=False, name=None):
-        rows.append([cell_value(v) for v in record])
+    columns = [column_cells(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    rows.extend(map(list, zip(*columns, strict=True)))
     width = len(rows[0])
     for p in problems or []:
         label = "Left out" if p.left_out else "Note"
         rows.append([label, str(p)] + [None] * (width - 2) if width >= 2 else [f"{label}: {p}"])
     return rows
+
+
+def column_cells(col: pd.Series) -> list[Any]:
+    """One column as Python cell values, a whole column at a time: floats with NaN → None,
+    whole-number ints, dates as dates, NaT → None; other columns cell by cell."""
+    kind = col.dtype.kind
+    if kind == "f":
+        arr = col.to_numpy(dtype=float)
+        out = arr.astype(object)
+        out[np.isnan(arr)] = None
+        return out.tolist()
+    if kind in "iu":
+        return col.to_numpy().tolist()
+    if kind == "b":
+        return col.to_numpy().tolist()
+    if kind == "M":
+        days = col.to_numpy(dtype="datetime64[D]")
+        out = days.astype(object)              # datetime.date objects (NaT → None)
+        out[np.isnat(days)] = None
+        return out.tolist()
+    return [cell_value(v) for v in col.to_numpy(dtype=object)]
 
 
 def cell_value(v: Any) -> Any:
@@ -41,3 +62,25 @@ def cell_value(v: Any) -> Any:
     if isinstance(v, pd.Timestamp):
         return None if pd.isna(v) else v.date()
     return v
+
+
+def fit(cells: list[list[Any]], max_rows: int, max_cols: int) -> list[list[Any]]:
+    """Cut a block to its area and pad it to a rectangle (spreadsheets refuse ragged rows);
+    when rows were cut, the last row says how many and where the full table is."""
+    rows = [list(r[:max_cols]) for r in cells[:max_rows]]
+    width = max(map(len, rows), default=0)
+    rows = [r + [None] * (width - len(r)) for r in rows]
+    if len(cells) > max_rows and max_rows > 1:
+        rows[-1] = [f"… {len(cells) - max_rows + 1} more rows: use the ALVH_* formula in a "
+                    "larger range or the CLI report for the full table"] + [None] * (width - 1)
+    return rows
+
+
+def fit_to_block(function: str, result: Any) -> Any:
+    """A result cut to the layout's block of ``function`` (when one block holds it)."""
+    from .layout import LAYOUT
+
+    blocks = [o for o in LAYOUT.outputs if o.function == function and o.max_rows > 1]
+    if len(blocks) != 1 or not isinstance(result, list):
+        return result
+    return fit(result, blocks[0].max_rows, blocks[0].max_cols)

@@ -173,8 +173,10 @@ class InputTable:
 
     @property
     def reference(self) -> str:
-        """What the defined name refers to: the whole table, so it grows with the table."""
-        return f"{self.excel_table}[#All]"
+        """What the defined name refers to: the whole table (header and data), so it grows
+        with the table. Written ``T[[#Headers],[#Data]]`` rather than ``T[#All]``, the same
+        range in Excel, because LibreOffice Calc 7.4 resolves only the former in names."""
+        return f"{self.excel_table}[[#Headers],[#Data]]"
 
 
 @dataclass(frozen=True)

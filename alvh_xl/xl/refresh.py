@@ -27,6 +27,7 @@ import xlwings as xw
 from ..conventions import ERROR_PREFIX
 from ..errors import AlvhError, WorkbookError
 from .cache import BOOKS, RESULTS
+from .frames import fit
 from .layout import (
     HISTORY_ANCHOR,
     LAST_REFRESH,
@@ -98,7 +99,7 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
         if _holds_live_formula(io, out):
             result.live.append(out.key)    # Excel recalculates it; never overwrite a formula
             continue
-        io.write(out.sheet, out.anchor, _fit(cells, out.max_rows, out.max_cols),
+        io.write(out.sheet, out.anchor, fit(cells, out.max_rows, out.max_cols),
                  clear=(out.max_rows, out.max_cols))
     if getattr(io, "values_only", False):
         _write_native_values(io, result, inputs, layout)
@@ -155,18 +156,6 @@ def _holds_live_formula(io: WorkbookIO, out: Output) -> bool:
     read = getattr(io, "formula_at", None)
     formula = read(out.sheet, out.anchor) if read else None
     return bool(formula) and out.function in str(formula).upper()
-
-
-def _fit(cells: list[list[Any]], max_rows: int, max_cols: int) -> list[list[Any]]:
-    """Cut a block to its area and pad it to a rectangle (xlwings refuses ragged rows, such
-    as a footer row narrower than its table); say so in the last row when rows were cut."""
-    rows = [r[:max_cols] for r in cells[:max_rows]]
-    width = max(map(len, rows), default=0)
-    rows = [r + [None] * (width - len(r)) for r in rows]
-    if len(cells) > max_rows and max_rows > 1:
-        rows[-1] = [f"… {len(cells) - max_rows + 1} more rows: use the ALVH_* formula or the "
-                    "CLI report for the full table"] + [None] * (width - 1)
-    return rows
 
 
 def history_rows(inputs: WorkbookInputs, val: Any) -> list[list[Any]]:
