@@ -21,8 +21,8 @@ from alvh_xl.book import parse_candidates, parse_curve, parse_market, parse_posi
 from alvh_xl.book.cells import parse_number
 from alvh_xl.risk.attribution import attribute_pair
 from alvh_xl.risk.condor import condor_report
-from alvh_xl.risk.history import snapshot
 from alvh_xl.risk.hedging import size_hedges
+from alvh_xl.risk.history import snapshot
 from alvh_xl.risk.scenarios import full_pnl, revalue, spot_vol_grid
 from alvh_xl.risk.valuation import value_book
 
