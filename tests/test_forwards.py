@@ -201,3 +201,27 @@ def test_the_report_values_legs_on_the_workbooks_forwards(tmp_path):
     spot_only = build_dashboard(read_inputs(L.__file__.rsplit("alvh_xl", 1)[0]
                                             + "workbooks/alvh_template.xlsx"))
     assert spot_only.blocks["netvega_raw"][0][0] != raw
+
+
+def test_a_report_whose_book_cannot_be_valued_writes_its_workbook(tmp_path):
+    """A bad forwards row stops the book: every block shows the error naming the row, the
+    report still writes the filled workbook (its charts, which would have no data, are left
+    out) and exits 0 — before, xlsxwriter refused the empty chart and the report crashed."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "book.xlsx"
+    shutil.copy(L.__file__.rsplit("alvh_xl", 1)[0] + "workbooks/alvh_template.xlsx", path)
+    wb = openpyxl.load_workbook(path)
+    wb[L.MARKET]["H2"], wb[L.MARKET]["I2"], wb[L.MARKET]["J2"] = (
+        dt.datetime(2027, 1, 8), 6741.0, 1.9)
+    wb.save(path)
+    proc = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(path), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "row 2 (Discount): forwards: Discount is the value today" in proc.stdout
+    written = list((tmp_path / "out").glob("*.xlsx"))
+    assert written, proc.stdout[-1000:]
+    message = openpyxl.load_workbook(written[0])[L.DASHBOARD][L.MESSAGE_CELL[1]].value
+    assert "Discount" in message, message

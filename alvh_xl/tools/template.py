@@ -385,12 +385,16 @@ def _lite_button(w: Writer, ws) -> None:
 
 
 def _charts(w: Writer, ws, shapes) -> None:
-    """Native charts: vega by bucket x layer (stacked columns), ladder full vs linear."""
+    """Native charts: vega by bucket x layer (stacked columns), ladder full vs linear. A block
+    that shows an error (the book could not be valued) has no data: its chart is left out
+    (a chart without series is not a valid chart part)."""
     sheet = L.DASHBOARD
     b = L.OUTPUT_BY_KEY["buckets"]
     br, bc = (x - 1 for x in L.cell_ref(b.anchor))
     rows, cols = shapes["buckets"]
     last = br + rows - 2                      # skip the Total row
+    if cols < 3 or rows < 3:                  # no layer column, no bucket row: an error cell
+        return
     chart = w.wb.add_chart({"type": "column", "subtype": "stacked"})
     for j in range(1, max(cols - 1, 1)):      # one series per layer (not Total)
         chart.add_series({"name": [sheet, br, bc + j],
