@@ -44,8 +44,8 @@ years, vol 30–250 %, S/K 0.5–2, rate 0–6 %, div 0–8 %: price within 1e-4
 measured 3e-6), delta and vega within 1e-3 relative with floors 1e-5 (delta) and
 1e-5·S·√T per vol point (vega) (worst measured 0.15 of that, next to the boundary). The
 other Greeks agree with finite differences of :func:`american_price` to 1e-3 relative +
-1e-4 of their natural size. Below 30 % vol the price stays within ~2e-5 × strike of
-QuantLib down to vol 0.3 %, but that range is not part of the tests.
+1e-4 of their natural size. Below 30 % vol spot checks stay within 3e-5 × strike of
+QuantLib down to vol 0.3 %; that range is not part of the tests.
 
 Speed: a block of options costs three boundary solves (five with a dividend yield or for
 calls) of ~10 nodes × 4 points, vectorised; see benchmarks/bench_american.py.
