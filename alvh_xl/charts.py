@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .conventions import DEFAULT_VOL_SHIFTS
-from .risk.dashboard import Dashboard
+from .risk.dashboard import EngineTables as Dashboard
 
 COLORS = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a5a5a5"]
 
@@ -26,11 +26,17 @@ def _plt():
 
 
 def _save(fig, path: Path) -> Path:
+    """Write ``fig`` to ``path`` atomically (a whole PNG or the previous file, never half)."""
     import matplotlib.pyplot as plt
 
+    from .fileio import atomic_write
+
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        atomic_write(path, lambda fh: fig.savefig(fh, format=Path(path).suffix[1:] or "png"),
+                     binary=True, what="chart")
+    finally:
+        plt.close(fig)
     return path
 
 

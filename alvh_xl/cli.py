@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import AlvhError
+from .errors import AlvhError, PathError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -25,6 +25,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
                     "(delta, gamma, vega, theta, unexplained)"),
     "chain": ("alvh_xl.commands.chain", "implied forward, discount, IVs and deltas of a Cboe "
               "quotedata.csv chain beside Cboe's"),
+    "import-positions": ("alvh_xl.commands.import_positions", "positions from a broker export "
+                         "(IBKR, thinkorswim, tastytrade, OCC CSV) as CSV or into a copy of a "
+                         "workbook"),
+    "mark": ("alvh_xl.commands.mark", "fill SpxSpot, the forwards and option Price/IV cells "
+             "of a copy of a workbook from Cboe chain downloads"),
+    "curve": ("alvh_xl.commands.curve", "the VIX futures curve of one day from CFE settlement "
+              "files (CSV, or into a copy of a workbook)"),
     "addin": ("alvh_xl.commands.addin", "build / install / remove the ALVH ribbon add-in"),
     "lite": ("alvh_xl.commands.lite", "print requirements.txt and main.py for xlwings Lite"),
     "demo": ("alvh_xl.commands.demo", "print a small demo of the pricing functions"),
@@ -56,12 +63,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
+    except PathError as exc:         # a file or folder that cannot be used: exit 2
+        print(f"alvh-xl {args.command}: {exc}", file=sys.stderr)
+        return 2
     except AlvhError as exc:
         print(f"alvh-xl {args.command}: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:          # e.g. `alvh-xl report --json | head`: not an error
         sys.stderr.close()
         return 0
+    except OSError as exc:           # the file system said no (EACCES, ENOSPC, …): exit 2
+        from .fileio import os_error_sentence
+
+        print(f"alvh-xl {args.command}: {os_error_sentence(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -68,5 +68,12 @@ RSI_HIGH, RSI_LOW = 70.0, 30.0
 
 # Sanity bounds on inputs.
 MAX_IV = 5.0                # IV above this (e.g. 18 typed for 18 %) is rejected
+# Sizes beyond these are typos, not positions: their products would overflow or drown the book.
+MAX_QTY = 1e7               # contracts (or shares) per row
+MAX_MULTIPLIER = 1e6
+MAX_STRIKE = 1e7
+MAX_PRICE = 1e9             # per unit
+MAX_LEVERAGE = 10.0         # ETP daily leverage
+MAX_BETA = 100.0            # weight override
 
 ERROR_PREFIX = "#ALVH!"

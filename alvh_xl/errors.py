@@ -33,6 +33,12 @@ class WorkbookError(AlvhError):
     """A workbook is unreadable or is not an ALVH workbook."""
 
 
+class PathError(AlvhError):
+    """A file or folder cannot be used as given: missing, a folder where a file is needed (or
+    the reverse), a device or FIFO, unwritable, the output equal to an input, or busy (locked
+    by another run). The message is one sentence naming the path; the CLI exits 2."""
+
+
 def describe(value: object) -> str:
     """Short echo of a bad value for messages: strings quoted, long values cut."""
     text = f'"{value}"' if isinstance(value, str) else repr(value)

@@ -1,4 +1,9 @@
-"""The dashboard in a terminal (rich): flags coloured, numbers right-aligned."""
+"""The dashboard in a terminal (rich): the headline first, every number and flag whole.
+
+Tables are split into several narrower ones (repeating their first column) when they would
+not fit the terminal, so nothing is ever cut to "…". Text that came from a workbook cell is
+always shown literally (never read as rich markup).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
-
-from .risk.dashboard import Dashboard
+from rich.text import Text
 
 MAX_ROWS = 8          # longer lists are summarised in the terminal (the workbook has them all)
-FLAG_STYLE = {"OK": "bold green", "WATCH": "bold yellow", "BREACH": "bold white on red"}
+FLAG_STYLE = {"OK": "bold green", "WATCH": "bold yellow", "BREACH": "bold white on red",
+              "INCOMPLETE": "bold white on dark_orange3", "no limit": "dim"}
+PAD = 3               # a column's padding and rule in a SIMPLE_HEAD table
 
 
 def fmt(v: Any, digits: int = 0) -> str:
@@ -26,119 +33,171 @@ def fmt(v: Any, digits: int = 0) -> str:
     return str(v)
 
 
-def flag_text(flag: Any) -> str:
-    flag = flag or ""
-    style = FLAG_STYLE.get(flag)
-    return f"[{style}] {flag} [/]" if style else ""
+def flag_cell(flag: Any) -> Text:
+    text = str(flag or "")
+    style = FLAG_STYLE.get(text.split(" (")[0])
+    return Text(text, style=style or "")
 
 
-def frame_table(df: pd.DataFrame, title: str, digits: dict[str, int] | None = None,
-                flags: tuple[str, ...] = ("Flag",)) -> Table:
+def split_tables(df: pd.DataFrame, title: str, width: int, digits: dict[str, int] | None = None,
+                 flags: tuple[str, ...] = ("Flag",), rename: dict[str, str] | None = None
+                 ) -> list[Table]:
+    """``df`` as one or more rich tables no wider than ``width``: numbers right-aligned and
+    whole, flags coloured, the first column repeated in each part."""
     digits = digits or {}
-    t = Table(title=title, title_justify="left", header_style="bold cyan")
-    for c in df.columns:
-        t.add_column(str(c), justify="left" if df[c].dtype == object else "right")
-    for row in df.itertuples(index=False):
-        t.add_row(*(flag_text(v) if c in flags else fmt(v, digits.get(c, 0))
-                    for c, v in zip(df.columns, row, strict=True)))
-    return t
+    rename = rename or {}
+    cols = list(df.columns)
+    shown = {c: [flag_cell(v) if c in flags else Text(fmt(v, digits.get(c, 0)))
+                 for v in df[c]] for c in cols}
+    need = {c: max([len(rename.get(c, str(c)))] + [len(t.plain) for t in shown[c]]) + PAD
+            for c in cols}
+    parts, current = [], [cols[0]]
+    used = need[cols[0]]
+    for c in cols[1:]:
+        if used + need[c] > width and len(current) > 1:
+            parts.append(current)
+            current, used = [cols[0]], need[cols[0]]
+        current.append(c)
+        used += need[c]
+    parts.append(current)
+    tables = []
+    for k, part in enumerate(parts):
+        t = Table(title=title if k == 0 else f"{title} (continued)", title_justify="left",
+                  header_style="bold cyan", box=box.SIMPLE_HEAD, pad_edge=False)
+        for c in part:
+            numeric = pd.api.types.is_numeric_dtype(df[c]) and c not in flags
+            t.add_column(rename.get(c, str(c)), justify="right" if numeric else "left",
+                         no_wrap=True, min_width=need[c] - PAD)
+        for i in range(len(df)):
+            t.add_row(*(shown[c][i] for c in part))
+        tables.append(t)
+    return tables
 
 
-def condor_tables(d: Dashboard) -> list[Any]:
+def print_dashboard(d: Any, *, src: Path, out_book: Path, charts: list[Path],
+                    seconds: float, console: Console | None = None) -> None:
+    """The pipeline's Dashboard: headline and problems first, then the tables."""
+    con = console or Console()
+    width = con.width
+    head = d.headline
+    lines = Text()
+    lines.append("ALVH dashboard  ", style="bold")
+    lines.append(src.name)
+    if d.val is not None:
+        m = d.val.market
+        lines.append(f"  valuation {m.valuation:%Y-%m-%d %H:%M}  SPX {m.spx_spot:,.2f}  VIX "
+                     f"{fmt(m.vix_spot, 2)}  VVIX {fmt(m.vvix, 1)}")
+    lines.append("\nPortfolio ")
+    lines.append_text(flag_cell(head.text))
+    if d.val is not None:
+        lines.append(f"  net vega raw {head.raw:+,.1f}  weighted {head.weighted:+,.1f} $/pt")
+        if np.isfinite(head.tolerance):
+            lines.append(f"  ({head.measure}: |net − {head.target:g}| vs "
+                         f"{head.tolerance:,.1f})")
+    lines.append("\n")
+    lines.append(head.message, style="bold" if head.incomplete else "")
+    con.print(Panel(lines, expand=False, width=min(width, 120)))
+    problems = [p for p in (d.val.problems if d.val is not None else d.inputs.problems)
+                if p.left_out] + list(d.inputs.left_out)
+    for p in problems[:MAX_ROWS]:
+        con.print(Text("left out ", style="bold red") + Text(str(p)))
+    for key, text in d.failed_blocks.items():
+        out = next(o for o in d.layout.outputs if o.key == key)
+        con.print(Text(f"not computed {out.sheet}!{out.anchor} ", style="bold red")
+                  + Text(text))
+    if len(problems) > MAX_ROWS:
+        con.print(f"({len(problems)} rows left out in all: see `alvh-xl report --json` or "
+                  "`alvh-xl check`)")
+    e = d.engine
+    if e is not None:
+        layers = e.layers[["Layer", "RawVega", "WeightedVega", "VolOfVolVega", "Target",
+                           "Limit", "Utilization", "Flag"]]
+        for t in split_tables(layers, "Layers ($ per vol point)", width,
+                              {"RawVega": 1, "WeightedVega": 1, "VolOfVolVega": 1,
+                               "Target": 1, "Limit": 1, "Utilization": 2},
+                              rename={"RawVega": "Raw", "WeightedVega": "Weighted",
+                                      "VolOfVolVega": "VolOfVol", "Utilization": "Util"}):
+            con.print(t)
+        for t in split_tables(e.buckets, "Vega by maturity bucket ($ per vol point)", width,
+                              dict.fromkeys(e.buckets.columns, 1)):
+            con.print(t)
+        for t in split_tables(e.ladder, "Vol-shock ladder (P&L $, full revaluation vs "
+                              "linear)", width):
+            con.print(t)
+        if e.scenarios is not None:
+            for t in split_tables(e.scenarios, "Named scenarios (P&L $)", width,
+                                  {"SpotPct": 1, "VolPts": 1}):
+                con.print(t)
+        for item in condor_tables(e, width):
+            con.print(item)
+        if e.hedges is not None and len(e.hedges):
+            h = e.hedges
+            view = pd.DataFrame({
+                "Candidate": h["Candidate"],
+                "Trade": [f"{a} {abs(n):g}" if n else "none"
+                          for a, n in zip(h["Action"], h["Contracts"], strict=True)],
+                "$/pt each": h["ExposurePerContract"], "Raw after": h["RawVegaAfter"],
+                "Wtd after": h["WeightedVegaAfter"], "Flag after": h["FlagAfter"],
+                "Premium paid $": h["PremiumPaid"], "P&L vol-10": h["PnLDown10"],
+                "P&L vol+10": h["PnLUp10"]})
+            measure = str(h["Measure"].iat[0]).lower()
+            for t in split_tables(view, f"Hedge sizing: whole contracts to the portfolio "
+                                  f"target ({measure} vega)", width,
+                                  {"$/pt each": 2, "Raw after": 1, "Wtd after": 1},
+                                  flags=("Flag after",)):
+                con.print(t)
+        if e.signals is not None:
+            style = "bold red" if e.signals.flag else "green"
+            body = Text("REGIME" if e.signals.flag else "normal", style=style)
+            body.append(": " + e.signals.sentence)
+            con.print(Panel(body, title="Regime signals", expand=False))
+    notes = [p for p in (d.val.problems if d.val is not None else []) if not p.left_out]
+    for x in notes[:MAX_ROWS]:
+        con.print(Text("note ", style="yellow") + Text(str(x)))
+    for n in d.notes:
+        con.print(Text("note ", style="yellow") + Text(n))
+    con.print(Text(f"Wrote {out_book}" + (f" and {len(charts)} charts in {out_book.parent}"
+                                          if charts else "") + f"  ({seconds:.2f} s)",
+                   style="dim"))
+
+
+def condor_tables(e: Any, width: int) -> list[Any]:
     """Condor figures, the T+0 break-even migration, and one line on the other groups."""
-    rows = list(d.condors.itertuples(index=False))
+    if e.condors is None or not len(e.condors):
+        return []
+    rows = list(e.condors.itertuples(index=False))
     is_condor = [isinstance(r.MaxLoss, float) and np.isfinite(r.MaxLoss) for r in rows]
     condors = [r for r, ok in zip(rows, is_condor, strict=True) if ok]
     others = [r for r, ok in zip(rows, is_condor, strict=True) if not ok]
     out: list[Any] = []
     if condors:
-        t = Table(title="Iron condors (strikes and break-evens in index points; profit/loss $)",
-                  title_justify="left", header_style="bold cyan")
-        for col in ("Strategy", "Puts", "Calls", "Credit", "Max profit $", "Max loss $",
-                    "BE expiry", "BE T+0", "RoR", "P(between BEs)"):
-            t.add_column(col, justify="left" if col == "Strategy" else "right")
-        for r in condors[:MAX_ROWS]:
-            t.add_row(str(r.Strategy), f"{r.LongPut:g}/{r.ShortPut:g}",
-                      f"{r.ShortCall:g}/{r.LongCall:g}", fmt(r.Credit, 2), fmt(r.MaxProfit),
-                      fmt(r.MaxLoss), f"{fmt(r.BreakevenLow, 0)}–{fmt(r.BreakevenHigh, 0)}",
-                      f"{fmt(r.T0BreakevenLow, 0) or 'none'}–{fmt(r.T0BreakevenHigh, 0) or 'none'}",
-                      f"{r.ReturnOnRisk:.1%}", f"{r.ProbBetween:.1%}")
-        if len(condors) > MAX_ROWS:
-            t.add_row(f"… {len(condors) - MAX_ROWS} more", *[""] * 9)
-        out.append(t)
+        view = pd.DataFrame({
+            "Strategy": [str(r.Strategy) for r in condors[:MAX_ROWS]],
+            "Puts": [f"{r.LongPut:g}/{r.ShortPut:g}" for r in condors[:MAX_ROWS]],
+            "Calls": [f"{r.ShortCall:g}/{r.LongCall:g}" for r in condors[:MAX_ROWS]],
+            "Credit": [r.Credit for r in condors[:MAX_ROWS]],
+            "Max profit $": [r.MaxProfit for r in condors[:MAX_ROWS]],
+            "Max loss $": [r.MaxLoss for r in condors[:MAX_ROWS]],
+            "BE expiry": [f"{fmt(r.BreakevenLow)}–{fmt(r.BreakevenHigh)}"
+                          for r in condors[:MAX_ROWS]],
+            "BE T+0": [f"{fmt(r.T0BreakevenLow) or 'none'}–{fmt(r.T0BreakevenHigh) or 'none'}"
+                       for r in condors[:MAX_ROWS]],
+            "RoR": [f"{r.ReturnOnRisk:.1%}" for r in condors[:MAX_ROWS]],
+            "P(between)": [f"{r.ProbBetween:.1%}" for r in condors[:MAX_ROWS]]})
+        out += split_tables(view, "Iron condors (strikes and break-evens in index points)",
+                            width, {"Credit": 2})
         for r in condors[:MAX_ROWS]:
             if r.Note:
-                out.append(f"[yellow]{r.Strategy}[/]: {r.Note}")
-    for name, mig in list(d.migration.items())[:MAX_ROWS]:
-        m = Table(title=f"{name}: T+0 break-evens by vol shift (index points)",
-                  title_justify="left", header_style="bold cyan")
-        m.add_column("")
-        for shift in mig["Shift"]:
-            m.add_column(f"{shift:+g}", justify="right")
-        for col, label in (("T0Low", "lower"), ("T0High", "upper")):
-            m.add_row(label, *(fmt(v, 0) or "none ±50%" for v in mig[col]))
-        out.append(m)
+                out.append(Text(f"{r.Strategy}: ", style="yellow") + Text(str(r.Note)))
+    for name, mig in list(e.migration.items())[:MAX_ROWS]:
+        view = pd.DataFrame({"": ["lower", "upper"], **{
+            f"{s:+g}": [fmt(lo) or "none", fmt(hi) or "none"]
+            for s, lo, hi in zip(mig["Shift"], mig["T0Low"], mig["T0High"], strict=True)}})
+        out += split_tables(view, f"{name}: T+0 break-evens by vol shift (index points)",
+                            width)
     if others:
         listed = "; ".join(f"{r.Strategy} ({str(r.Note).removeprefix('not an iron condor: ')})"
                            for r in others[:MAX_ROWS])
         more = f" and {len(others) - MAX_ROWS} more" if len(others) > MAX_ROWS else ""
-        out.append(f"[dim]Not iron condors: {listed}{more}[/]")
+        out.append(Text(f"Not iron condors: {listed}{more}", style="dim"))
     return out
-
-
-def print_dashboard(d: Dashboard, *, src: Path, out_book: Path, charts: list[Path],
-                    seconds: float, message: str, console: Console | None = None) -> None:
-    con = console or Console()
-    if not con.is_terminal:
-        con.width = max(con.width, 150)
-    m = d.valuation.market
-    p = d.portfolio
-    head = (f"[bold]ALVH dashboard[/]  {src.name}  valuation {m.valuation:%Y-%m-%d %H:%M}  "
-            f"SPX {m.spx_spot:,.2f}  VIX {fmt(m.vix_spot, 2)}  VVIX {fmt(m.vvix, 1)}\n"
-            f"Net vega raw [bold]{p['net']:+,.1f}[/] $/vol pt   weighted "
-            f"[bold]{p['weighted']:+,.1f}[/] $/vol pt   portfolio {flag_text(p['flag'])} "
-            f"(|net − {p['target']:g}| vs {fmt(p['tolerance'], 1)} = "
-            f"{d.thresholds.portfolio_tolerance:.0%} of {p['basis_layer']} gross "
-            f"{fmt(p['basis'], 1)})")
-    con.print(Panel(head, expand=False))
-    con.print(frame_table(d.layers, "Layers ($ per vol point; Delta = SPX $ delta, Gamma = $ "
-                          "per 1% move, Theta $/day)",
-                          {"Utilization": 2, "Limit": 1, "RawVega": 1, "WeightedVega": 1,
-                           "VolOfVolVega": 1}))
-    con.print(frame_table(d.buckets, "Vega by maturity bucket ($ per vol point)",
-                          dict.fromkeys(d.buckets.columns, 1)))
-    con.print(frame_table(d.ladder, "Vol-shock ladder (P&L $, full revaluation vs linear)"))
-    if d.scenarios is not None:
-        con.print(frame_table(d.scenarios, "Named scenarios (P&L $)",
-                              {"SpotPct": 1, "VolPts": 1}))
-    if d.condors is not None and len(d.condors):
-        for item in condor_tables(d):
-            con.print(item)
-    if d.hedges is not None and len(d.hedges):
-        h = d.hedges
-        view = pd.DataFrame({
-            "Candidate": h["Candidate"], "Trade": [f"{a} {abs(n):g}" if n else "none"
-                                                   for a, n in zip(h["Action"], h["Contracts"],
-                                                                   strict=True)],
-            "$/pt per contract": h["ExposurePerContract"], "Weighted after": h["WeightedVegaAfter"],
-            "Raw after": h["RawVegaAfter"], "Premium $": h["Premium"],
-            "P&L vol -10": h["PnLDown10"], "P&L vol +10": h["PnLUp10"], "Effect": h["Effect"]})
-        con.print(frame_table(view, "Hedge sizing: whole contracts to the portfolio target "
-                              "(weighted net vega)",
-                              {"$/pt per contract": 2, "Weighted after": 1, "Raw after": 1}))
-    if d.signals is not None:
-        style = "bold red" if d.signals.flag else "green"
-        con.print(Panel(f"[{style}]{'REGIME' if d.signals.flag else 'normal'}[/]: "
-                        f"{d.signals.sentence}", title="Regime signals", expand=False))
-    left = [x for x in d.problems if x.left_out]
-    notes = [x for x in d.problems if not x.left_out]
-    for x in left[:MAX_ROWS]:
-        con.print(f"[bold red]left out[/] {x}")
-    for x in notes[:MAX_ROWS]:
-        con.print(f"[yellow]note[/] {x}")
-    if len(left) > MAX_ROWS or len(notes) > MAX_ROWS:
-        con.print(f"({len(left)} rows left out and {len(notes)} notes in all: see "
-                  "`alvh-xl report --json` or `alvh-xl check`)")
-    con.print(f"[dim]{message}[/]")
-    con.print(f"Wrote {out_book}" + (f" and {len(charts)} charts in {out_book.parent}"
-                                     if charts else "") + f"  ({seconds:.2f} s)")

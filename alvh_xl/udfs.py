@@ -1,18 +1,12 @@
 """The module users put in xlwings' "UDF Modules" setting: every ALVH_* Excel function.
 
-Each function is a thin adapter (alvh_xl.xl.fn_*): it converts what Excel hands over,
-calls the engine, and returns values or '#ALVH! …' text.
+The functions are declared once, in ``alvh_xl/xl/fn_*.py`` (``@excel``); this module exports
+each one as the active xlwings runtime needs it (``alvh_xl.xl.registry.registered``). Python
+code that wants plain values calls ``alvh_xl.xl.functions.FUNCTIONS[name]`` instead.
 """
 
-from .xl.fn_book import (  # noqa: F401
-    ALVH_BUCKETS,
-    ALVH_FLAG,
-    ALVH_HEDGE,
-    ALVH_LAYERS,
-    ALVH_LEGS,
-    ALVH_NETVEGA,
-)
-from .xl.fn_condor import ALVH_BREAKEVENS, ALVH_CONDOR  # noqa: F401
-from .xl.fn_pricing import ALVH_AMERICAN, ALVH_BLACK76, ALVH_BSM, ALVH_IV  # noqa: F401
-from .xl.fn_scenarios import ALVH_GRID, ALVH_SCENARIOPNL, ALVH_SHOCKPNL  # noqa: F401
-from .xl.fn_signals import ALVH_MACD, ALVH_REGIME, ALVH_RSI  # noqa: F401
+from .xl.functions import FUNCTIONS
+from .xl.registry import registered
+
+globals().update({name: registered(f) for name, f in FUNCTIONS.items()})
+__all__ = sorted(FUNCTIONS)

@@ -132,12 +132,35 @@ def targets_section(title: str, module: str, function: str) -> Callable[[], Sect
     return make
 
 
+def scale_section() -> Section:
+    sec = Section("Bounded memory and linear costs, ours vs the pre-block code "
+                  "(benchmarks/bench_scale.py, fresh subprocess each)",
+                  ["case", "ours", "peer", "speed-up", "ours memory", "peer memory",
+                   "memory ratio", "target", "met", "same bits"])
+    for r in importlib.import_module("bench_scale").run_scale_bench():
+        o, p = r["ours"], r["peer"]
+        o_mb, p_mb = (max(x["traced_mb"], x["rss_growth_mb"]) for x in (o, p))
+        sec.rows.append([r["case"], _ms(o["seconds"]), _ms(p["seconds"]),
+                         f"{p['seconds'] / o['seconds']:,.1f}×", f"{o_mb:,.0f} MB",
+                         f"{p_mb:,.0f} MB", f"{p_mb / max(o_mb, 1e-9):,.0f}×", r["target"],
+                         "yes" if r["met"] else "NO",
+                         "yes" if r["identical"] else f"NO (max |Δ| {r['max_diff']:.1e})"])
+    sec.notes += [
+        "peer: copies of the pre-block functions (whole scenarios × legs matrix, one column "
+        "scan per layer, every shift's break-even search at once).",
+        "memory: the larger of the tracemalloc peak and the VmHWM growth during the call "
+        "(inputs excluded).",
+    ]
+    return sec
+
+
 SECTIONS: list[Callable[[], Section]] = [
     greeks_section, iv_section, american_section, memory_section,
     targets_section("Book engine and Excel functions (benchmarks/bench_book.py)", "bench_book",
                     "run_book_bench"),
     targets_section("Close-of-day reconciliation (benchmarks/bench_scenarios.py)",
                     "bench_scenarios", "run_scenario_bench"),
+    scale_section,
     targets_section("alvh-xl report wall time incl. Python start-up (benchmarks/bench_report.py)",
                     "bench_report", "run_report_bench"),
 ]

@@ -39,3 +39,28 @@ def test_excel_layer_is_where_xlwings_lives():
 def test_cli_help_is_lazy():
     mods = imported_after("from alvh_xl.cli import build_parser\nbuild_parser(['--help'])")
     assert not {"xlwings", "pandas", "matplotlib", "alvh_xl.risk.valuation"} & mods
+
+
+def test_no_test_module_imports_from_benchmarks():
+    """Tests never depend on benchmarks/ (synthetic books live in alvh_xl.tools.synthetic)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    bench = {p.stem for p in (root / "benchmarks").glob("*.py")}
+    found = []
+    for path in sorted((root / "tests").glob("*.py")):
+        if path.name == Path(__file__).name:          # this test names the folder itself
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Constant) and node.value == "benchmarks":
+                names = ["benchmarks"]            # e.g. sys.path.insert(0, ROOT / "benchmarks")
+            else:
+                continue
+            found += [f"{path.name}:{node.lineno} {n}" for n in names
+                      if n.split(".")[0] in bench | {"benchmarks"}]
+    assert not found, found

@@ -16,7 +16,8 @@ from alvh_xl.book import (
     parse_positions,
     parse_thresholds,
 )
-from alvh_xl.book.tables import texts, to_dates, to_numbers
+from alvh_xl.book.cells import to_dates, to_numbers
+from alvh_xl.book.tables import texts
 from alvh_xl.errors import InputError, MissingInputError
 
 H = ["Layer", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Qty", "Multiplier", "IV",
@@ -38,16 +39,18 @@ def problems(table):
 # ----------------------------------------------------------------------------- cell columns
 
 def test_numbers_column_vectorised_and_strict():
-    cells = np.array([1.0, 2, None, "3.5", " 4 ", "1,000", True, "abc", float("nan"), "",
-                      np.float64(7), "nan", dt.datetime(2027, 1, 1)], dtype=object)
-    vals, bad = to_numbers(cells)
-    assert np.allclose(vals[[0, 1, 3, 4, 5, 10]], [1, 2, 3.5, 4, 1000, 7])
+    cells = np.array([1.0, 2, None, "3.5", " 4 ", "1,000.5", True, "abc", float("nan"), "",
+                      np.float64(7), "nan", dt.datetime(2027, 1, 1), "1,000"], dtype=object)
+    vals, why = to_numbers(cells)
+    bad = why != ""
+    assert np.allclose(vals[[0, 1, 3, 4, 5, 10]], [1, 2, 3.5, 4, 1000.5, 7])
     assert bad.tolist() == [False, False, False, False, False, False, True, True, False, False,
-                            False, True, True]
-    assert np.isnan(vals[[2, 6, 7, 8, 9, 11, 12]]).all()
+                            False, True, True, True]
+    assert np.isnan(vals[[2, 6, 7, 8, 9, 11, 12, 13]]).all()
+    assert "could be 1000 or 1.000" in why[13]
     # the fast path (all numbers) keeps booleans out too
-    vals, bad = to_numbers(np.array([1.0, True, 0.0, False, None], dtype=object))
-    assert bad.tolist() == [False, True, False, True, False]
+    vals, why = to_numbers(np.array([1.0, True, 0.0, False, None], dtype=object))
+    assert (why != "").tolist() == [False, True, False, True, False]
     assert vals[0] == 1.0 and vals[2] == 0.0
 
 
@@ -56,18 +59,18 @@ def test_dates_column_every_excel_form():
                       dt.date(2027, 1, 8), "2027-01-08", " 2027-01-08 ", "46395",
                       pd.Timestamp("2027-01-08"), np.datetime64("2027-01-08"), None, "",
                       "soon", True, 0.0, 3e6, "Dec", "1/8/2027"], dtype=object)
-    dates, bad = to_dates(cells)
+    dates, why = to_dates(cells)
     want = np.datetime64("2027-01-08")
     assert (dates[:10] == want).all()
     assert np.isnat(dates[10:]).all()
-    assert bad.tolist() == [False] * 12 + [True] * 6      # ambiguous text is not guessed
+    assert (why != "").tolist() == [False] * 12 + [True] * 6  # ambiguous text is not guessed
 
 
 def test_serial_date_column_fast_path_matches_excel():
     # Excel: 1 = 1900-01-01 (1900 leap-year bug irrelevant after 1900-03-01), 45658 = 2025-01-01
-    dates, bad = to_dates(np.array([45658.0, 60.999, 61.0, None], dtype=object))
+    dates, why = to_dates(np.array([45658.0, 60.999, 61.0, None], dtype=object))
     assert str(dates[0]) == "2025-01-01" and str(dates[2]) == "1900-03-01"
-    assert not bad.any() and np.isnat(dates[3])
+    assert not (why != "").any() and np.isnat(dates[3])
 
 
 def test_texts_keep_true_apart_from_one():
@@ -115,11 +118,20 @@ def test_short_and_long_rows_are_tolerated():
     (leg(expiry=None), "Expiry", "Expiry is blank"),
     (leg(qty=None), "Qty", "Qty is blank"),
     (leg(qty="ten"), "Qty", 'expected a number, got "ten"'),
-    (leg(qty=True), "Qty", "expected a number, got True"),
+    (leg(qty=True), "Qty", "expected a number, got TRUE"),
+    (leg(qty="1e307"), "Qty", "Qty 1e+307 is not a sane position size (at most 1e+07 "
+                              "contracts)"),
+    (leg(strike="6150,5"), "Strike", '"6150,5" looks like a decimal comma; type the number '
+                                     "(with a decimal point)"),
+    (leg(qty="#N/A"), "Qty", "holds the Excel error #N/A; fix the formula or type a value"),
+    (leg(layer="#REF!"), "Layer", "holds the Excel error #REF!; fix the formula or type a "
+                                  "value"),
     (leg(iv=18.0), "IV", "IV 18 is above 5 (500 %); enter implied vol as a decimal, e.g. 0.18 "
                          "for 18 %"),
     (leg(iv=0.0), "IV", "IV must be positive, got 0"),
-    (leg(iv="18%"), "IV", 'expected a number, got "18%"'),
+    (leg(iv="18,5%"), "IV", '"18,5%" looks like a decimal comma; type the number (with a '
+                            "decimal point)"),
+    (leg(strike="18%"), "Strike", '"18%" is a percentage; this cell takes a plain number'),
     (leg(iv=None), "IV", "IV and Price are both blank; give IV or a Price to solve it from"),
     (leg(Multiplier=0.0), "Multiplier", "Multiplier must be positive, got 0"),
     (leg(Price=-1.0), "Price", "Price must not be negative, got -1"),
@@ -268,9 +280,10 @@ def test_market_defaults_and_forms():
     assert (m.t_ref_days, m.alpha, m.tau_floor_days, m.weight_cap, m.volvol_beta) == \
         (30, 0.5, 7, 3, 0)
     m = parse_market([["field", "value"], ["valuation date", 46350.0],
-                      ["Valuation_Time", 0.4375], ["SPXSPOT", "6,700"], ["Alpha", 0.0]])
+                      ["Valuation_Time", 0.4375], ["SPXSPOT", "6,700.00"], ["Alpha", 0.0],
+                      ["Rate", "4%"]])
     assert m.valuation == dt.datetime(2026, 11, 24, 10, 30) and m.spx_spot == 6700
-    assert m.alpha == 0.0
+    assert m.alpha == 0.0 and m.rate == 0.04
     m = parse_market([["ValuationDate", 46350.4375], ["SpxSpot", 6700]])     # no header row
     assert m.valuation == dt.datetime(2026, 11, 24, 10, 30)
     m = parse_market([["ValuationDate", dt.datetime(2026, 11, 24, 9, 45)], ["SpxSpot", 1]])
@@ -280,8 +293,17 @@ def test_market_defaults_and_forms():
 @pytest.mark.parametrize("rows, match", [
     ([["SpxSpot", 6700]], "ValuationDate is missing"),
     ([["ValuationDate", "2026-11-24"]], "SpxSpot is missing"),
-    ([["ValuationDate", "someday"], ["SpxSpot", 1]], 'ValuationDate: expected a date, got '
-                                                     '"someday"'),
+    ([["ValuationDate", "someday"], ["SpxSpot", 1]], 'row 1 \\(Value\\): market ValuationDate: '
+                                                     "expected a date"),
+    ([["ValuationDate", "2026-11-24"], ["SpxSpot", "6712,4"]], 'row 2 \\(Value\\): market '
+                                                              'SpxSpot: "6712,4" looks like a '
+                                                              "decimal comma"),
+    ([["ValuationDate", "2026-11-24"], ["SpxSpot", "#N/A"]], "SpxSpot: holds the Excel error "
+                                                            "#N/A"),
+    ([["ValuationDate", "2026-11-24"], ["SpxSpot", 6750], ["SpxForward", 67500],
+      ["ForwardExpiry", "2027-01-15"]], "SpxForward: 67500 implies a dividend yield of "),
+    ([["ValuationDate", "2026-11-24"], ["SpxSpot", 1], ["DivYield", 0.5]],
+     "DivYield is a decimal"),
     ([["ValuationDate", "2026-11-24"], ["SpxSpot", "abc"]], 'SpxSpot: expected a number'),
     ([["ValuationDate", "2026-11-24"], ["SpxSpot", -1]], "SpxSpot must be positive"),
     ([["ValuationDate", "2026-11-24"], ["SpxSpot", 1], ["Rate", 4.0]],
@@ -302,7 +324,7 @@ def test_curve_sorted_and_errors_name_row():
     c = parse_curve([["Price", "EXPIRY"], [19.5, "2027-01-20"], [18.6, 46372.0]])
     assert [str(e) for e in c.expiries] == ["2026-12-16", "2027-01-20"]
     assert c.prices.tolist() == [18.6, 19.5]
-    with pytest.raises(InputError, match="row 3 \\(Price\\): curve: expected a positive"):
+    with pytest.raises(InputError, match="row 3 \\(Price\\): curve: expected a number"):
         parse_curve([["Expiry", "Price"], ["2026-12-16", 18.6], ["2027-01-20", "n/a"]])
     with pytest.raises(InputError, match="row 2 \\(Expiry\\)"):
         parse_curve([["Expiry", "Price"], ["Dec", 18.6]])

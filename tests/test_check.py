@@ -72,12 +72,27 @@ CASES = {
         ["Dashboard!B4 (netvega_raw): formula changed: expected "
          "=ALVH_NETVEGA(ALVH_POSITIONS,ALVH_MARKET,ALVH_CURVE), found "
          "=ALVH_NETVEGA(ALVH_POSITIONS,ALVH_MARKET)"]),
-    "native check removed": (_set(L.DASHBOARD, "F4", 5.8),
-                             ["Dashboard!F4 (Tolerance): formula =SUMIF(", "holds a value (5.8)"]),
-    "bad market field": (_set(L.MARKET, "B7", "x"),
-                         ['Market row 7 (SpxSpot): market SpxSpot: expected a number, got "x"']),
-    "bad threshold": (_set(L.THRESHOLDS, "B6", -1),
-                      ["Thresholds row 6 (Limit): thresholds: Limit must be a positive number"]),
+    "status formula removed": (_set(L.DASHBOARD, "F4", 5.8),
+                               ['Dashboard!F4 (tolerance): formula =ALVH_STATUS("tolerance",',
+                                "holds a value (5.8)"]),
+    "bad market field": (_set(L.MARKET, "B4", "x"),
+                         ['Market row 4 (Value): market SpxSpot: expected a number, got "x"']),
+    "decimal comma": (_set(L.MARKET, "B4", "6712,4"),
+                      ['Market row 4 (Value): market SpxSpot: "6712,4" looks like a decimal '
+                       "comma"]),
+    "bad threshold": (_set(L.THRESHOLDS, "B3", -1),
+                      ["Thresholds row 3 (Limit): thresholds: Limit must be a positive number"]),
+    "leg typed under the table": (
+        _set(L.POSITIONS, f"{COL['Qty']}{FIRST + len(POS.sample) + POS.spare_rows + 1}", 3),
+        [f"Positions!{COL['Qty']}{FIRST + len(POS.sample) + POS.spare_rows + 1}: "
+         f"Positions!{COL['Qty']}{FIRST + len(POS.sample) + POS.spare_rows + 1} holds 3 "
+         "outside the positions table"]),
+    "curve point typed under the table": (
+        _set(L.MARKET, "F20", 22.5),
+        ["Market!F20: Market!F20 holds 22.5 outside the curve table (Market!E1:F13)"]),
+    "Excel error in a cell": (_set(L.POSITIONS, f"{COL['IV']}{FIRST}", "#N/A"),
+                              [f"Positions!{COL['IV']}{FIRST} (IV): holds the Excel error "
+                               "#N/A"]),
     "VIX expiry not on the curve": (
         _set(L.POSITIONS, f"{COL['Expiry']}{FIRST + 6}", dt.datetime(2027, 1, 27)),
         [f"Positions!{COL['Underlying']}{FIRST + 6} (Underlying): VIX option needs the VIX "
@@ -135,8 +150,8 @@ def test_formula_normalisation(a, b, equal):
     assert (normalize_formula(a) == normalize_formula(b)) is equal
 
 
-def test_report_output_passes_with_allow_values(tmp_path):
-    """`alvh-xl report` writes every block as values: check accepts it with --allow-values."""
+def test_report_output_is_recognised_and_passes(tmp_path):
+    """`alvh-xl report` writes every block as values: check recognises its own copy."""
     import subprocess
     import sys
 
@@ -145,6 +160,14 @@ def test_report_output_passes_with_allow_values(tmp_path):
                           text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / f"{TEMPLATE.stem}_report.xlsx"
-    assert not check_workbook(out).ok
-    result = check_workbook(out, allow_values=True)
-    assert result.ok, [str(f) for f in result.findings]
+    result = check_workbook(out)
+    assert result.ok and result.kind == "report", [str(f) for f in result.findings]
+    assert any("values-only copy written by `alvh-xl report`" in str(f)
+               for f in result.findings)
+
+
+def test_layer_without_threshold_is_named_with_the_nearest(tmp_path):
+    path = broken(tmp_path, _set(L.POSITIONS, f"{COL['Layer']}{FIRST + 4}", "VIX L9"))
+    notes = [str(f) for f in check_workbook(path).findings if f.severity == "note"]
+    assert ("Thresholds (Layer): note: layer 'VIX L9' has no threshold row: it shows 'no "
+            "limit' and is never flagged; did you mean 'VIX L1'?") in notes

@@ -7,6 +7,7 @@ probability), scipy's brentq on revalue()-based P&L (roots), scipy.stats.lognorm
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -74,15 +75,20 @@ def ql_value(strikes, ivs, t, spot, rate, div):
     return total
 
 
+# SPX (AM-settled, 09:30) expiring 2027-01-08, valued 2026-11-24 16:00: 45 days less 6.5 hours,
+# ACT/365 (SPEC §4), computed here from the calendar, not taken from the engine.
+T_JAN = ((dt.date(2027, 1, 8) - dt.date(2026, 11, 24)).days + (9.5 - 16.0) / 24.0) / 365.0
+
+
 def test_sample_condor_credit_from_mark_and_reason_for_vix_spread():
     val = book(*ic(), *VIX_SPREAD)
     rep = condor_report(val)
     row = rep.table.iloc[0]
-    legs = val.legs[val.legs["Strategy"] == "IC-Jan"]
-    mark_credit = -(legs["Price"] * legs["Qty"]).sum() / 10
+    # QuantLib prices of the four legs: credit = short legs received − long legs paid
+    mark_credit = -ql_value((6250, 6300, 7050, 7100), (0.20, 0.19, 0.12, 0.115), T_JAN, 6700,
+                            0.04, 0.013)
     assert row["Strategy"] == "IC-Jan" and row["CreditBasis"] == "mark"
     assert row["Credit"] == pytest.approx(mark_credit, abs=1e-9)
-    assert row["Credit"] == pytest.approx(10.142930, abs=1e-6)
     assert row["CreditUSD"] == pytest.approx(mark_credit * 100 * 10, abs=1e-6)
     assert (row["ShortPut"], row["LongPut"], row["ShortCall"], row["LongCall"], row["Qty"]) == (
         6300, 6250, 7050, 7100, 10)
@@ -123,7 +129,8 @@ def test_t0_roots_are_zeros_of_an_independent_pnl():
     shifts = np.array([-10.0, -5.0, -2.0, 0.0, 2.0])
     low, high = t0_breakevens(c, shifts)
     assert np.isfinite(low).all() and np.isfinite(high).all()
-    t, w = c.t[0, 0], c.weight[0]
+    # SPEC §5 weight, τ = the expiry in days: w = min(3, (30 / max(τ, 7))^0.5)
+    t, w = T_JAN, min(3.0, math.sqrt(30.0 / max(T_JAN * 365.0, 7.0)))
     for j, d in enumerate(shifts):
         ivs = np.maximum(c.iv[0] + w * d / 100, 0)
         pnl = lambda s, ivs=ivs: 13.0 + ql_value(c.strike[0], ivs, t, s, 0.04, 0.013)  # noqa: E731

@@ -5,20 +5,18 @@ gives '#ALVH!' text naming row and column, never a traceback; the cache is keyed
 from __future__ import annotations
 
 import datetime as dt
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from xlcall import needs_xlwings, xl_call
 
 from alvh_xl.book import parse_curve, parse_market, parse_positions, parse_thresholds
-from alvh_xl.errors import MissingInputError
 from alvh_xl.risk.aggregation import LAYER_COLUMNS, bucket_table, layers_table
 from alvh_xl.risk.hedging import HEDGE_COLUMNS
 from alvh_xl.risk.valuation import LEG_COLUMNS, value_book
+from alvh_xl.tools.synthetic import curve_table, make_book, market_table, thresholds_table
 from alvh_xl.xl import cache
 from alvh_xl.xl.fn_book import (
     ALVH_BUCKETS,
@@ -28,9 +26,6 @@ from alvh_xl.xl.fn_book import (
     ALVH_LEGS,
     ALVH_NETVEGA,
 )
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_book import curve_table, make_book, market_table, thresholds_table  # noqa: E402
 
 H = ["Layer", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Qty", "Multiplier", "IV",
      "Price", "EntryPrice", "Underlying", "Leverage", "Beta"]
@@ -91,15 +86,16 @@ def test_netvega_raw_weighted_and_by_layer():
     assert ALVH_NETVEGA(POS, MKT, CURVE, "Nope").startswith(
         "#ALVH! layer 'Nope' not found; layers: Core, VIX L1, VIX L2, Tail")
     assert ALVH_NETVEGA(POS, MKT, CURVE, None, "maybe") == \
-        "#ALVH! weighted: expected TRUE or FALSE, got 'maybe'"
+        '#ALVH! weighted: expected TRUE or FALSE, got "maybe"'
+    assert ALVH_NETVEGA(POS, MKT, CURVE, "#N/A") == "#ALVH! layer: holds the Excel error #N/A"
 
 
 def test_netvega_refuses_to_sum_a_book_with_rows_left_out():
     bad = [*POS, ["Core", None, "SPX", "C", "abc", "2027-01-08", 1, None, 0.2, None, None,
                   None, None, None]]
     assert ALVH_NETVEGA(bad, MKT, CURVE) == (
-        '#ALVH! row 10 (Strike): expected a number, got "abc" (fix it, or see ALVH_LEGS for '
-        "every row)")
+        '#ALVH! INCOMPLETE: row 10 (Strike): expected a number, got "abc" (fix it, or see '
+        "ALVH_LEGS for every row)")
 
 
 def test_no_argument_netvega_explains_how_to_pass_ranges():
@@ -129,14 +125,18 @@ def test_legs_table_header_rows_and_footer():
 def test_layers_function_matches_the_engine_with_thresholds():
     cells = ALVH_LAYERS(POS, MKT, CURVE, TH)
     assert cells[0] == list(LAYER_COLUMNS)
-    assert [r[0] for r in cells[1:]] == ["Core", "VIX L1", "VIX L2", "Tail", "PORTFOLIO"]
+    body = [r for r in cells[1:] if r[0] not in ("Note", "Left out")]
+    assert [r[0] for r in body] == ["Core", "VIX L1", "VIX L2", "Tail", "PORTFOLIO"]
     want = layers_table(engine(), parse_thresholds(TH))
-    for r, (_, w) in zip(cells[1:], want.iterrows(), strict=True):
+    flag = LAYER_COLUMNS.index("Flag")
+    for r, (_, w) in zip(body, want.iterrows(), strict=True):
         assert r[1:7] == [float(x) for x in w.iloc[1:7]]
-        assert r[9] == w["Flag"]
-    assert cells[1][7:] == [None, None, ""]                   # Core: no limit, no flag
-    assert cells[2][9] == "OK" and cells[3][9] == "BREACH"    # |528.5 − 520| < 9, |1000 − 985| > 12
-    assert cells[-1][9] == "BREACH"
+        assert r[flag] == w["Flag"]
+    assert body[0][7:] == ["", None, None, None, None, "no limit"]   # Core: no threshold row
+    assert body[1][flag] == "OK" and body[2][flag] == "BREACH"  # |528.5−520| < 9, |1000−985| > 12
+    assert body[-1][flag] == "BREACH"
+    assert [r[1] for r in cells[len(body) + 1:]] == [
+        "thresholds (Layer): layer 'Core' has no threshold row (no limit, no flag)"]
 
 
 def test_layers_notes_a_missing_basis_layer_and_unknown_threshold_layers():
@@ -148,7 +148,16 @@ def test_layers_notes_a_missing_basis_layer_and_unknown_threshold_layers():
                  "listed, all left out, or spelt differently)"],
         ["Note", "thresholds (Layer): layer 'Tail' has a limit but no valued legs (none "
                  "listed, all left out, or spelt differently)"]]
-    assert cells[2][0] == "PORTFOLIO" and cells[2][7:] == [None, None, ""]
+    assert cells[2][0] == "PORTFOLIO" and cells[2][-4:] == [None, 0.75, None, "no limit"]
+
+
+def test_layers_name_the_nearest_limited_layer_for_a_typo():
+    typo = [POS[0], *POS[1:5], [*POS[5][:1], *POS[5][1:]], ["VIX L9", *POS[6][1:]]]
+    cells = ALVH_LAYERS(typo, MKT, CURVE, TH)
+    flag = LAYER_COLUMNS.index("Flag")
+    assert next(r for r in cells if r[0] == "VIX L9")[flag] == "no limit"
+    assert ["Note", "thresholds (Layer): layer 'VIX L9' has no threshold row (no limit, no "
+                    "flag); did you mean 'VIX L1'?"] in [r[:2] for r in cells]
 
 
 def test_buckets_default_and_custom_edges():
@@ -198,8 +207,11 @@ def test_hedge_function_lists_book_and_candidate_problems():
     assert notes[1].startswith("candidates row 4 (Underlying): VIX option needs the VIX future "
                                "expiring 2026-12-23")
     put = next(r for r in body if r[0].startswith("VIX"))
-    assert put[2] < 0 and put[-1] == "lowers vol exposure per contract bought"
-    assert abs(put[7]) <= abs(put[2]) / 2                   # residual within half a contract
+    col = {h: j for j, h in enumerate(HEDGE_COLUMNS)}
+    assert put[col["ExposurePerContract"]] < 0
+    assert put[-1] == "lowers vol exposure per contract bought"
+    assert abs(put[col["Residual"]]) <= abs(put[col["ExposurePerContract"]]) / 2
+    assert {r[col["FlagAfter"]] for r in body} == {"INCOMPLETE"}    # a row was left out
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -211,7 +223,14 @@ def test_hedge_function_lists_book_and_candidate_problems():
     (POS, [["Field", "Value"], ["SpxSpot", 1]], CURVE, "#ALVH! market: ValuationDate is "
                                                        "missing"),
     (POS, MKT, [["Expiry", "Price"], ["2026-12-16", "x"]], "#ALVH! row 2 (Price): curve: "
-                                                            "expected a positive futures price"),
+                                                            'expected a number, got "x"'),
+    (POS, MKT, [["Expiry", "Price"], ["2026-12-16", "18,6"]], '#ALVH! row 2 (Price): curve: '
+                                                               '"18,6" looks like a decimal '
+                                                               "comma"),
+    (POS, [*MKT[:3], ["SpxSpot", "6712,4"], *MKT[4:]], CURVE,
+     '#ALVH! row 4 (Value): market SpxSpot: "6712,4" looks like a decimal comma'),
+    ([["abc", "def"], ["x", "y"]], MKT, CURVE, "#ALVH! positions: missing columns layer, "
+                                                "instrument, qty (header row has: abc, def)"),
     (POS, MKT, 5.0, "#ALVH! curve: expected a table with a header row, got 5.0"),
     ([[None]], MKT, CURVE, "#ALVH! positions: missing columns layer, instrument, qty"),
 ])
@@ -251,13 +270,14 @@ def test_garbage_never_raises(rows, header, market_value):
 
 # ----------------------------------------------------------------------------- cache
 
-def test_repeated_calls_hit_the_cache_and_results_are_fresh_copies():
-    first = ALVH_LAYERS(POS, MKT, CURVE, TH)
-    first[1][1] = "changed by the caller"
-    again = ALVH_LAYERS([list(r) for r in POS], MKT, CURVE, TH)
-    assert again[1][1] != "changed by the caller"
+def test_repeated_calls_hit_the_cache():
+    from alvh_xl.xl.registry import call
+
+    first = call("ALVH_LAYERS", POS, MKT, CURVE, TH)
+    again = call("ALVH_LAYERS", [list(r) for r in POS], MKT, CURVE, TH)
+    assert again == first
     assert cache.RESULTS.hits == 1 and cache.BOOKS.misses == 1
-    ALVH_BUCKETS(POS, MKT, CURVE)                       # same book, another function
+    call("ALVH_BUCKETS", POS, MKT, CURVE)               # same book, another function
     assert cache.BOOKS.hits == 1
 
 
@@ -267,8 +287,8 @@ def test_cache_key_tells_true_from_one():
     true = [one[0], [*one[1][:6], True, *one[1][7:]]]
     assert isinstance(ALVH_NETVEGA(one, MKT, CURVE), float)
     assert ALVH_NETVEGA(true, MKT, CURVE) == (
-        "#ALVH! row 2 (Qty): expected a number, got True (fix it, or see ALVH_LEGS for every "
-        "row)")
+        "#ALVH! INCOMPLETE: row 2 (Qty): expected a number, got TRUE (fix it, or see "
+        "ALVH_LEGS for every row)")
 
 
 def test_cache_is_bounded():
@@ -289,6 +309,7 @@ def test_500_leg_book_plain_python_matches_the_engine():
     pos, mkt, crv, th = make_book(500, dates="datetime"), market_table(), curve_table(), \
         thresholds_table()
     cells = ALVH_LAYERS(pos, mkt, crv, th)
+    cells = [r for r in cells if r[0] not in ("Note", "Left out")]
     val = value_book(parse_positions(pos), parse_market(mkt), parse_curve(crv))
     want = layers_table(val, parse_thresholds(th))
     assert [r[0] for r in cells[1:]] == want["Layer"].tolist()
@@ -337,14 +358,15 @@ def test_500_leg_table_through_xlwings_with_serial_dates():
     out = xl_call("ALVH_LAYERS", pos, mkt, crv, th)
     plain = ALVH_LAYERS(pos, mkt, crv, th)
     assert out == [[("" if v is None else v) for v in r] for r in plain]
-    assert len(out) == 1 + 8 + 1
-    assert out[-1][1] == xl_call("ALVH_NETVEGA", pos, mkt, crv)[0][0]
+    body = [r for r in out if r[0] not in ("Note", "Left out")]
+    assert len(body) == 1 + 8 + 1
+    assert body[-1][1] == xl_call("ALVH_NETVEGA", pos, mkt, crv)[0][0]
     iso = xl_call("ALVH_LAYERS", make_book(500, dates="iso"), MKT, CURVE, th)
-    assert iso[-1][0] == "PORTFOLIO"
+    assert [r for r in iso if r[0] not in ("Note", "Left out")][-1][0] == "PORTFOLIO"
 
 
 def _curve():
-    from bench_book import CURVE_EXPIRIES, CURVE_PRICES
+    from alvh_xl.tools.synthetic import CURVE_EXPIRIES, CURVE_PRICES
     return CURVE_EXPIRIES, CURVE_PRICES
 
 
@@ -376,22 +398,24 @@ def test_no_argument_netvega_reads_the_workbook_names_in_classic_excel(monkeypat
         def __init__(self, values):
             self.values = values
 
-        def options(self, ndim):
-            assert ndim == 2
+        def options(self, ndim, err_to_str):
+            assert ndim == 2 and err_to_str
             return type("R", (), {"value": self.values})()
 
     names = {"ALVH_POSITIONS": POS, "ALVH_MARKET": MKT, "ALVH_CURVE": CURVE}
     book = type("Book", (), {"names": {k: type("N", (), {"refers_to_range": Range(v)})()
                                        for k, v in names.items()}})()
     caller = type("Caller", (), {"sheet": type("S", (), {"book": book})()})()
+    import inspect
+
     monkeypatch.setattr(registry, "CLASSIC", True)
-    inner = ALVH_NETVEGA.__wrapped__.__wrapped__          # the function under its wrappers
-    fn = registry._reading_workbook(inner, registry.WORKBOOK_INPUTS)
+    params = list(inspect.signature(ALVH_NETVEGA).parameters.values())
+    fn = registry._classic(ALVH_NETVEGA, params, registry.WORKBOOK_INPUTS)
     assert fn(None, None, None, None, False, caller) == ALVH_NETVEGA(POS, MKT, CURVE)
     assert fn(None, None, None, "Tail", False, caller) == ALVH_NETVEGA(POS, MKT, CURVE, "Tail")
     del book.names["ALVH_CURVE"]
-    with pytest.raises(MissingInputError, match="the workbook has no name ALVH_CURVE"):
-        fn(None, None, None, None, False, caller)
+    assert fn(None, None, None, None, False, caller) == (
+        "#ALVH! defined name ALVH_CURVE does not refer to one range")
 
 
 def test_flag_is_per_cell_and_reports_clashing_shapes():

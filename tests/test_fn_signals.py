@@ -16,11 +16,10 @@ from alvh_xl.xl.fn_signals import ALVH_MACD, ALVH_REGIME, ALVH_RSI
 FUNCS = ("ALVH_MACD", "ALVH_RSI", "ALVH_REGIME")
 
 
-@pytest.fixture
-def registered(monkeypatch):
-    """Make the functions reachable as alvh_xl.udfs.<name> (the lead adds the import line)."""
+def test_udfs_exports_the_signal_functions():
+    """xl_call goes through alvh_xl.udfs: the functions it calls are the ones tested here."""
     for name in FUNCS:
-        monkeypatch.setattr(udfs, name, getattr(fn_signals, name), raising=False)
+        assert getattr(udfs, name).__wrapped__ is getattr(fn_signals, name), name
 
 
 def walk(seed: int, n: int, level: float = 20.0) -> list[float]:
@@ -97,7 +96,8 @@ def test_regime_flag_and_sentence():
 
 BAD = [
     ("ALVH_MACD", ([[None], [None]],), "#ALVH! series is empty"),
-    ("ALVH_MACD", ([[1.0], [2.0], [3.0], [4.0], ["abc"]],), '#ALVH! series: row 5 is text "abc"'),
+    ("ALVH_MACD", ([[1.0], [2.0], [3.0], [4.0], ["abc"]],),
+     '#ALVH! series: row 5: expected a number, got "abc"'),
     ("ALVH_RSI", ([[1.0, None, 3.0]],), "#ALVH! series: column 2 is blank"),
     ("ALVH_MACD", (column(range(20)),),
      "#ALVH! series needs at least 34 values for MACD(12,26,9), got 20"),
@@ -115,7 +115,8 @@ BAD = [
     ("ALVH_REGIME", (column(range(40)), column(range(40)), 0),
      "#ALVH! k must be a whole number ≥ 1, got 0"),
     ("ALVH_REGIME", ([[1.0], ["#N/A"]], column(range(40))),
-     "#ALVH! vix_futures: row 2 is the error value #N/A"),
+     "#ALVH! vix_futures: row 2: holds the Excel error #N/A; fix the formula or type a "
+     "value"),
 ]
 
 
@@ -126,12 +127,12 @@ def test_bad_input_messages_plain(name, args, text):
 
 @needs_xlwings
 @pytest.mark.parametrize("name, args, text", BAD)
-def test_bad_input_messages_through_xlwings(registered, name, args, text):
+def test_bad_input_messages_through_xlwings(name, args, text):
     assert xl_call(name, *args) == [[text]]
 
 
 @needs_xlwings
-def test_macd_through_xlwings_leading_cells_empty(registered):
+def test_macd_through_xlwings_leading_cells_empty():
     x = walk(4, 70)
     result = xl_call("ALVH_MACD", column([*x, None]), None, None, None)
     # None is written to Excel as an empty cell ("" on xlwings' Office.js wire format)
@@ -140,7 +141,7 @@ def test_macd_through_xlwings_leading_cells_empty(registered):
 
 
 @needs_xlwings
-def test_rsi_and_regime_through_xlwings(registered):
+def test_rsi_and_regime_through_xlwings():
     x = walk(5, 30, 100.0)
     result = xl_call("ALVH_RSI", [x], 7)
     assert result[0][:7] == [""] * 7
@@ -159,7 +160,10 @@ def test_wizard_texts():
 
 @needs_xlwings
 def test_functions_carry_xlwings_metadata():
-    for f in (ALVH_MACD, ALVH_RSI, ALVH_REGIME):
+    from alvh_xl.xl.registry import ON_SERVER
+
+    for f in (udfs.ALVH_MACD, udfs.ALVH_RSI, udfs.ALVH_REGIME):
         args = f.__xlfunc__["args"]
         assert [a["name"] for a in args] == list(f.__alvh_arg_docs__)
-        assert all(a["options"].get("ndim") == 2 for a in args)
+        want = {"convert": "raw"} if ON_SERVER else {"ndim": 2}
+        assert all(want.items() <= a["options"].items() for a in args)

@@ -17,6 +17,7 @@ import pytest
 
 from alvh_xl.book import parse_curve, parse_market, parse_positions, parse_thresholds
 from alvh_xl.errors import InputError, MissingInputError
+from alvh_xl.fileio import cleanup_orphans, exclusive_lock, temp_files
 from alvh_xl.risk.aggregation import layers_table
 from alvh_xl.risk.history import (
     append_snapshot,
@@ -85,7 +86,7 @@ def test_snapshot_layer_rows_match_engine_tables():
     np.testing.assert_allclose(agg.loc[layers["Layer"], "DollarDelta"], layers["Delta"])
     assert list(agg.loc[layers["Layer"], "Flag"].fillna("")) == list(layers["Flag"])
     assert list(agg.loc[["VIX L1", "VIX L2", "Tail"], "Flag"]) == ["BREACH"] * 3
-    assert pd.isna(agg.loc["Core", "Flag"])          # no limit, no flag
+    assert agg.loc["Core", "Flag"] == "no limit"     # no threshold row: said so
     ladder = shock_ladder(val, by_layer=True)
     for _, row in ladder.iterrows():
         col = f"Shock{row['Shift']:+g}"
@@ -126,6 +127,8 @@ def test_round_trip_is_exact(tmp_path):
     back = read_history(path)
     pd.testing.assert_frame_equal(back, snap, check_dtype=False)     # floats bit-exact
     assert not list(tmp_path.glob(".*.tmp"))                          # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".book_history.csv.alvh.lock",
+                                                          "book_history.csv"]
 
 
 def test_same_date_twice_keeps_one_snapshot(tmp_path):
@@ -160,7 +163,7 @@ def test_history_sorted_by_date_whatever_the_append_order(tmp_path):
     assert list(sheet.columns[:6]) == ["Date", "Layer", "RawVega", "WeightedVega",
                                        "VolOfVolVega", "Flag"]
     assert "Shock-10" in sheet.columns and "Shock+10" in sheet.columns
-    assert sheet["Flag"].iat[0] == ""
+    assert sheet["Flag"].iat[0] == "no limit"
 
 
 def test_store_errors(tmp_path):
@@ -233,50 +236,228 @@ def test_sigkill_mid_write_leaves_previous_history(tmp_path):
     proc = _child(tmp_path, path, new, "pause")
     assert proc.stdout.readline().strip() == "START"
     assert proc.stdout.readline().strip() == "MIDWRITE"
-    temps = list(path.parent.glob(".h.csv.*.tmp"))
+    temps = temp_files(path.parent, "h.csv")
     assert len(temps) == 1 and 0 < temps[0].stat().st_size < len(before)   # half written
     proc.send_signal(signal.SIGKILL)
     assert proc.wait(timeout=10) == -signal.SIGKILL
     proc.stdout.close()
     assert path.read_bytes() == before                       # previous history intact
     assert read_history(path)["Date"].nunique() == 30
-    # The next append works and keeps everything (the dead writer's temp file is ignored).
+    # The next append works, keeps everything and removes the dead writer's temp file.
     hist = append_snapshot(path, read_history(new))
-    assert hist["Date"].nunique() == 31
+    assert hist["Date"].nunique() == 31 and not temp_files(path.parent, "h.csv")
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+# A writer that stays loaded: each "go" forks a process that appends and exits, so kills
+# land on a real write without paying Python's start-up for every kill point.
+ZYGOTE = textwrap.dedent("""
+    import os, sys, time
+    from alvh_xl.risk import history as h
+
+    path, new = sys.argv[1], sys.argv[2]
+    snap = h.read_history(new)
+    plain = h._write
+    def timed(frame, fh):
+        t0 = time.perf_counter()
+        plain(frame, fh)
+        timed.seconds = time.perf_counter() - t0
+    h._write = timed
+    for line in sys.stdin:
+        cmd = line.split()
+        if cmd[0] == "measure":                  # one full append, timing the write
+            h.append_snapshot(cmd[1], snap)
+            print(f"{timed.seconds:.6f}", flush=True)
+        elif cmd[0] == "go":
+            pid = os.fork()
+            if pid == 0:
+                h.append_snapshot(path, snap)
+                os._exit(0)
+            print(pid, flush=True)
+        elif cmd[0] == "reap":
+            print(os.waitpid(int(cmd[1]), 0)[1], flush=True)
+""")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="SIGKILL at chosen moments needs fork")
 def test_sigkill_at_any_moment_leaves_old_or_new_never_partial(tmp_path):
-    path, new = _seed(tmp_path, 3000)                 # ~40k rows: writing takes a while
+    """Kills before the write starts, just after the temporary file appears, a quarter and
+    three quarters into the write, and after the rename: the history is always the old or
+    the new file, and the next write removes what the killed writer left."""
+    path, new = _seed(tmp_path, 400)                  # ~5k rows: the write takes ~0.1 s
     before = path.read_bytes()
     ref = tmp_path / "ref" / "h.csv"
     ref.parent.mkdir()
     ref.write_bytes(before)
-    t0 = time.perf_counter()
-    append_snapshot(ref, read_history(new))
-    write_s = time.perf_counter() - t0
+    zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE, str(path), str(new)], cwd=ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(line: str) -> str:
+        zygote.stdin.write(line + "\n")
+        zygote.stdin.flush()
+        return zygote.stdout.readline().strip()
+
+    write_s = float(ask(f"measure {ref}"))
     after = ref.read_bytes()
+    assert after != before
     outcomes = []
-    for frac in (0.0, 0.1, 0.3, 0.6, 0.9):
-        path.write_bytes(before)
-        for t in path.parent.glob(".h.csv.*.tmp"):
-            t.unlink()
-        proc = _child(tmp_path, path, new, "run")
-        assert proc.stdout.readline().strip() == "START"
-        deadline = time.monotonic() + 30
-        while not list(path.parent.glob(".h.csv.*.tmp")) and proc.poll() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.0005)
-        time.sleep(frac * write_s)
-        proc.send_signal(signal.SIGKILL)
-        rc = proc.wait(timeout=10)
-        proc.stdout.close()
-        data = path.read_bytes()
-        assert data in (before, after)
-        outcomes.append((rc, data == before, bool(list(path.parent.glob(".h.csv.*.tmp")))))
-    print(f"write {write_s:.3f} s; kills (rc, old kept, temp left): {outcomes}")
-    # At least one kill landed while the temp file was being written.
-    assert any(rc == -signal.SIGKILL and old and tmp for rc, old, tmp in outcomes), outcomes
+    try:
+        for label, delay in (("before the write", None), ("temp file appears", 0.0),
+                             ("a quarter in", 0.25 * write_s), ("three quarters in",
+                                                                  0.75 * write_s),
+                             ("after the rename", "done")):
+            path.write_bytes(before)
+            pid = int(ask("go"))
+            if delay == "done":
+                deadline = time.monotonic() + 30
+                while path.read_bytes() == before:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.005)
+                time.sleep(0.05)
+            elif delay is not None:
+                deadline = time.monotonic() + 30
+                while not temp_files(path.parent, "h.csv"):
+                    assert time.monotonic() < deadline, "the writer never started writing"
+                    time.sleep(0.0002)
+                time.sleep(delay)
+            os.kill(pid, signal.SIGKILL)
+            status = int(ask(f"reap {pid}"))
+            killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+            data = path.read_bytes()
+            left = temp_files(path.parent, "h.csv")
+            outcomes.append((label, killed, "old" if data == before else
+                             "new" if data == after else "TORN", len(left)))
+            assert data in (before, after), outcomes[-1]
+            cleanup_orphans(path.parent, "h.csv")          # what the next write does first
+            assert not temp_files(path.parent, "h.csv")
+    finally:
+        zygote.stdin.close()
+        zygote.wait(timeout=30)
+        zygote.stdout.close()
+    print(f"write {write_s:.3f} s; (kill point, killed, file, temps left): {outcomes}")
+    # At least one kill landed while the temporary file was being written.
+    assert any(killed and state == "old" and temps for _, killed, state, temps in outcomes), \
+        outcomes
+
+
+# --- concurrency: two writers at once never lose a date -------------------------------------
+
+WORKER = textwrap.dedent("""
+    import sys, time
+    from alvh_xl.risk import history as h
+
+    use_lock = sys.argv[1] == "lock"
+    plain = h._write
+    def slow(frame, fh):              # widen the read-modify-write window to 50 ms
+        time.sleep(0.05)
+        plain(frame, fh)
+    h._write = slow
+    if not use_lock:                  # the control: no lock, as before this change
+        import contextlib
+        h.exclusive_lock = lambda *a, **k: contextlib.nullcontext()
+    for line in sys.stdin:
+        path, new = line.split()
+        waited = []
+        h.update_history(path, h.read_history(new), on_wait=waited.append)
+        print("WAITED" if waited else "DIRECT", flush=True)
+""")
+
+
+def _rounds(tmp_path, mode: str, rounds: int) -> tuple[int, int]:
+    """(dates lost, waits) over ``rounds`` rounds of two processes appending at once."""
+    seed = snapshot(valuation("2026-11-20"))
+    snaps = []
+    for i, date in enumerate(("2026-11-24", "2026-11-25")):
+        snaps.append(tmp_path / f"snap{i}.csv")
+        snapshot(valuation(date)).to_csv(snaps[-1], index=False)
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, mode], cwd=ROOT,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    lost = waits = 0
+    try:
+        for r in range(rounds):
+            hist = tmp_path / f"{mode}{r}" / "h.csv"
+            hist.parent.mkdir()
+            append_snapshot(hist, seed)
+            for w, snap in zip(workers, snaps, strict=True):
+                w.stdin.write(f"{hist} {snap}\n")
+                w.stdin.flush()
+            answers = [w.stdout.readline().strip() for w in workers]
+            waits += answers.count("WAITED")
+            dates = set(read_history(hist)["Date"])
+            lost += len({"2026-11-20", "2026-11-24", "2026-11-25"} - dates)
+            assert not temp_files(hist.parent, "h.csv")
+    finally:
+        for w in workers:
+            w.stdin.close()
+            w.wait(timeout=30)
+            w.stdout.close()
+    return lost, waits
+
+
+def test_two_concurrent_writers_never_lose_a_date(tmp_path):
+    lost, waits = _rounds(tmp_path, "lock", 20)
+    print(f"20 rounds of 2 concurrent appends: dates lost {lost}, second writer waited {waits}")
+    assert lost == 0
+    assert waits >= 10            # they really overlapped, and the second one was told
+
+
+def test_without_the_lock_the_same_race_loses_dates(tmp_path):
+    """The control: the test above can fail. Without the lock, appends overlap and lose."""
+    lost, _ = _rounds(tmp_path, "nolock", 3)
+    assert lost >= 1
+
+
+# --- CSV injection ----------------------------------------------------------------------------
+
+HOSTILE_TEXT = ["=cmd|' /C calc'!A0", "+1+cmd|'/C calc'!A0", "-2+3", "@SUM(1+1)*cmd|'/c x'!A0",
+                "\t=1+1", "\r=1+1", '=HYPERLINK("http://attacker.example","x")', "'=already",
+                "''", "'", "-"]
+
+
+def test_hostile_text_is_escaped_in_the_file_and_read_back_exactly(tmp_path):
+    import csv
+
+    pos = copy.deepcopy(POS)
+    for i, text in enumerate(HOSTILE_TEXT[:8]):
+        pos[i + 1][0] = text                          # Layer
+        pos[i + 1][1] = HOSTILE_TEXT[(i + 3) % len(HOSTILE_TEXT)]       # Strategy
+    snap = snapshot(valuation(positions=pos))
+    path = tmp_path / "h.csv"
+    append_snapshot(path, snap)
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    text_cols = [header.index(c) for c in ("Key", "Layer", "Strategy")]
+    cells = [r[j] for r in rows[1:] for j in text_cols if r[j]]
+    assert cells and not [c for c in cells if c[0] in "=+-@\t\r"], \
+        [c for c in cells if c[0] in "=+-@\t\r"]
+    numbers = [float(r[header.index("Delta")]) for r in rows[1:] if r[header.index("Delta")]]
+    assert min(numbers) < 0                          # negative numbers stay plain numbers
+    assert not [r[header.index("Delta")] for r in rows[1:]
+                if r[header.index("Delta")].startswith("'")]
+    back = read_history(path)
+    pd.testing.assert_frame_equal(back, snap, check_dtype=False)
+    firsts = {str(v)[:1] for c in ("Layer", "Strategy", "Key") for v in snap[c].dropna()}
+    assert set("=+-@'") <= firsts           # the hostile texts did reach the file
+
+
+# --- bad history paths -------------------------------------------------------------------------
+
+def test_special_and_missing_history_paths_are_refused_at_once(tmp_path):
+    from alvh_xl.errors import PathError
+
+    snap = snapshot(valuation())
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for path, pattern in [("/dev/full", "history /dev/full is a device"),
+                          (fifo, "is a FIFO"), (tmp_path, "is a folder"),
+                          (tmp_path / "nodir" / "h.csv", "folder .*nodir does not exist")]:
+        t0 = time.perf_counter()
+        with pytest.raises(PathError, match=pattern):
+            append_snapshot(path, snap)
+        with pytest.raises((PathError, MissingInputError)):
+            read_history(path)
+        assert time.perf_counter() - t0 < 1.0
 
 
 # --- `alvh-xl snapshot` ----------------------------------------------------------------------
@@ -298,8 +479,8 @@ def make_workbook(path, date=None, spot=None):
         rows = [list(table.headers), *[list(r) for r in table.sample]]
         if table.name == "ALVH_MARKET":
             fields = {"ValuationDate": date, "SpxSpot": spot}
-            rows = [[f, fields[f] if fields.get(f) is not None else v] if f in fields
-                    else [f, v] for f, v in rows]
+            rows = [[r[0], fields[r[0]], *r[2:]] if fields.get(r[0]) is not None else r
+                    for r in rows]
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 ws.cell(r0 + i, c0 + j).value = v
@@ -337,3 +518,54 @@ def test_snapshot_command_appends_then_replaces(tmp_path, capsys):
     assert "2026-11-25 appended" in capsys.readouterr().out
     assert read_history(other)["Date"].unique().tolist() == ["2026-11-25"]
     assert default_history_path("/x/y/desk.xlsx") == Path("/x/y/desk_history.csv")
+
+
+def _cli(*args, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "alvh_xl.cli", "snapshot", *map(str, args)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **kw)
+
+
+def test_snapshot_command_refuses_bad_history_paths_with_exit_2(tmp_path, capsys):
+    from alvh_xl import cli
+
+    wb = make_workbook(tmp_path / "desk.xlsx")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for history, text in [(fifo, "is a FIFO (named pipe); give a file name"),
+                          (tmp_path, "is a folder; give a file name"),
+                          (tmp_path / "nodir" / "h.csv", "nodir does not exist"),
+                          (wb, "is the input")]:
+        assert cli.main(["snapshot", str(wb), "--history", str(history)]) == 2, history
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and text in err, (history, err)
+    assert cli.main(["snapshot", str(tmp_path / "missing.xlsx")]) == 2
+    assert "missing.xlsx: no such file" in capsys.readouterr().err
+    # A real process: /dev/full is refused at once (it used to be read until killed).
+    t0 = time.perf_counter()
+    proc = _cli(wb, "--history", "/dev/full")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and err == ("alvh-xl snapshot: history /dev/full is a device; "
+                                            "give a file name\n"), (out, err)
+    assert time.perf_counter() - t0 < 30
+
+
+def test_snapshot_command_waits_for_a_running_update_and_says_so(tmp_path):
+    import datetime as dt
+
+    wb = make_workbook(tmp_path / "desk.xlsx")
+    other = make_workbook(tmp_path / "other.xlsx", date=dt.date(2026, 11, 25))
+    hist = tmp_path / "h.csv"
+    with exclusive_lock(hist):
+        proc = _cli(wb, "--history", hist)
+        line = proc.stderr.readline()
+        assert line.startswith(f"alvh-xl snapshot: {hist} is being updated by another alvh-xl "
+                               f"run (process {os.getpid()} on "), line
+        assert proc.poll() is None and not hist.exists()       # still waiting
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "2026-11-24 appended" in out
+    # Two real `alvh-xl snapshot` runs at once with different dates: both land.
+    procs = [_cli(wb, "--history", hist), _cli(other, "--history", hist)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert sorted(set(read_history(hist)["Date"])) == ["2026-11-24", "2026-11-25"]

@@ -122,14 +122,17 @@ def test_seeding_is_talibs_not_first_value_ewm():
 
 @pytest.mark.parametrize("values, message", [
     ([1.0, 2.0, None, 4.0], "close: value 3 is blank"),
-    ([1.0, float("nan")], "close: value 2 is not a number (NaN)"),
-    ([1.0, np.inf], "close: value 2 is infinite"),
-    ([1.0, 2.0, 3.0, 4.0, "abc"], 'close: value 5 is text "abc"'),
-    ([1.0, "#N/A"], "close: value 2 is the error value #N/A"),
-    ([1.0, True], "close: value 2 is TRUE, expected a number"),
+    ([1.0, float("nan")], "close: value 2 is blank"),
+    ([1.0, np.inf], "close: value 2: expected a finite number, got inf"),
+    ([1.0, 2.0, 3.0, 4.0, "abc"], 'close: value 5: expected a number, got "abc"'),
+    ([1.0, "2,5"], 'close: value 2: "2,5" looks like a decimal comma; type the number (with a '
+                   "decimal point)"),
+    ([1.0, "#N/A"], "close: value 2: holds the Excel error #N/A; fix the formula or type a "
+                    "value"),
+    ([1.0, True], "close: value 2: expected a number, got TRUE"),
     ([], "close is empty"),
     (np.array([1.0, np.nan]), "close: value 2 is not a number (NaN)"),
-    (pd.Series([1.0, 2.0, np.nan]), "close: value 3 is not a number (NaN)"),
+    (pd.Series([1.0, 2.0, np.nan]), "close: value 3 is blank"),
 ])
 def test_series_errors_name_the_position(values, message):
     with pytest.raises(InputError) as e:

@@ -76,7 +76,7 @@ def test_static_snapshot_prints_the_numbers(static_pdf):
     text = pdf_text(static_pdf).split("ALVH Dashboard", 1)[1]     # after the Start page
     assert "#NAME?" not in text
     dash = text.split("\f", 1)[0]
-    for piece in ("22.8", "4.8", "OK", "WATCH", "BREACH", "VIX L1", "PORTFOLIO", "8-30d",
+    for piece in ("22.8", "4.9", "OK", "WATCH", "BREACH", "VIX L1", "PORTFOLIO", "8-30d",
                   "FullPnL", "VXX"):
         assert piece in dash, piece
 

@@ -118,7 +118,8 @@ def reference_leg(lay, ins, cp, k, exp, q, m, iv, px, und, lev, beta):
         return out
     fut_exp = und or exp
     fut = dict(CURVE)[fut_exp]
-    tau = (date(fut_exp) - VAL.date()).days + 30
+    # one clock (SPEC §5): from the valuation date-time to 09:30 on the future's expiry, +30 d
+    tau = (dt.datetime.combine(date(fut_exp), dt.time(9, 30)) - VAL).total_seconds() / 86400 + 30
     out["w"] = weight(tau, beta)
     if ins in ("VX", "VXM"):
         out["raw"] = units
@@ -176,7 +177,7 @@ def test_layers_and_book_equal_plain_python_sums(book):
 def test_spot_checks_of_the_conventions(book):
     _, ref = book
     # VIX option priced on the January future when Underlying names it
-    jan = (date("2027-01-20") - VAL.date()).days + 30
+    jan = (dt.datetime(2027, 1, 20, 9, 30) - VAL).total_seconds() / 86400 + 30
     assert ref[10]["w"] == pytest.approx(math.sqrt(30 / jan))
     # a 3-day SPXW option sits on the τ floor: w = sqrt(30/7)
     assert ref[5]["w"] == pytest.approx(math.sqrt(30 / 7))

@@ -1,19 +1,23 @@
-"""Put–call parity fit, Cboe quotedata.csv reader, and `alvh-xl chain` against Cboe's IVs."""
+"""Put–call parity fit and `alvh-xl chain` (one OTM vol per strike) against independent
+references: a numpy least-squares parity fit, QuantLib's Black formula, Cboe's own IVs."""
 
 import argparse
+import csv
 import datetime as dt
-import io
 import json
+import math
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from conftest import DATA
+import QuantLib as ql
+from conftest import DATA, ROOT
 
-from alvh_xl.book.cboe import NEW_YORK, read_cboe_chain, year_fraction
+from alvh_xl.book.cboe import read_cboe_chain
+from alvh_xl.book.chain_vols import analyse_chain
 from alvh_xl.commands import chain as chain_cmd
-from alvh_xl.errors import InputError, MissingInputError, NoSolutionError
+from alvh_xl.errors import NoSolutionError
 from alvh_xl.pricing import implied_forward
 
 SAMPLE = DATA / "spx_quotedata_2025-10-01_exp2026-04-17_cboe.csv"
@@ -60,92 +64,128 @@ def test_parity_needs_two_strikes_and_a_positive_discount():
         implied_forward([100.0, 105.0, 110.0], [1.0, 3.0, 5.0], [0.0, 0.0, 0.0])
 
 
-# --- Cboe reader --------------------------------------------------------------------------
 
-def test_reader_parses_header_lines_and_both_sides():
+# --- the bundled Cboe sample against independent references ------------------------------
+
+def _raw_quotes(path=SAMPLE):
+    """strike -> (call bid, call ask, put bid, put ask, call IV, put IV, call Δ, put Δ) read with
+    the csv module by header name (the reader under test is not used)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "Expiration Date")
+    h = rows[head]
+    puts = h.index("Puts")
+    col = {f"C {n}": h.index(n) for n in ("Bid", "Ask", "IV", "Delta")}
+    col.update({f"P {n}": h.index(n, puts) for n in ("Bid", "Ask", "IV", "Delta")})
+    out = {}
+    for r in rows[head + 1:]:
+        if any(r):
+            out[float(r[h.index("Strike")])] = {k: float(r[j]) for k, j in col.items()}
+    return out
+
+
+def _series():
+    (s,) = analyse_chain(read_cboe_chain(SAMPLE))
+    return s
+
+
+def test_sample_header_lines():
     chain = read_cboe_chain(SAMPLE)
-    assert chain.spot == pytest.approx(6711.2002)
-    assert chain.quote_time == dt.datetime(2025, 10, 1, 18, 1, tzinfo=NEW_YORK)
-    assert chain.quote_time.utcoffset() == dt.timedelta(hours=-4)
-    assert chain.underlying == "S&P 500 INDEX"
-    q = chain.quotes
-    assert len(q) == 282 and set(q["type"]) == {"C", "P"}
-    assert (q["root"] == "SPX").all() and (q["settlement"] == "AM").all()
-    assert (q["expiry_time"] == dt.datetime(2026, 4, 17, 9, 30, tzinfo=NEW_YORK)).all()
-    put = q[(q["strike"] == 1200.0) & (q["type"] == "P")].iloc[0]
-    assert (put["bid"], put["ask"], put["iv"], put["delta"], put["open_interest"]) == \
-        (0.5, 0.6, 0.7896, -0.0005, 268)
-    assert put["mid"] == pytest.approx(0.55)
-    call = q[(q["strike"] == 1200.0) & (q["type"] == "C")].iloc[0]
-    assert call["symbol"] == "SPX260417C01200000" and call["bid"] == 5498.5
+    assert chain.spot == 6711.2002 and chain.underlying == "S&P 500 INDEX"
+    assert chain.quote_time == dt.datetime(2025, 10, 1, 22, 1, tzinfo=dt.timezone.utc)
+    s = _series()
+    assert (s.root, s.settlement) == ("SPX", "AM")
+    assert s.expiry_time == dt.datetime(2026, 4, 17, 13, 30, tzinfo=dt.timezone.utc)
+    assert s.t == pytest.approx((s.expiry_time - chain.quote_time).total_seconds()
+                                / (365 * 86400), rel=1e-15)
 
 
-_SIDE = "Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest"
-_SPXW = "\n".join([
-    "",
-    "S&P 500 INDEX,Last: 6000.50,Change: 1.0",
-    '"Date: January 5, 2026 at 10:15 AM EST",Bid: 6000,Ask: 6001,Size: 1*1,Volume: 0',
-    f"Expiration Date,Calls,{_SIDE},Strike,Puts,{_SIDE}",
-    "Fri Mar 20 2026,SPXW260320C06000000,1,0,150,151,0,0.15,0.52,0.001,3,6000.00,"
-    "SPXW260320P06000000,1,0,130,131,0,0.16,-0.48,0.001,4",
-    "Fri Mar 20 2026,SPX260320C06000000,1,0,150.5,151.5,0,0.15,0.52,0.001,3,6000.00,"
-    "SPX260320P06000000,1,0,130.5,131.5,0,0.16,-0.48,0.001,4",
-    "",
-])
+def test_forward_and_discount_match_an_independent_least_squares_fit():
+    """Reference: ordinary least squares of mid(C) − mid(P) on K (numpy.polyfit) over the 10
+    two-sided strikes where |C − P| is smallest; slope −D, intercept D·F."""
+    raw = _raw_quotes()
+    k = np.array([s for s, v in raw.items() if v["C Bid"] > 0 and v["P Bid"] > 0])
+    y = np.array([(raw[s]["C Bid"] + raw[s]["C Ask"] - raw[s]["P Bid"] - raw[s]["P Ask"]) / 2
+                  for s in k])
+    near = np.argsort(np.abs(y))[:10]
+    slope, level = np.polyfit(k[near], y[near], 1)
+    ref_d, ref_f = -slope, level / -slope
+    s = _series()
+    msg = (f"forward {s.forward:.4f} vs least squares {ref_f:.4f} (tol 0.5); discount "
+           f"{s.discount:.6f} vs {ref_d:.6f} (tol 5e-4)")
+    assert abs(s.forward - ref_f) <= 0.5 and abs(s.discount - ref_d) <= 5e-4, msg
+    # and parity holds at that F, D for every two-sided strike within 5 % of F, within the
+    # quotes' own bid/ask (half the sum of the two spreads)
+    for strike in k[np.abs(k / s.forward - 1) < 0.05]:
+        v = raw[strike]
+        gap = (v["C Bid"] + v["C Ask"] - v["P Bid"] - v["P Ask"]) / 2 - \
+            s.discount * (s.forward - strike)
+        half = (v["C Ask"] - v["C Bid"] + v["P Ask"] - v["P Bid"]) / 2
+        assert abs(gap) <= half, f"K={strike}: parity gap {gap:.4f} > half spreads {half:.4f}"
 
 
-def test_reader_settlement_by_root_and_dst():
-    chain = read_cboe_chain(io.StringIO(_SPXW))
-    q = chain.quotes
-    pm = q[q["root"] == "SPXW"]
-    am = q[q["root"] == "SPX"]
-    assert (pm["settlement"] == "PM").all() and (am["settlement"] == "AM").all()
-    assert pm["expiry_time"].iloc[0] == dt.datetime(2026, 3, 20, 16, 0, tzinfo=NEW_YORK)
-    # Quote in EST (UTC−5), settlement in EDT (UTC−4): ACT/365 on real elapsed time.
-    t = year_fraction(chain.quote_time, am["expiry_time"].iloc[0])[0]
-    elapsed = dt.datetime(2026, 3, 20, 13, 30) - dt.datetime(2026, 1, 5, 15, 15)   # in UTC
-    assert t == pytest.approx(elapsed.total_seconds() / (365 * 86400), rel=1e-15)
+def _black(kind, fwd, strike, t, vol, disc):
+    """QuantLib's Black formula: the independent price reference."""
+    option = ql.Option.Call if kind == "C" else ql.Option.Put
+    return ql.blackFormula(option, strike, fwd, vol * math.sqrt(t), disc)
 
 
-def test_reader_errors_name_the_problem(tmp_path):
-    with pytest.raises(InputError, match="cannot read"):
-        read_cboe_chain(tmp_path / "missing.csv")
-    with pytest.raises(MissingInputError, match="header line"):
-        read_cboe_chain(io.StringIO("a,b\n1,2\n"))
-    broken = _SPXW.replace("Fri Mar 20 2026,SPX2", "20/03/2026,SPX2")
-    with pytest.raises(InputError, match="not like 'Fri Apr 17 2026'"):
-        read_cboe_chain(io.StringIO(broken))
-    with pytest.raises(InputError, match="Date"):
-        read_cboe_chain(io.StringIO(_SPXW.replace("January 5, 2026 at", "5 Jan")))
+def test_one_vol_per_strike_from_the_out_of_the_money_option():
+    s = _series()
+    q = s.quotes
+    checked = 0
+    for strike, pair in q.groupby("strike"):
+        calls, puts = pair[pair["type"] == "C"].iloc[0], pair[pair["type"] == "P"].iloc[0]
+        assert calls["iv"] == puts["iv"] or (math.isnan(calls["iv"]) and math.isnan(puts["iv"]))
+        if math.isnan(calls["iv"]):
+            continue
+        otm, itm = (calls, puts) if strike >= s.forward else (puts, calls)
+        source = otm if otm["two_sided"] else itm
+        assert calls["iv_from"] == source["type"]
+        price = _black(source["type"], s.forward, strike, s.t, calls["iv"], s.discount)
+        assert price == pytest.approx(source["mid"], rel=1e-9, abs=1e-9), \
+            f"K={strike}: {source['type']} mid {source['mid']} vs QuantLib {price} at IV " \
+            f"{calls['iv']}"
+        if itm["two_sided"] and source is otm:
+            other = _black(itm["type"], s.forward, strike, s.t, calls["iv"], s.discount)
+            half = (itm["ask"] - itm["bid"]) / 2 + (otm["ask"] - otm["bid"]) / 2
+            assert abs(other - itm["mid"]) <= half, \
+                f"K={strike}: the strike vol prices the ITM {itm['type']} at {other:.4f}, its " \
+                f"mid is {itm['mid']} (allowed {half:.4f})"
+        checked += 1
+    assert checked >= 130
 
 
-# --- the chain against Cboe's own IVs and deltas ------------------------------------------
+def test_strike_vols_reproduce_cboe_within_2e3_at_p95():
+    """Issue 9 item 12: p95 |IV − Cboe| ≤ 2e-3 over two-sided quotes with 0.02 < |Δ| < 0.98
+    (Cboe's IV and Delta columns, read here with the csv module). Measured: p95 1.39e-3 over 244
+    quotes (own-mid IVs: 6.2e-4); |Δ − Cboe| p95 2.6e-3."""
+    raw = _raw_quotes()
+    q = _series().quotes
+    diffs, ddiffs = [], []
+    for row in q.itertuples():
+        v = raw[row.strike]
+        bid, cboe_iv, cboe_delta = (v[f"{row.type} Bid"], v[f"{row.type} IV"],
+                                    v[f"{row.type} Delta"])
+        if bid > 0 and cboe_iv > 0 and 0.02 < abs(cboe_delta) < 0.98:
+            assert not math.isnan(row.iv), f"{row.symbol}: no strike vol"
+            diffs.append(abs(row.iv - cboe_iv))
+            ddiffs.append(abs(row.delta - cboe_delta))
+    p95, dp95 = np.percentile(diffs, 95), np.percentile(ddiffs, 95)
+    print(f"compared {len(diffs)} quotes: p95 |IV - Cboe| {p95:.2e}, p95 |delta - Cboe| "
+          f"{dp95:.2e}")
+    assert len(diffs) >= 240
+    assert p95 <= 2e-3, f"p95 |IV - Cboe| = {p95:.3e} > 2e-3 over {len(diffs)} quotes"
+    assert dp95 <= 5e-3, f"p95 |delta - Cboe| = {dp95:.3e} > 5e-3"
 
-def test_chain_reproduces_cboe_ivs_and_deltas():
-    chain = read_cboe_chain(SAMPLE)
-    (e,) = chain_cmd.analyse(chain)
-    assert e["forward"] == pytest.approx(6830.52, abs=0.5)
-    assert e["discount"] == pytest.approx(0.9778, abs=5e-4)
-    q = e["quotes"]
-    two = (q["bid"] > 0) & q["cboe_iv"].notna()
-    assert two.sum() == 281
-    # One quote has no IV: the 8600 put's mid (1729.35) is below D·(K − F) ≈ 1730.2.
-    (no_iv,) = np.flatnonzero((two & q["our_iv"].isna()).to_numpy())
-    assert (q["strike"][no_iv], q["type"][no_iv]) == (8600.0, "P")
-    assert q["mid"][no_iv] < e["discount"] * (8600.0 - e["forward"])
-    two &= q["our_iv"].notna()
-    div = (q["our_iv"] - q["cboe_iv"]).abs()[two]
-    ddel = (q["our_delta"] - q["cboe_delta"]).abs()[two]
-    # Measured: median |ΔIV| 1.8e-4 (Cboe prints 4 decimals), median |Δdelta| 1.3e-3.
-    assert div.median() < 3e-4 and ddel.median() < 2e-3
-    # Quotes tighter than 0.2 vol points (179 of them): max |ΔIV| 8.3e-4, max |Δdelta| 3.0e-3.
-    tight = two & (q["iv_ask"] - q["iv_bid"] <= 2e-3)
-    assert tight.sum() >= 170
-    assert div[tight].max() < 1e-3 and ddel[tight].max() < 5e-3
-    # Wide quotes (deep ITM, 0.05-wide wings): Cboe's IV lies inside our IV(bid)..IV(ask)
-    # range for 275 of 280 quotes (±5e-5 for Cboe's rounding).
-    inside = (q["cboe_iv"] >= q["iv_bid"].fillna(0) - 5e-5) & (q["cboe_iv"] <= q["iv_ask"] + 5e-5)
-    assert inside[two].sum() >= 270
+
+def test_in_the_money_own_vol_stays_available():
+    q = _series().quotes
+    itm = q[(q["type"] == "C") & (q["strike"] == 6000.0)].iloc[0]
+    assert itm["iv_from"] == "P" and not math.isnan(itm["own_iv"])
+    s = _series()
+    price = _black("C", s.forward, 6000.0, s.t, itm["own_iv"], s.discount)
+    assert price == pytest.approx(itm["mid"], rel=1e-9)
 
 
 def _chain_args(*extra):
@@ -157,40 +197,41 @@ def _chain_args(*extra):
 def test_chain_json_shape(capsys):
     assert chain_cmd.run(_chain_args("--json")) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"expiries", "summary"}
     (e,) = out["expiries"]
-    assert set(e) == {"expiry", "forward", "discount", "rows"}
-    assert e["expiry"] == "2026-04-17T09:30:00-04:00"
+    assert e["expiry"] == "2026-04-17T09:30:00-04:00" and e["root"] == "SPX"
     assert len(e["rows"]) == 282
-    assert all(set(r) == {"strike", "type", "iv", "delta", "cboe_iv", "cboe_delta"}
-               for r in e["rows"])
-    call_1200 = e["rows"][0]
-    assert call_1200["strike"] == 1200.0 and call_1200["type"] == "C"
-    assert call_1200["cboe_iv"] is None                     # Cboe prints 0: no value
-    s = out["summary"]
-    assert s["count"] == 280 and s["two_sided"] == 282
-    assert s["median_abs_iv_diff"] < 3e-4 and s["tight_max_abs_iv_diff"] < 1e-3
+    assert set(e["rows"][0]) == {"strike", "type", "iv", "iv_from", "own_iv", "delta",
+                                 "cboe_iv", "cboe_delta"}
+    by_strike = {}
+    for r in e["rows"]:
+        by_strike.setdefault(r["strike"], set()).add(r["iv"])
+    assert all(len(v) == 1 for v in by_strike.values())         # one vol per strike
+    assert out["summary"]["compared"] >= 240 and out["summary"]["p95_abs_iv_diff"] <= 2e-3
 
 
 def test_chain_table(capsys):
     assert chain_cmd.run(_chain_args("--strikes", "4")) == 0
     out = capsys.readouterr().out
-    assert "F = 6830.52" in out and "6825" in out and "two-sided quotes (bid > 0): 282" in out
-    assert "1200" not in out.split("two-sided")[0]           # only 4 strikes near the money
+    assert "ITM IV%" in out and "6825" in out and "p95" in out
+    assert " 1200 " not in out                                  # only 4 strikes near the money
+
+
+def _cli(*args):
+    exe = [sys.executable, "-m", "alvh_xl.cli"]
+    return subprocess.run([*exe, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
 def test_cli_chain_subprocess():
-    from alvh_xl.cli import COMMANDS
-
-    if "chain" not in COMMANDS:
-        pytest.skip("`chain` is not registered in alvh_xl.cli.COMMANDS yet")
-    exe = [sys.executable, "-c", "import sys; from alvh_xl.cli import main; sys.exit(main())"]
-    done = subprocess.run([*exe, "chain", str(SAMPLE), "--json"], capture_output=True,
-                          text=True, timeout=120)
+    done = _cli("chain", str(SAMPLE), "--json")
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["summary"]["count"] == 280
-    assert out["expiries"][0]["forward"] == pytest.approx(6830.52, abs=0.5)
-    missing = subprocess.run([*exe, "chain", "/nonexistent/quotedata.csv"], capture_output=True,
-                             text=True, timeout=120)
-    assert missing.returncode != 0
+    assert out["summary"]["p95_abs_iv_diff"] <= 2e-3
+    vix = DATA / "cboe" / "vix_options_processed_commit2023-09-04_4expiries_from_cboe.csv"
+    no_time = _cli("chain", str(vix))
+    assert no_time.returncode == 1 and "--quote-time" in no_time.stderr
+    timed = _cli("chain", str(vix), "--quote-time", "2023-09-04 12:00", "--json")
+    assert timed.returncode == 0, timed.stderr
+    assert [e["root"] for e in json.loads(timed.stdout)["expiries"]] == \
+        ["VIXW", "VIXW", "VIX", "VIXW"]
+    missing = _cli("chain", "/nonexistent/quotedata.csv")
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1, missing.stderr

@@ -21,8 +21,9 @@ from alvh_xl.book import parse_positions
 from alvh_xl.risk.aggregation import layers_table
 from alvh_xl.risk.valuation import value_book
 from alvh_xl.xl import layout as L
+from alvh_xl.xl.pipeline import evaluate_output
 from alvh_xl.xl.refresh import RefreshResult, excel_state, refresh_workbook
-from alvh_xl.xl.workbook import FileWorkbook, evaluate_output, read_inputs
+from alvh_xl.xl.workbook import FileWorkbook, read_inputs
 
 ROOT = Path(__file__).parent.parent
 TEMPLATE = ROOT / "workbooks" / "alvh_template.xlsx"
@@ -148,7 +149,9 @@ def test_refresh_fills_every_output_block_with_the_engines_values(book, tmp_path
         expected = evaluate_output(out, raw)
         assert_block(out_path, out, expected)
         assert result.outputs[out.key] == expected
-    assert cell(out_path, L.MESSAGE_CELL) == "Refreshed 2026-11-24 17:30: all 8 legs valued."
+    assert cell(out_path, L.MESSAGE_CELL) == result.dashboard.headline.message
+    assert cell(out_path, L.MESSAGE_CELL).startswith("BREACH: all 8 legs valued; net raw vega")
+    assert result.message.startswith("Refreshed 2026-11-24 17:30. BREACH: all 8 legs valued")
     assert cell(out_path, L.LAST_REFRESH) == NOW
     assert cell(out_path, L.VALUATION_CELL) == dt.datetime(2026, 11, 24)
 
@@ -188,10 +191,11 @@ def test_refresh_never_changes_an_input_sheet_or_the_signal_series(book, tmp_pat
         b = {k: v for k, v in before_formulas.items() if k[0] == sheet}
         a = {k: v for k, v in after_formulas.items() if k[0] == sheet}
         assert b and a == b, sheet
-    # the Signals sheet's input columns: dates, VX front and VVIX closes with their headers
-    r9, c_first = L.cell_ref(L.SERIES["ALVH_VIXFUT_SERIES"][1])
-    series = [k for k in before_formulas if k[0] == L.SIGNALS and r9 - 1 <= k[1]
-              and c_first - 1 <= k[2] <= c_first + 1]
+    # the Signals sheet's input table: dates, VX front and VVIX closes with their headers
+    signals = L.INPUT_BY_NAME["ALVH_SIGNALS"]
+    r1, c1 = L.cell_ref(signals.anchor)
+    series = [k for k in before_formulas if k[0] == L.SIGNALS and r1 <= k[1]
+              and c1 <= k[2] < c1 + len(signals.headers)]
     assert len(series) == 3 * (L.SERIES_LENGTH + 1)
     assert all(after_formulas.get(k) == before_formulas[k] for k in series)
     # and nothing outside the output areas changed (cached values compared)
@@ -288,6 +292,7 @@ def test_a_history_block_without_its_header_is_not_overwritten(book):
     edit(book, L.HISTORY, L.HISTORY_ANCHOR[1], "my notes")
     result = refresh(book)
     assert not result.ok and "History not updated" in result.message
+    assert "History not updated" in cell(book, L.MESSAGE_CELL)
     assert cell(book, L.HISTORY_ANCHOR) == "my notes"
     assert result.outputs["layers"][0][0] == "Layer"          # the blocks are still written
 
@@ -302,8 +307,11 @@ def test_a_broken_positions_row_refreshes_the_good_rows_and_names_the_cell(book,
     result = refresh(book, out_path)
     assert not result.ok
     message = cell(out_path, L.MESSAGE_CELL)
-    assert message == result.message
+    assert message == result.dashboard.headline.message
+    assert message.startswith("INCOMPLETE: 1 input row left out")
     assert 'row 3 (Strike): expected a number, got "abc"' in message
+    assert cell(out_path, (L.DASHBOARD, L.OUTPUT_BY_KEY["status"].anchor)) == \
+        "INCOMPLETE (1 left out)"
     # the layers block is the engine's valuation of the other rows
     raw = read_inputs(book).raw["ALVH_POSITIONS"]
     good = [raw[0], *(r for i, r in enumerate(raw[1:], 2) if i != 3)]
@@ -344,10 +352,10 @@ def test_a_missing_optional_table_shows_in_its_block_and_the_rest_refreshes(book
     out_path = tmp_path / "out.xlsx"
     result = refresh(book, out_path)
     hedges = L.OUTPUT_BY_KEY["hedges"]
-    text = "#ALVH! hedges: the workbook has no defined name ALVH_HEDGES"
-    assert result.errors == {"hedges": text}
-    assert cell(out_path, (hedges.sheet, hedges.anchor)) == text
-    assert not result.ok and f"{hedges.sheet}!{hedges.anchor}" in result.message
+    assert result.errors == {}
+    assert cell(out_path, (hedges.sheet, hedges.anchor)) == (
+        "Skipped: ALVH_HEDGES not in the workbook")
+    assert result.ok and "skipped: ALVH_HEDGES not in the workbook" in result.message
     raw = read_inputs(out_path).raw
     layers = L.OUTPUT_BY_KEY["layers"]
     assert_block(out_path, layers, evaluate_output(layers, raw))
@@ -492,6 +500,9 @@ def test_values_only_copy_recomputes_the_native_cross_checks(tmp_path):
     got = {n.key: openpyxl.load_workbook(path, data_only=True)[n.sheet][n.anchor].value
            for n in NATIVES}
     net = result.outputs["netvega_raw"][0][0]
+    weighted = result.outputs["netvega_weighted"][0][0]
     assert got["legs_sum_VolExposure"] == pytest.approx(net, rel=1e-12)
-    assert got["portfolio_flag"] in ("OK", "WATCH", "BREACH")
-    assert got["headroom"] == pytest.approx(got["tolerance"] - abs(net), rel=1e-12)
+    assert got["legs_sum_WeightedVolExposure"] == pytest.approx(weighted, rel=1e-12)
+    # the headline cards follow the changed book: headroom = tolerance − |net − target|
+    tol = result.outputs["tolerance"][0][0]
+    assert result.outputs["headroom"][0][0] == pytest.approx(tol - abs(net), rel=1e-12)

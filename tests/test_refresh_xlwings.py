@@ -23,7 +23,8 @@ import pytest
 from xlcall import needs_xlwings
 
 from alvh_xl.xl import layout as L
-from alvh_xl.xl.workbook import FileWorkbook, evaluate_output, read_inputs
+from alvh_xl.xl.pipeline import evaluate_output
+from alvh_xl.xl.workbook import FileWorkbook, read_inputs
 
 pytestmark = needs_xlwings
 
@@ -76,7 +77,7 @@ def payload(path: Path, **book_extra) -> dict:
                        "tables": tables, "shapes": [], "charts": [], "notes": []})
     names = []
     for name, defn in wb.defined_names.items():
-        (sheet, ref), = list(defn.destinations)
+        sheet, ref = excel_resolves(wb, defn.attr_text)
         r1, _, r2 = ref.replace("$", "").partition(":")
         address = "$" + re.sub(r"(\d)", r"$\1", r1, count=1) + (
             ":$" + re.sub(r"(\d)", r"$\1", r2, count=1) if r2 else "")
@@ -87,6 +88,26 @@ def payload(path: Path, **book_extra) -> dict:
             "book": {"name": path.name, "active_sheet_index": 1, "selection": "A1",
                      **book_extra},
             "sheets": sheets, "names": names}
+
+
+def excel_resolves(wb, text: str) -> tuple[str, str]:
+    """What Excel's client sends for a name: the address it refers to. A structured reference
+    (``T[#All]``, ``T[Column]``) is the table's range or the column's data cells."""
+    m = re.fullmatch(r"(\w+)\[(.+)\]", text)
+    if m is None:
+        (sheet, ref), = list(openpyxl.workbook.defined_name.DefinedName(
+            "x", attr_text=text).destinations)
+        return sheet, ref
+    for ws in wb.worksheets:
+        if m.group(1) in ws.tables:
+            t = ws.tables[m.group(1)]
+            first, last = t.ref.split(":")
+            (r1, c1), (r2, _) = L.cell_ref(first), L.cell_ref(last)
+            if m.group(2) == "#All":
+                return ws.title, t.ref
+            j = [c.name for c in t.tableColumns].index(m.group(2))
+            return ws.title, f"{L.a1(r1 + 1, c1 + j)}:{L.a1(r2, c1 + j)}"
+    raise KeyError(text)
 
 
 def run_script(book_json: dict) -> list[dict]:
@@ -130,8 +151,6 @@ def input_areas(book_json: dict) -> list[tuple[str, int, int, int, int]]:
         first, _, last = n["address"].replace("$", "").partition(":")
         (r1, c1), (r2, c2) = L.cell_ref(first), L.cell_ref(last or first)
         areas.append((sheet_names[n["sheet_index"]], r1, c1, r2, c2))
-    r, c = L.cell_ref(L.SERIES["ALVH_VIXFUT_SERIES"][1])
-    areas.append((L.SIGNALS, r - 1, c - 1, r + L.SERIES_LENGTH - 1, c - 1))
     return areas
 
 
@@ -235,8 +254,7 @@ def test_refresh_script_writes_the_engines_values(template):
             (out.max_rows, out.max_cols)]
         assert actions.index(clears[0]) < actions.index(write)
     (message,) = writes_at(actions, sheet_names, *L.MESSAGE_CELL)
-    assert re.fullmatch(r"Refreshed \d{4}-\d\d-\d\d \d\d:\d\d: all 8 legs valued\.",
-                        message["values"][0][0])
+    assert message["values"][0][0].startswith("BREACH: all 8 legs valued; net raw vega")
     (stamp,) = writes_at(actions, sheet_names, *L.LAST_REFRESH)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", stamp["values"][0][0])
     (valued,) = writes_at(actions, sheet_names, *L.VALUATION_CELL)
@@ -250,7 +268,10 @@ def test_refresh_script_history_replaces_the_valuation_dates_rows(template):
     sheet_names = [s["name"] for s in book_json["sheets"]]
     actions = run_script(book_json)
     (write,) = writes_at(actions, sheet_names, *L.HISTORY_ANCHOR)
-    expected = history_rows(read_inputs(FileWorkbook(template)))
+    from alvh_xl.risk.valuation import value_book
+
+    inputs = read_inputs(FileWorkbook(template))
+    expected = history_rows(inputs, value_book(inputs.positions, inputs.market, inputs.curve))
     assert len(write["values"]) == len(expected) == 6
     for got, want in zip(write["values"], expected, strict=True):
         assert all(same(g, sent(w)) for g, w in zip(got, want, strict=True)), (got, want)
@@ -274,9 +295,11 @@ def test_refresh_script_reports_a_broken_row_in_the_message_cell_and_an_alert(te
     actions = run_script(book_json)
     (message,) = writes_at(actions, sheet_names, *L.MESSAGE_CELL)
     text = message["values"][0][0]
+    assert text.startswith("INCOMPLETE: 1 input row left out")
     assert 'row 3 (Strike): expected a number, got "abc"' in text
     alerts = [a for a in actions if a["func"] == "alert"]
-    assert [a["args"][:2] for a in alerts] == [[text, "ALVH Refresh"]]
+    assert [a["args"][1] for a in alerts] == ["ALVH Refresh"]
+    assert alerts[0]["args"][0].startswith("Refreshed ") and text in alerts[0]["args"][0]
     legs = L.OUTPUT_BY_KEY["legs"]
     (write,) = writes_at(actions, sheet_names, legs.sheet, legs.anchor)
     status = write["values"][0].index("Status")
@@ -316,7 +339,7 @@ def test_main_runs_the_same_refresh_inside_excel_state(template, monkeypatch):
     assert set(funcs[1:-1]) == WRITES
     sheet_names = [s.name for s in book.sheets]
     (message,) = writes_at(actions, sheet_names, *L.MESSAGE_CELL)
-    assert message["values"][0][0].endswith("all 8 legs valued.")
+    assert message["values"][0][0].startswith("BREACH: all 8 legs valued")
 
 
 def test_refresh_script_starts_history_under_a_lone_header(template):

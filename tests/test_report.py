@@ -68,22 +68,25 @@ def test_json_has_the_documented_keys(report_json):
 
 
 def test_json_equals_the_engine_and_the_excel_functions(report_json, template_copy):
-    from alvh_xl import udfs
+    from alvh_xl.risk.aggregation import LAYER_COLUMNS
+    from alvh_xl.xl.functions import FUNCTIONS as F
     from alvh_xl.xl.workbook import read_inputs
 
     data, _, _ = report_json
     inputs = read_inputs(template_copy)
     raw = inputs.raw
     args = (raw["ALVH_POSITIONS"], raw["ALVH_MARKET"], raw["ALVH_CURVE"])
-    assert data["net_vega"]["raw"] == pytest.approx(udfs.ALVH_NETVEGA(*args), abs=1e-9)
-    assert data["net_vega"]["weighted"] == pytest.approx(udfs.ALVH_NETVEGA(*args, "", True),
-                                                         abs=1e-9)
-    layers = udfs.ALVH_LAYERS(*args, raw["ALVH_THRESHOLDS"])
+    assert data["net_vega"]["raw"] == pytest.approx(F["ALVH_NETVEGA"](*args), abs=1e-9)
+    assert data["net_vega"]["weighted"] == pytest.approx(
+        F["ALVH_NETVEGA"](*args, "", True), abs=1e-9)
+    layers = F["ALVH_LAYERS"](*args, raw["ALVH_THRESHOLDS"])
     by_name = {row[0]: row for row in layers[1:]}
+    flag = LAYER_COLUMNS.index("Flag")
     for row in data["layers"]:
         assert row["raw_vega"] == pytest.approx(by_name[row["layer"]][1], abs=1e-9)
-        assert (row["flag"] or "") == by_name[row["layer"]][9]
-    ladder = udfs.ALVH_SHOCKPNL(*args)
+        assert (row["flag"] or "") == by_name[row["layer"]][flag]
+    assert data["blocks"]["layers"] == [[v for v in r] for r in layers]
+    ladder = F["ALVH_SHOCKPNL"](*args)
     for got, want in zip(data["shocks"], ladder[1:], strict=True):
         assert got["full_pnl"] == pytest.approx(want[1], abs=1e-9)
 
@@ -141,23 +144,25 @@ def test_not_an_alvh_workbook_fails_in_one_line(tmp_path):
     assert proc.returncode != 0 and "no such file" in proc.stderr
 
 
-def write_positions(path: Path, rows: list[list]) -> None:
-    """Replace the positions table of a workbook copy with ``rows`` (defined name resized)."""
-    from openpyxl.workbook.defined_name import DefinedName
-
+def write_positions(path: Path, rows: list[list], *, extend: bool = True) -> None:
+    """Replace the positions rows of a workbook copy with ``rows``; ``extend``: the Excel
+    Table grows to hold them (what Excel does when rows are typed right under it), else the
+    table keeps its size and the extra rows sit under it."""
     table = INPUT_BY_NAME["ALVH_POSITIONS"]
     wb = openpyxl.load_workbook(path)
     ws = wb[table.sheet]
     r0, c0 = cell_ref(table.anchor)
-    for t in list(ws.tables):
-        del ws.tables[t]
+    for r in range(r0 + 1, ws.max_row + 1):
+        for c in range(c0, c0 + len(table.headers)):
+            ws.cell(r, c).value = None
     for i, row in enumerate(rows, start=1):
         for j, v in enumerate(row):
             ws.cell(r0 + i, c0 + j).value = v
-    last = f"${col_letter(c0 + len(table.headers) - 1)}${r0 + len(rows)}"
-    del wb.defined_names["ALVH_POSITIONS"]
-    wb.defined_names["ALVH_POSITIONS"] = DefinedName(
-        "ALVH_POSITIONS", attr_text=f"'{table.sheet}'!${col_letter(c0)}${r0}:{last}")
+    if extend:
+        t = ws.tables[table.excel_table]
+        last = f"{col_letter(c0 + len(table.headers) - 1)}{r0 + max(len(rows), 1)}"
+        t.ref = f"{col_letter(c0)}{r0}:{last}"
+        t.autoFilter.ref = t.ref
     wb.save(path)
 
 
@@ -192,7 +197,7 @@ def test_bad_rows_are_listed_not_fatal(tmp_path, template_copy):
     left = json.loads(proc.stdout)["rows_left_out"]
     start = cell_ref(INPUT_BY_NAME["ALVH_POSITIONS"].anchor)[0]
     assert left == [{"row": start + 3, "column": "Strike",
-                     "reason": 'expected a number, got "abc"'}]
+                     "reason": 'expected a number, got "abc"', "table": "positions"}]
 
 
 @pytest.mark.slow

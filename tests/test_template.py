@@ -17,7 +17,8 @@ from alvh_xl.commands import template as template_cmd
 from alvh_xl.conventions import INSTRUMENTS
 from alvh_xl.tools.template import build_template, sample_series
 from alvh_xl.xl import layout as L
-from alvh_xl.xl.workbook import evaluate_outputs, read_inputs
+from alvh_xl.xl.pipeline import evaluate_output
+from alvh_xl.xl.workbook import read_inputs
 
 ROOT = Path(__file__).parent.parent
 COMMITTED = ROOT / "workbooks" / "alvh_template.xlsx"
@@ -41,7 +42,9 @@ def book(fresh) -> openpyxl.Workbook:
 
 @pytest.fixture(scope="module")
 def values(fresh) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(fresh, data_only=True)
+    wb = openpyxl.load_workbook(fresh, data_only=True)
+    wb.alvh_path = fresh
+    return wb
 
 
 def cells_of(path: Path, data_only: bool) -> dict[tuple[str, str], object]:
@@ -93,16 +96,16 @@ def test_sheets_in_order_and_xlwings_conf(book):
         ("UDF Modules", "alvh_xl.udfs")]
 
 
-def test_defined_names_point_at_the_layout(book):
-    expected = {t.name: (t.sheet, t.ref) for t in L.INPUTS}
-    for name, (sheet, anchor) in L.SERIES.items():
-        r, c = L.cell_ref(anchor)
-        expected[name] = (sheet, f"{anchor}:{L.a1(r + L.SERIES_LENGTH - 1, c)}")
-    got = {}
-    for name in book.defined_names:
-        (sheet, ref), = book.defined_names[name].destinations
-        got[name] = (sheet, ref.replace("$", ""))
-    assert got == expected
+def test_defined_names_refer_to_whole_excel_tables(book):
+    """Every input name refers to its Table (so rows typed under it extend it in Excel), each
+    series to a column of SignalsTable; every table starts in row 1 of its sheet."""
+    expected = {t.name: f"{t.excel_table}[#All]" for t in L.INPUTS}
+    expected.update({name: f"{table}[{column}]" for name, (table, column) in L.SERIES.items()})
+    assert {n: book.defined_names[n].attr_text for n in book.defined_names} == expected
+    for t in L.INPUTS:
+        table = book[t.sheet].tables[t.excel_table]
+        assert table.ref == t.ref and t.anchor.endswith("1"), t.name
+        assert [c.name for c in table.tableColumns] == list(t.headers)
 
 
 def test_positions_is_an_excel_table_with_validation(book):
@@ -120,7 +123,7 @@ def test_positions_is_an_excel_table_with_validation(book):
     col = {h: L.col_letter(c + j) for j, h in enumerate(t.headers)}
     assert lists[f"{col['Instrument']}{r + 1}:{col['Instrument']}{last}"] == list(INSTRUMENTS)
     assert set(lists[f"{col['Type']}{r + 1}:{col['Type']}{last}"]) >= {"C", "P"}
-    assert ws.freeze_panes == f"A{r + 1}"
+    assert ws.freeze_panes == f"A{r + 1}" and r == 1
     assert ws.cell(r + 1, c + t.headers.index("Expiry")).number_format == "yyyy-mm-dd"
     assert ws.cell(r + 1, c + t.headers.index("IV")).number_format == "0.0%"
 
@@ -147,11 +150,8 @@ def test_sample_book_is_an_alvh_book_with_ok_watch_and_breach(values):
 
 
 def read_inputs_from(values: openpyxl.Workbook):
-    from alvh_xl.xl.workbook import FileWorkbook
-
-    io = FileWorkbook.__new__(FileWorkbook)
-    io.book, io.path = values, Path("template.xlsx")
-    return read_inputs(io)
+    """The inputs of the freshly written template, read back from the file."""
+    return read_inputs(values.alvh_path)
 
 
 def block(values: openpyxl.Workbook, key: str) -> list[list]:
@@ -180,7 +180,7 @@ def norm(v):
 def test_stored_values_are_what_the_functions_return_on_the_files_inputs(values):
     """Cached results = ALVH_* functions called with the file's own named ranges."""
     inputs = read_inputs_from(values)
-    expected = evaluate_outputs(inputs.raw)
+    expected = {o.key: evaluate_output(o, inputs.raw) for o in L.OUTPUTS}
     for key, cells in expected.items():
         got = block(values, key)
         want = [[norm(v) for v in row] for row in cells]
@@ -219,26 +219,31 @@ def test_native_formulas_are_stored_with_values(book, values):
     from alvh_xl.tools.template import native_values
 
     inputs = read_inputs_from(values)
-    expected = native_values(evaluate_outputs(inputs.raw), inputs.raw)
+    expected = native_values({o.key: evaluate_output(o, inputs.raw) for o in L.OUTPUTS})
     for n in L.NATIVES:
         assert book[n.sheet][n.anchor].value == n.formula
         stored = values[n.sheet][n.anchor].value
         assert same(stored, expected[n.key]), (n.key, stored, expected[n.key])
-    assert values[L.DASHBOARD]["H4"].value == block(values, "layers")[-1][-1], \
-        "the native portfolio check agrees with ALVH_LAYERS"
+    layers = [r for r in block(values, "layers") if r[0] not in ("Note", "Left out")]
+    assert values[L.DASHBOARD]["H4"].value == layers[-1][-1], \
+        "the headline agrees with the PORTFOLIO row of ALVH_LAYERS"
     legs_sum = values[L.LEGS][L.NATIVES[-2].anchor].value
     assert legs_sum == pytest.approx(values[L.DASHBOARD]["B4"].value, abs=1e-9)
 
 
 def test_flag_cells_are_coloured_by_their_text(book):
-    for sheet, ref in ((L.DASHBOARD, L.OUTPUT_BY_KEY["layers"].column_range(9)),
+    from alvh_xl.risk.aggregation import LAYER_COLUMNS
+
+    flag = LAYER_COLUMNS.index("Flag")
+    for sheet, ref in ((L.DASHBOARD, L.OUTPUT_BY_KEY["layers"].column_range(flag)),
                        (L.DASHBOARD, "H4")):
         rules = book[sheet].conditional_formatting
         texts = {}
         for cf in rules:
             if str(cf.sqref) == ref:
                 for rule in cf.rules:
-                    texts[rule.formula[0].strip('"')] = rule.dxf.fill.bgColor.rgb
+                    key = rule.text or rule.formula[0].strip('"')
+                    texts[key] = rule.dxf.fill.bgColor.rgb
         assert {"OK", "WATCH", "BREACH"} <= set(texts), (ref, texts)
         assert texts["OK"].endswith("C6EFCE") and texts["WATCH"].endswith("FFEB9C") \
             and texts["BREACH"].endswith("FFC7CE"), texts         # green, amber, red
@@ -286,7 +291,8 @@ def test_signals_series_are_deterministic_and_realistic():
     assert len(vx) == L.SERIES_LENGTH and 12 < vx.min() and vx.max() < 40
     assert 60 < vvix.min() and vvix.max() < 160
     assert vx[-1] == L.INPUT_BY_NAME["ALVH_CURVE"].sample[0][1], "ends at today's front future"
-    assert vvix[-1] == dict(L.INPUT_BY_NAME["ALVH_MARKET"].sample)["Vvix"]
+    assert vvix[-1] == next(r[1] for r in L.INPUT_BY_NAME["ALVH_MARKET"].sample
+                            if r[0] == "Vvix")
     assert all(d.weekday() < 5 for d in a["dates"]) and a["dates"][-1] == L.VALUATION_DATE
 
 
@@ -294,8 +300,6 @@ def test_static_snapshot_has_the_same_values_and_no_alvh_formulas(fresh, tmp_pat
     static = build_template(tmp_path / "static.xlsx", live=False)
     live_vals, static_vals = cells_of(fresh, True), cells_of(static, True)
     assert live_vals.keys() == static_vals.keys()
-    assert "static snapshot" in static_vals.pop(L.MESSAGE_CELL)
-    assert "formulas are live" in live_vals.pop(L.MESSAGE_CELL)
     assert all(same(live_vals[k], static_vals[k]) for k in live_vals)
     formulas = cells_of(static, False)
     assert not [k for k, v in formulas.items() if isinstance(v, str) and "ALVH_" in v

@@ -29,7 +29,6 @@ sh = pytest.importorskip("schedula")
 from formulas.functions import Array, wrap_ranges_func  # noqa: E402
 from formulas.tokens.operand import XlError  # noqa: E402
 
-from alvh_xl import udfs  # noqa: E402
 from alvh_xl.xl import layout as L  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -85,14 +84,44 @@ def adapter(name: str, fn):
     return wrap_ranges_func(call)
 
 
+def names_resolved(path: Path, out: Path) -> Path:
+    """A copy whose defined names refer to the ranges Excel resolves their structured
+    references to (``T[#All]`` → the table's range, ``T[Col]`` → the column's data cells):
+    the `formulas` engine does not read structured references."""
+    import re
+
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = openpyxl.load_workbook(path)
+    tables = {t.name: (ws.title, t) for ws in wb.worksheets for t in ws.tables.values()}
+    for name, defn in list(wb.defined_names.items()):
+        m = re.fullmatch(r"(\w+)\[(.+)\]", defn.attr_text)
+        if m is None:
+            continue
+        sheet, t = tables[m.group(1)]
+        first, last = t.ref.split(":")
+        (r1, c1), (r2, c2) = L.cell_ref(first), L.cell_ref(last)
+        if m.group(2) != "#All":
+            j = [c.name for c in t.tableColumns].index(m.group(2))
+            r1, c1, c2 = r1 + 1, c1 + j, c1 + j
+        ref = f"{L.quote_sheet(sheet)}!{L.a1(r1, c1, True)}:{L.a1(r2, c2, True)}"
+        del wb.defined_names[name]
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    wb.save(out)
+    return out
+
+
 @pytest.fixture(scope="module")
-def solution():
+def solution(tmp_path_factory):
+    from alvh_xl.xl.functions import FUNCTIONS
+
     functions = formulas.get_functions()
     saved = {o.function: functions.get(o.function) for o in L.OUTPUTS}
     for o in L.OUTPUTS:
-        functions[o.function] = adapter(o.function, getattr(udfs, o.function))
+        functions[o.function] = adapter(o.function, FUNCTIONS[o.function])
+    book = names_resolved(TEMPLATE, tmp_path_factory.mktemp("eval") / "template.xlsx")
     try:
-        model = formulas.ExcelModel().loads(str(TEMPLATE)).finish()
+        model = formulas.ExcelModel().loads(str(book)).finish()
         sol = model.calculate()
     finally:
         for k, v in saved.items():
@@ -204,12 +233,14 @@ def test_engine_results_equal_the_report_json(solution, refs, tmp_path):
     assert grid("B4")[0, 0] == pytest.approx(data["net_vega"]["raw"], abs=1e-9)
     assert grid("D4")[0, 0] == pytest.approx(data["net_vega"]["weighted"], abs=1e-9)
     assert grid("F4")[0, 0] == pytest.approx(data["portfolio"]["tolerance"], abs=1e-9)
-    assert grid("H4")[0, 0] == data["portfolio"]["flag"]
+    assert grid("H4")[0, 0] == data["portfolio"]["flag"] == data["headline"]["text"]
+    assert grid("A2")[0, 0] == data["headline"]["message"]
     layers = grid("layers")
+    flag = list(layers[0]).index("Flag")
     assert [r["layer"] for r in data["layers"]] == list(layers[1:-1, 0])
     assert [r["raw_vega"] for r in data["layers"]] == pytest.approx(
         list(layers[1:-1, 1]), abs=1e-9)
-    assert [r["flag"] for r in data["layers"]] == [f or None for f in layers[1:-1, 9]]
+    assert [r["flag"] for r in data["layers"]] == [f or None for f in layers[1:-1, flag]]
     ladder = grid("ladder")
     assert [r["shift"] for r in data["shocks"]] == list(ladder[1:, 0])
     assert [r["full_pnl"] for r in data["shocks"]] == pytest.approx(list(ladder[1:, 1]),

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 
 from alvh_xl.book import (
     Positions,
@@ -29,9 +27,7 @@ from alvh_xl.risk.aggregation import bucket_table, flag, layers_table, portfolio
 from alvh_xl.risk.hedging import HEDGE_COLUMNS, size_hedges
 from alvh_xl.risk.scenarios import revalue
 from alvh_xl.risk.valuation import LEG_COLUMNS, exact_grid, value_book
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_book import curve_table, make_book, market_table  # noqa: E402
+from alvh_xl.tools.synthetic import curve_table, make_book, market_table
 
 H = ["Layer", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Qty", "Multiplier", "IV",
      "Price", "EntryPrice", "Underlying", "Leverage", "Beta"]
@@ -102,7 +98,9 @@ def test_futures_contribute_multiplier_times_qty():
     assert val.legs["VolExposure"].tolist() == [3000.0, -200.0, 500.0]
     assert val.legs["VolOfVolExposure"].tolist() == [0.0, 0.0, 0.0]
     assert val.legs["Value"].tolist() == [3 * 19.5 * 1000, -2 * 20.2 * 100, 20.2 * 500]
-    w = np.sqrt(30 / (np.array([57, 85, 85]) + 30))
+    # one clock (SPEC §5): from 16:00 on the valuation date to 09:30 on the future's expiry
+    tau = np.array([57, 85, 85]) - 6.5 / 24 + 30
+    w = np.sqrt(30 / tau)
     assert np.allclose(val.legs["Weight"], w, rtol=1e-15)
 
 
@@ -129,7 +127,7 @@ def test_vix_option_without_matching_future_is_left_out_naming_the_leg():
     # with Underlying naming the January future it is priced on that future, τ from it
     assert val.legs["UnderlyingPrice"].iloc[1] == 19.5
     assert val.legs["Underlying"].iloc[1] == "VX 2027-01-20"
-    assert val.legs["Weight"].iloc[1] == pytest.approx(math.sqrt(30 / (57 + 30)))
+    assert val.legs["Weight"].iloc[1] == pytest.approx(math.sqrt(30 / (57 - 6.5 / 24 + 30)))
 
 
 def test_empty_curve_leaves_out_vix_linked_legs_with_a_reason():
@@ -268,7 +266,7 @@ def test_pnl_since_entry():
 def test_layers_in_order_of_appearance_with_portfolio_last():
     table = layers_table(value(HEDGES[:1] + CORE + HEDGES[1:]))
     assert table["Layer"].tolist() == ["VIX L1", "Core", "VIX L2", "Tail", "PORTFOLIO"]
-    assert table["Flag"].tolist()[:4] == ["", "", "", ""]       # no thresholds: no flags
+    assert table["Flag"].tolist()[:4] == ["no limit"] * 4      # no thresholds: no flags
     assert table["Limit"].isna().tolist()[:4] == [True] * 4
 
 
@@ -344,7 +342,7 @@ def test_layer_flags_at_the_boundaries_use_raw_vega_minus_target():
     th = parse_thresholds([["Layer", "Limit", "Target", "Warn"], ["L0", 12, 91, 0.75],
                            ["L1", 12, 88, 0.75], ["L2", 12, 87.5, None], ["L3", 12, 91.5, None]])
     table = layers_table(value(legs), th).set_index("Layer")
-    assert table["Flag"].tolist() == ["WATCH", "WATCH", "BREACH", "OK", ""]
+    assert table["Flag"].tolist() == ["WATCH", "WATCH", "BREACH", "OK", "no limit"]
     assert table["Utilization"].iloc[:4].tolist() == [9 / 12, 1.0, 12.5 / 12, 8.5 / 12]
     assert table["Limit"].iloc[:4].tolist() == [12.0] * 4
 
@@ -364,7 +362,7 @@ def test_portfolio_tolerance_is_a_fraction_of_the_basis_layer_vega():
     assert row_["Layer"] == "PORTFOLIO" and row_["Limit"] == port["tolerance"]
     # no basis layer in the book: no limit, no flag
     no_core = portfolio_row(value(HEDGES), th)
-    assert no_core["flag"] == "" and np.isnan(no_core["tolerance"])
+    assert no_core["flag"] == "no limit" and np.isnan(no_core["tolerance"])
 
 
 # ----------------------------------------------------------------------------- hedging
@@ -379,33 +377,69 @@ CANDIDATES = [["Layer", "Instrument", "Type", "Strike", "Expiry", "IV", "Price",
               ["H", "VIX", "C", 22.0, "2026-12-23", 0.95, None, None]]       # no future
 
 
-@pytest.fixture(scope="module")
-def hedged():
+def _hedge_table(measure: str):
     val = value(CORE + HEDGES)
-    th = parse_thresholds([["Layer", "Limit", "Target", "Warn"], ["PORTFOLIO", 0.08, 250, 0.75]])
+    th = parse_thresholds([["Layer", "Limit", "Target", "Warn", "Measure"],
+                           ["PORTFOLIO", 0.08, 250, 0.75, measure]])
     cands = parse_candidates(CANDIDATES)
     return val, th, cands, size_hedges(val, cands, val.market, parse_curve(CURVE), th)
+
+
+@pytest.fixture(scope="module", params=["Raw", "Weighted"])
+def hedged(request):
+    return _hedge_table(request.param)
+
+
+def _column(th) -> str:
+    return "WeightedVolExposure" if th.portfolio_measure == "weighted" else "VolExposure"
 
 
 def test_hedge_sizing_restores_target_within_half_a_contract(hedged):
     val, th, _, table = hedged
     assert tuple(table.columns) == HEDGE_COLUMNS and len(table) == 6
-    net_w = val.legs["WeightedVolExposure"].sum()
+    net = val.legs[_column(th)].sum()
     e = table["ExposurePerContract"].to_numpy()
     n = table["Contracts"].to_numpy()
     assert (n == np.round(n)).all()
-    assert np.allclose(table["WeightedVegaAfter"], net_w + n * e)
+    after = table["WeightedVegaAfter" if th.portfolio_measure == "weighted" else "RawVegaAfter"]
+    assert np.allclose(after, net + n * e)
     assert (np.abs(table["Residual"]) <= np.abs(e) / 2 + 1e-9).all()
-    assert np.allclose(table["Residual"], table["WeightedVegaAfter"] - 250)
+    assert np.allclose(table["Residual"], after - 250)
+    assert set(table["Measure"]) == {th.portfolio_measure.capitalize()}
     # ranked by |residual| then |premium|
-    key = list(zip(np.abs(table["Residual"]).round(9), np.abs(table["Premium"]), strict=True))
+    key = list(zip(np.abs(table["Residual"]).round(9), np.abs(table["PremiumPaid"]),
+                   strict=True))
     assert key == sorted(key)
     (p,) = table.attrs["problems"]
     assert (p.row, p.column, p.table) == (8, "Underlying", "candidates")
 
 
+def test_the_suggestion_clears_the_flag_whenever_a_whole_number_can(hedged):
+    """Brute force over contract counts: if any n gives OK on the PORTFOLIO measure, the
+    suggested n does, and FlagAfter is the flag the portfolio row shows after the trade."""
+    val, th, cands, table = hedged
+    core = abs(val.legs.loc[val.legs["Layer"] == "Core", _column(th)].sum())
+    tol = 0.08 * core
+    net = val.legs[_column(th)].sum()
+    for _, r in table.iterrows():
+        e = r["ExposurePerContract"]
+        ns = np.arange(-5000, 5001)
+        can = (np.abs(net + ns * e - 250) < 0.75 * tol).any()
+        assert r["FlagAfter"] == flag(net + r["Contracts"] * e - 250, tol, 0.75)
+        if can:
+            assert r["FlagAfter"] == "OK", (r["Candidate"], r["Contracts"], e, tol)
+
+
+def test_sizing_on_raw_clears_the_raw_flag_where_weighted_sizing_would_not():
+    """The seed case: sizing on weighted vega while the flag reads raw vega leaves the
+    portfolio in BREACH; on one measure it is OK (SPEC §7)."""
+    _, _, _, raw = _hedge_table("Raw")
+    fut = raw.set_index("Candidate").loc["VXM 2027-01-20"]
+    assert fut["FlagAfter"] == "OK"
+
+
 def test_trading_the_suggestion_gives_the_figures_shown(hedged):
-    val, _, cands, table = hedged
+    val, th, cands, table = hedged
     for _, r in table.iterrows():
         src = cands.legs.iloc[[_candidate_index(cands, r["Candidate"])]].copy()
         src["qty"] = r["Contracts"]
@@ -414,13 +448,14 @@ def test_trading_the_suggestion_gives_the_figures_shown(hedged):
         assert after.legs["WeightedVolExposure"].sum() == pytest.approx(
             r["WeightedVegaAfter"], abs=1e-9 * abs(r["WeightedVegaAfter"]) + 1e-9)
         assert after.legs["VolExposure"].sum() == pytest.approx(r["RawVegaAfter"], abs=1e-8)
+        assert portfolio_row(after, th)["flag"] == r["FlagAfter"]
         v = revalue(after.state, vol_shift=[-10.0, 0.0, 10.0]).sum(axis=1)
         assert r["PnLDown10"] == pytest.approx(v[0] - v[1], rel=1e-9, abs=1e-6)
         assert r["PnLUp10"] == pytest.approx(v[2] - v[1], rel=1e-9, abs=1e-6)
         if r["Candidate"].startswith(("VX ", "VXM ")):
-            assert r["Premium"] == 0.0                        # futures cost no premium
+            assert r["PremiumPaid"] == 0.0                    # futures cost no premium
         else:                                                 # n × price × multiplier
-            assert r["Premium"] == pytest.approx(after.legs["Value"].iloc[-1], rel=1e-12)
+            assert r["PremiumPaid"] == pytest.approx(after.legs["Value"].iloc[-1], rel=1e-12)
 
 
 def _candidate_index(cands, name):
@@ -430,13 +465,15 @@ def _candidate_index(cands, name):
 
 
 def test_long_vix_put_candidate_shows_it_lowers_vol_exposure(hedged):
-    _, _, _, table = hedged
+    _, th, _, table = hedged
     put = table.set_index("Candidate").loc["VIX 2026-12-16 18P"]
     assert put["ExposurePerContract"] < 0
     assert put["Effect"] == "lowers vol exposure per contract bought"
     fut = table.set_index("Candidate").loc["VX 2027-02-17"]
-    assert fut["ExposurePerContract"] == pytest.approx(1000 * math.sqrt(30 / (85 + 30)))
-    assert fut["Premium"] == 0.0 and fut["Effect"] == "adds vol exposure per contract bought"
+    w = math.sqrt(30 / (85 - 6.5 / 24 + 30)) if th.portfolio_measure == "weighted" else 1.0
+    assert fut["ExposurePerContract"] == pytest.approx(1000 * w)
+    assert fut["PremiumPaid"] == 0.0
+    assert fut["Effect"] == "adds vol exposure per contract bought"
 
 
 def test_empty_book_and_header_only_tables():

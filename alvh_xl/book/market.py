@@ -8,9 +8,25 @@ from typing import Any
 
 import numpy as np
 
-from ..conventions import DEFAULT_VALUATION_TIME, DEFAULT_WEIGHTING
+from ..conventions import DEFAULT_VALUATION_TIME, DEFAULT_WEIGHTING, ETP_LEVERAGE
 from ..errors import InputError, MissingInputError, describe
-from .tables import header_key, read_table, to_cells, to_date, to_dates, to_numbers, to_time
+from .cells import (
+    CellError,
+    error_reason,
+    error_value,
+    is_blank,
+    is_number,
+    parse_bool,
+    parse_date,
+    parse_number,
+    parse_time,
+    text_of,
+    to_dates,
+    to_numbers,
+)
+from .tables import header_key, read_table, to_cells
+
+MAX_VIX_FUTURE = 500.0                         # a VIX future above this is a typo
 
 _FIELDS = {
     "valuationdate": "ValuationDate", "valuationtime": "ValuationTime", "spxspot": "SpxSpot",
@@ -18,14 +34,22 @@ _FIELDS = {
     "spxforward": "SpxForward", "forwardexpiry": "ForwardExpiry",
     "trefdays": "TRefDays", "alpha": "Alpha", "taufloordays": "TauFloorDays",
     "weightcap": "WeightCap", "volofvolbeta": "VolOfVolBeta",
+    "chainfile": "ChainFile", "curvefile": "CurveFile", "markprices": "MarkPrices",
 }
 _NUMERIC = ("SpxSpot", "Rate", "DivYield", "VixSpot", "Vvix", "SpxForward", "TRefDays", "Alpha",
             "TauFloorDays", "WeightCap", "VolOfVolBeta")
+_FRACTIONS = ("Rate", "DivYield")             # '4%' reads as 0.04 here
+MAX_RATE = 1.0                                 # |Rate| below 100 %
+MAX_DIV = 0.2                                  # |DivYield| within 20 % (SPX: about 1.3 %)
 
 
 @dataclass(frozen=True)
 class Market:
-    """Market state at the valuation date-time (New York wall clock). Rates are decimals."""
+    """Market state at the valuation date-time (New York wall clock). Rates are decimals.
+
+    ``etp_prices``: ETP price per ticker (VXX, UVXY, …) for options on ETPs; ``chain_files`` /
+    ``curve_file``: files Refresh marks the book from; ``mark_prices``: whether it may.
+    """
 
     valuation: dt.datetime
     spx_spot: float
@@ -38,84 +62,112 @@ class Market:
     tau_floor_days: float = DEFAULT_WEIGHTING["TauFloorDays"]
     weight_cap: float = DEFAULT_WEIGHTING["WeightCap"]
     volvol_beta: float = DEFAULT_WEIGHTING["VolOfVolBeta"]
+    etp_prices: tuple[tuple[str, float], ...] = ()
+    chain_files: tuple[str, ...] = ()
+    curve_file: str = ""
+    mark_prices: bool = False
 
     @property
     def valuation_date(self) -> np.datetime64:
         return np.datetime64(self.valuation.date(), "D")
 
+    def etp_price(self, ticker: str) -> float:
+        """The market price of an ETP by ticker (NaN when not given)."""
+        return dict(self.etp_prices).get(ticker.upper(), float("nan"))
 
-def parse_market(source: Any) -> Market:
-    """Parse the two-column `Field | Value` table.
+
+def parse_market(source: Any, *, first_row: int = 1) -> Market:
+    """Parse the `Field | Value [| Note]` table (extra columns are ignored).
 
     A field given twice, or a field name this table does not know (a misspelt `Rate` would
-    otherwise silently price at 0 %), is an error naming its row.
+    otherwise silently price at 0 %), is an error naming its row; so is a value that is not
+    what the field expects. ``first_row`` is the sheet row of the table's first row.
     """
     cells = to_cells(source, "market")
-    offset = 1
+    offset = first_row
     if cells and len(cells[0]) >= 2 and header_key(cells[0][0]) == "field":
-        cells, offset = cells[1:], 2
+        cells, offset = cells[1:], first_row + 1
     values: dict[str, Any] = {}
-    seen: dict[str, int] = {}
+    rows: dict[str, int] = {}
+    etps: dict[str, float] = {}
     for i, row in enumerate(cells):
-        if not row or row[0] in (None, ""):
+        if not row or is_blank(row[0]):
             continue
+        r = i + offset
+        err = error_value(row[0])
+        if err:
+            raise InputError(f"market: {error_reason(err)}", row=r, column="Field")
         key = _FIELDS.get(header_key(row[0]))
+        ticker = text_of(row[0]).upper()
+        if key is None and ticker in ETP_LEVERAGE:
+            key = ticker
         if key is None:
             raise InputError(f"market: unknown field {describe(row[0])}; fields are "
-                             f"{', '.join(dict.fromkeys(_FIELDS.values()))}",
-                             row=i + offset, column="Field")
-        if key in seen:
-            raise InputError(f"market: {key} is given twice (rows {seen[key]} and "
-                             f"{i + offset})", row=i + offset, column="Field")
-        seen[key] = i + offset
+                             f"{', '.join(dict.fromkeys(_FIELDS.values()))} and ETP prices by "
+                             f"ticker ({', '.join(ETP_LEVERAGE)})", row=r, column="Field")
+        if key in rows:
+            raise InputError(f"market: {key} is given twice (rows {rows[key]} and {r})", row=r,
+                             column="Field")
+        rows[key] = r
         values[key] = row[1] if len(row) > 1 else None
-    if "ValuationDate" not in values or values["ValuationDate"] in (None, ""):
-        raise MissingInputError("market: ValuationDate is missing", column="ValuationDate")
-    if "SpxSpot" not in values or values["SpxSpot"] in (None, ""):
-        raise MissingInputError("market: SpxSpot is missing", column="SpxSpot")
-    date = to_date(values["ValuationDate"])
-    if date is None:
-        raise InputError(f"market ValuationDate: expected a date, got "
-                         f"{describe(values['ValuationDate'])}", column="ValuationDate")
-    raw_time = values.get("ValuationTime")
-    time = to_time(raw_time) if raw_time not in (None, "") else DEFAULT_VALUATION_TIME
+        if key in ETP_LEVERAGE:
+            etps[key] = _positive(values[key], key, r)
+
+    def fail(key: str, reason: str, sep: str = " ") -> InputError:
+        return InputError(f"market {key}{sep}{reason}", row=rows.get(key), column="Value")
+
+    def number(key: str) -> float | None:
+        try:
+            return parse_number(values.get(key), percent=key in _FRACTIONS)
+        except CellError as exc:
+            raise fail(key, str(exc), ": ") from None
+
+    for key in ("ValuationDate", "SpxSpot"):
+        if is_blank(values.get(key)):
+            raise MissingInputError(f"market: {key} is missing", row=rows.get(key),
+                                    column=key if key not in rows else "Value")
+    try:
+        date = parse_date(values["ValuationDate"])
+    except CellError as exc:
+        raise fail("ValuationDate", str(exc), ": ") from None
+    try:
+        time = parse_time(values.get("ValuationTime"))
+    except CellError as exc:
+        raise fail("ValuationTime", str(exc), ": ") from None
     if time is None:
-        raise InputError(f"market ValuationTime: expected a time such as 16:00, got "
-                         f"{describe(raw_time)}", column="ValuationTime")
-    if isinstance(values["ValuationDate"], dt.datetime) and raw_time in (None, ""):
-        if values["ValuationDate"].time() != dt.time(0, 0):
-            time = values["ValuationDate"].time()
-    nums: dict[str, float] = {}
-    for key in _NUMERIC:
-        v = values.get(key)
-        arr, bad = to_numbers(np.array([v], dtype=object))
-        if bad[0]:
-            raise InputError(f"market {key}: expected a number, got {describe(v)}", column=key)
-        if not np.isnan(arr[0]):
-            nums[key] = float(arr[0])
-    serial = values["ValuationDate"]
-    if (raw_time in (None, "") and isinstance(serial, (int, float)) and not isinstance(
-            serial, bool) and serial % 1):       # an Excel serial date-time, e.g. 46350.6667
-        time = to_time(serial % 1) or time
+        time = DEFAULT_VALUATION_TIME
+        stamp = values["ValuationDate"]
+        if isinstance(stamp, dt.datetime) and stamp.time() != dt.time(0, 0):
+            time = stamp.time()
+        elif is_number(stamp) and float(stamp) % 1:   # an Excel serial date-time, 46350.6667
+            time = parse_time(float(stamp) % 1) or time
     valuation = dt.datetime.combine(date.astype(dt.date), time)
-    for key in ("Rate", "DivYield"):
-        if key in nums and abs(nums[key]) >= 1:
-            raise InputError(f"market {key} is a decimal (0.04 for 4 %), got {nums[key]:g}",
-                             column=key)
+    nums = {key: x for key in _NUMERIC if (x := number(key)) is not None}
+    if abs(nums.get("Rate", 0.0)) >= MAX_RATE:
+        raise fail("Rate", f"is a decimal (0.04 for 4 %), got {nums['Rate']:g}")
+    if abs(nums.get("DivYield", 0.0)) > MAX_DIV:
+        raise fail("DivYield", f"is a decimal (0.013 for 1.3 %) within ±{MAX_DIV:g}, got "
+                               f"{nums['DivYield']:g}")
     spot = nums["SpxSpot"]
     if spot <= 0:
-        raise InputError(f"market SpxSpot must be positive, got {spot:g}", column="SpxSpot")
+        raise fail("SpxSpot", f"must be positive, got {spot:g}")
     rate = nums.get("Rate", 0.0)
     div = nums.get("DivYield", 0.0)
     if "SpxForward" in nums:
+        if "DivYield" in nums:
+            raise fail("SpxForward", "and DivYield are both given; keep one")
         div = _div_from_forward(nums["SpxForward"], values.get("ForwardExpiry"), valuation,
-                                spot, rate)
-    for key, lo in (("TRefDays", 0.0), ("TauFloorDays", 0.0), ("WeightCap", 0.0)):
-        if key in nums and nums[key] <= lo:
-            raise InputError(f"market {key} must be positive, got {nums[key]:g}", column=key)
+                                spot, rate, fail)
+    for key in ("TRefDays", "TauFloorDays", "WeightCap"):
+        if key in nums and nums[key] <= 0:
+            raise fail(key, f"must be positive, got {nums[key]:g}")
     if nums.get("Alpha", 0.0) < 0:
-        raise InputError(f"market Alpha must not be negative, got {nums['Alpha']:g}",
-                         column="Alpha")
+        raise fail("Alpha", f"must not be negative, got {nums['Alpha']:g}")
+    try:
+        mark = parse_bool(values.get("MarkPrices"), default=False)
+    except CellError as exc:
+        raise fail("MarkPrices", str(exc), ": ") from None
+    chains = tuple(p.strip() for p in text_of(values.get("ChainFile")).split(";") if p.strip())
     return Market(
         valuation=valuation, spx_spot=spot, rate=rate, div_yield=div,
         vix_spot=nums.get("VixSpot", float("nan")), vvix=nums.get("Vvix", float("nan")),
@@ -124,22 +176,44 @@ def parse_market(source: Any) -> Market:
         tau_floor_days=nums.get("TauFloorDays", DEFAULT_WEIGHTING["TauFloorDays"]),
         weight_cap=nums.get("WeightCap", DEFAULT_WEIGHTING["WeightCap"]),
         volvol_beta=nums.get("VolOfVolBeta", DEFAULT_WEIGHTING["VolOfVolBeta"]),
+        etp_prices=tuple(sorted(etps.items())), chain_files=chains,
+        curve_file=text_of(values.get("CurveFile")), mark_prices=mark,
     )
 
 
+def _positive(v: Any, key: str, row: int) -> float:
+    try:
+        x = parse_number(v)
+    except CellError as exc:
+        raise InputError(f"market {key} price: {exc}", row=row, column="Value") from None
+    if x is None or x <= 0:
+        raise InputError(f"market {key}: an ETP price must be a positive number, got "
+                         f"{describe(v)}", row=row, column="Value")
+    return x
+
+
 def _div_from_forward(fwd: float, expiry_cell: Any, valuation: dt.datetime, spot: float,
-                      rate: float) -> float:
-    """Continuous dividend yield implied by an SPX forward to ForwardExpiry (16:00)."""
-    expiry = to_date(expiry_cell)
+                      rate: float, fail) -> float:
+    """Continuous dividend yield implied by an SPX forward to ForwardExpiry (16:00); a
+    forward implying a yield DivYield would reject (e.g. 67500 typed for 6750) is an error."""
+    try:
+        expiry = parse_date(expiry_cell)
+    except CellError as exc:
+        raise fail("ForwardExpiry", str(exc), ": ") from None
     if expiry is None:
-        raise InputError("market SpxForward needs ForwardExpiry (the forward's date)",
-                         column="ForwardExpiry")
+        raise fail("ForwardExpiry", "is missing: SpxForward needs the forward's date")
     t = (dt.datetime.combine(expiry.astype(dt.date), dt.time(16)) - valuation
          ).total_seconds() / (365 * 86400)
-    if t <= 0 or fwd <= 0:
-        raise InputError("market SpxForward needs a positive forward and a future ForwardExpiry",
-                         column="SpxForward")
-    return rate - float(np.log(fwd / spot)) / t
+    if t <= 0:
+        raise fail("ForwardExpiry", "must be after the valuation date-time")
+    if fwd <= 0:
+        raise fail("SpxForward", f"must be positive, got {fwd:g}")
+    div = rate - float(np.log(fwd / spot)) / t
+    if abs(div) > MAX_DIV:
+        raise fail("SpxForward", f"{fwd:g} implies a dividend yield of {div:.1%} against spot "
+                                 f"{spot:g} (DivYield must lie within ±{MAX_DIV:.0%}); check "
+                                 "the forward", ": ")
+    return div
 
 
 @dataclass(frozen=True)
@@ -171,21 +245,22 @@ class Curve:
         return np.interp(days, x, y)
 
 
-def parse_curve(source: Any) -> Curve:
-    """Parse `Expiry | Price` rows of VIX futures."""
+def parse_curve(source: Any, *, first_row: int = 1) -> Curve:
+    """Parse `Expiry | Price` rows of VIX futures (``first_row``: the header's sheet row)."""
     raw = read_table(source, "curve", {"expiry": "expiry", "expiration": "expiry",
                                        "price": "price", "settle": "price"},
-                     ("expiry", "price"))
-    exp, exp_bad = to_dates(raw.get("expiry"))
-    px, px_bad = to_numbers(raw.get("price"))
+                     ("expiry", "price"), first_row)
+    exp, exp_why = to_dates(raw.get("expiry"))
+    px, px_why = to_numbers(raw.get("price"))
     for i in range(len(raw)):
         r = int(raw.rows[i])
-        if exp_bad[i] or np.isnat(exp[i]):
-            raise InputError(f"curve: expected an expiry date, got "
-                             f"{describe(raw.get('expiry')[i])}", row=r, column="Expiry")
-        if px_bad[i] or np.isnan(px[i]) or px[i] <= 0:
-            raise InputError(f"curve: expected a positive futures price, got "
-                             f"{describe(raw.get('price')[i])}", row=r, column="Price")
+        if exp_why[i] or np.isnat(exp[i]):
+            raise InputError(f"curve: {exp_why[i] or 'Expiry is blank'}", row=r,
+                             column="Expiry")
+        if px_why[i] or np.isnan(px[i]) or not 0 < px[i] <= MAX_VIX_FUTURE:
+            why = px_why[i] or (f"expected a positive futures price (at most "
+                                f"{MAX_VIX_FUTURE:g}), got {describe(raw.get('price')[i])}")
+            raise InputError(f"curve: {why}", row=r, column="Price")
     order = np.argsort(exp, kind="stable")
     exp, px = exp[order], px[order]
     dup = exp[1:] == exp[:-1]

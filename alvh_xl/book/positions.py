@@ -21,11 +21,18 @@ from ..conventions import (
     DEFAULT_MULTIPLIER,
     ETP_LEVERAGE,
     INSTRUMENTS,
+    MAX_BETA,
     MAX_IV,
+    MAX_LEVERAGE,
+    MAX_MULTIPLIER,
+    MAX_PRICE,
+    MAX_QTY,
+    MAX_STRIKE,
     OPTION_INSTRUMENTS,
 )
 from ..errors import describe
-from .tables import Problem, RawTable, map_cells, read_table, texts, to_dates, to_numbers
+from .cells import CellError, error_reason, error_value, errors_in, parse_cp, to_dates, to_numbers
+from .tables import Problem, RawTable, map_cells, read_table, texts
 
 POSITION_COLUMNS = {
     "layer": "layer", "sleeve": "layer",
@@ -44,9 +51,10 @@ POSITION_COLUMNS = {
     "beta": "beta",
 }
 REQUIRED = ("layer", "instrument", "qty")
-_CP = {"C": 1.0, "CALL": 1.0, "P": -1.0, "PUT": -1.0}
 HEADERS = ("Layer", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Qty", "Multiplier",
            "IV", "Price", "EntryPrice", "Underlying", "Leverage", "Beta")
+HEADER_ORDER = ("layer", "strategy", "instrument", "type", "strike", "expiry", "qty",
+                "multiplier", "iv", "price", "entry_price", "underlying", "leverage", "beta")
 _DISPLAY = {"layer": "Layer", "strategy": "Strategy", "instrument": "Instrument", "type": "Type",
             "strike": "Strike", "expiry": "Expiry", "qty": "Qty", "multiplier": "Multiplier",
             "iv": "IV", "price": "Price", "entry_price": "EntryPrice",
@@ -93,14 +101,28 @@ class _Checker:
         self.raw, self.table = raw, table
         self.bad = np.zeros(len(raw), dtype=bool)
         self.problems: list[Problem] = []
+        self.layers = np.full(len(raw), "", dtype=object)
 
     def flag(self, mask: np.ndarray, column: str, reason, *, left_out: bool = True) -> None:
         for i in np.flatnonzero(mask & ~self.bad if left_out else mask):
             text = reason(i) if callable(reason) else reason
             self.problems.append(Problem(int(self.raw.rows[i]), _DISPLAY.get(column, column),
-                                         text, left_out, self.table))
+                                         text, left_out, self.table, str(self.layers[i])))
         if left_out:
             self.bad |= mask
+
+    def reasons(self, reasons: np.ndarray, column: str, where: np.ndarray | bool = True) -> None:
+        """Flag the cells whose parse reason is not empty (restricted to ``where``)."""
+        self.flag((reasons != "") & where, column, lambda i: reasons[i])
+
+    def error_cells(self) -> None:
+        """A cell holding an Excel error value (#N/A, #REF!, …) leaves its row out, named."""
+        for key in HEADER_ORDER:
+            cells = self.raw.columns.get(key)
+            if cells is not None:
+                bad = errors_in(cells)
+                if bad.any():
+                    self.flag(bad, key, lambda i, c=cells: error_reason(error_value(c[i])))
 
 
 def _member(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
@@ -111,14 +133,22 @@ def _upper(values: np.ndarray) -> np.ndarray:
     return map_cells(values, lambda s: s.upper(), "")
 
 
+def _cp(text: str) -> float:
+    try:
+        return parse_cp(text)
+    except CellError:
+        return np.nan
+
+
 def _validate(raw: RawTable, table: str, default_qty: float | None = None,
               default_layer: str | None = None) -> Positions:
     chk = _Checker(raw, table)
     cell = raw.get
-
-    layer = texts(cell("layer"))
+    layer = texts(np.where(errors_in(cell("layer")), None, cell("layer")))
     if default_layer:
         layer = np.where(layer == "", default_layer, layer)
+    chk.layers = layer
+    chk.error_cells()
     chk.flag(layer == "", "layer", "Layer is blank; every leg belongs to a layer")
 
     instr_text = texts(cell("instrument"))
@@ -139,55 +169,62 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
             chk.flag(needs, key, f"the table has no {label} column; {who} needs one")
 
     type_text = texts(cell("type"))
-    cp = map_cells(type_text, lambda s: _CP.get(s.upper(), np.nan), np.nan, float)
+    cp = map_cells(type_text, _cp, np.nan, float)
     chk.flag(is_opt & np.isnan(cp), "type", lambda i: (
         f"expected C or P (Call/Put), got {describe(type_text[i])}" if type_text[i]
         else "Type is blank; an option needs C or P"))
     cp = np.where(is_opt, np.nan_to_num(cp), 0.0)
 
-    strike, strike_bad = to_numbers(cell("strike"))
-    chk.flag(is_opt & strike_bad, "strike", lambda i: _not_number(cell("strike")[i]))
+    strike, why = to_numbers(cell("strike"))
+    chk.reasons(why, "strike", is_opt)
     chk.flag(is_opt & np.isnan(strike), "strike", "Strike is blank; an option needs a strike")
-    chk.flag(is_opt & (strike <= 0), "strike", lambda i: f"Strike must be positive, got "
-                                                          f"{strike[i]:g}")
+    chk.flag(is_opt & ((strike <= 0) | (strike > MAX_STRIKE)), "strike", lambda i: (
+        f"Strike must be positive, got {strike[i]:g}" if strike[i] <= 0 else
+        f"Strike {strike[i]:g} is not a sane strike (at most {MAX_STRIKE:g})"))
 
-    expiry, exp_bad = to_dates(cell("expiry"))
     needs_expiry = is_opt | is_fut
-    chk.flag(needs_expiry & exp_bad, "expiry", lambda i: (
-        f"expected a date (Excel date, serial number or YYYY-MM-DD), got "
-        f"{describe(cell('expiry')[i])}"))
+    expiry, why = to_dates(cell("expiry"))
+    chk.reasons(why, "expiry", needs_expiry)
     chk.flag(needs_expiry & np.isnat(expiry), "expiry", "Expiry is blank")
     expiry = np.where(is_etp, np.datetime64("NaT"), expiry)
 
-    qty, qty_bad = to_numbers(cell("qty"))
+    qty, why = to_numbers(cell("qty"))
     if default_qty is not None:
-        qty = np.where(np.isnan(qty) & ~qty_bad, default_qty, qty)
-    chk.flag(qty_bad, "qty", lambda i: _not_number(cell("qty")[i]))
+        qty = np.where(np.isnan(qty) & (why == ""), default_qty, qty)
+    chk.reasons(why, "qty")
     chk.flag(np.isnan(qty), "qty", "Qty is blank")
+    chk.flag(np.abs(qty) > MAX_QTY, "qty", lambda i: (
+        f"Qty {qty[i]:g} is not a sane position size (at most {MAX_QTY:g} contracts)"))
 
-    mult, mult_bad = to_numbers(cell("multiplier"))
-    chk.flag(mult_bad, "multiplier", lambda i: _not_number(cell("multiplier")[i]))
-    chk.flag(mult <= 0, "multiplier", lambda i: f"Multiplier must be positive, got {mult[i]:g}")
+    mult, why = to_numbers(cell("multiplier"))
+    chk.reasons(why, "multiplier")
+    chk.flag((mult <= 0) | (mult > MAX_MULTIPLIER), "multiplier", lambda i: (
+        f"Multiplier must be positive, got {mult[i]:g}" if mult[i] <= 0 else
+        f"Multiplier {mult[i]:g} is not a sane contract size (at most {MAX_MULTIPLIER:g})"))
     default_mult = map_cells(instr, lambda s: DEFAULT_MULTIPLIER.get(s, np.nan), np.nan, float)
     mult = np.where(np.isnan(mult), default_mult, mult)
 
-    iv, iv_bad = to_numbers(cell("iv"))
-    chk.flag(is_opt & iv_bad, "iv", lambda i: _not_number(cell("iv")[i]))
+    iv, why = to_numbers(cell("iv"), percent=True)
+    chk.reasons(why, "iv", is_opt)
     chk.flag(is_opt & (iv > MAX_IV), "iv", lambda i: (
         f"IV {iv[i]:g} is above {MAX_IV:g} (500 %); enter implied vol as a decimal, "
         f"e.g. {iv[i] / 100:g} for {iv[i]:g} %"))
     chk.flag(is_opt & (iv <= 0), "iv", lambda i: f"IV must be positive, got {iv[i]:g}")
 
-    price, price_bad = to_numbers(cell("price"))
-    chk.flag(price_bad, "price", lambda i: _not_number(cell("price")[i]))
-    chk.flag(price < 0, "price", lambda i: f"Price must not be negative, got {price[i]:g}")
+    price, why = to_numbers(cell("price"))
+    chk.reasons(why, "price")
+    chk.flag((price < 0) | (price > MAX_PRICE), "price", lambda i: (
+        f"Price must not be negative, got {price[i]:g}" if price[i] < 0 else
+        f"Price {price[i]:g} is not a sane price (at most {MAX_PRICE:g})"))
     chk.flag(is_opt & np.isnan(iv) & np.isnan(price), "iv",
              "IV and Price are both blank; give IV or a Price to solve it from")
     chk.flag(is_etp & np.isnan(price), "price", "an ETP row needs its Price")
     chk.flag(is_etp & (price == 0), "price", "an ETP's Price must be positive")
 
-    entry, entry_bad = to_numbers(cell("entry_price"))
-    chk.flag(entry_bad, "entry_price", lambda i: _not_number(cell("entry_price")[i]))
+    entry, why = to_numbers(cell("entry_price"))
+    chk.reasons(why, "entry_price")
+    chk.flag(np.abs(entry) > MAX_PRICE, "entry_price", lambda i: (
+        f"EntryPrice {entry[i]:g} is not a sane price (at most {MAX_PRICE:g})"))
 
     under_cells = cell("underlying")
     under_text = texts(under_cells)
@@ -198,19 +235,23 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
              lambda i: (f"unknown ETP ticker {describe(under_text[i])}; supported: "
                         f"{', '.join(ETP_LEVERAGE)}"))
     vix_under = (instr == "VIX") & (under_text != "")
-    under_exp, under_bad = to_dates(np.where(vix_under, under_cells, None))
-    chk.flag(vix_under & (under_bad | np.isnat(under_exp)), "underlying", lambda i: (
+    under_exp, why = to_dates(np.where(vix_under, under_cells, None))
+    chk.flag(vix_under & ((why != "") | np.isnat(under_exp)), "underlying", lambda i: (
         f"a VIX option's Underlying is the VIX future's expiry date, got "
         f"{describe(under_cells[i])}"))
 
-    lev, lev_bad = to_numbers(cell("leverage"))
-    chk.flag(is_etp & lev_bad, "leverage", lambda i: _not_number(cell("leverage")[i]))
+    lev, why = to_numbers(cell("leverage"))
+    chk.reasons(why, "leverage", is_etp)
+    chk.flag(is_etp & (np.abs(lev) > MAX_LEVERAGE), "leverage", lambda i: (
+        f"Leverage {lev[i]:g} is not a sane daily leverage (within ±{MAX_LEVERAGE:g})"))
     default_lev = map_cells(ticker, lambda t: ETP_LEVERAGE.get(t, np.nan), np.nan, float)
     lev = np.where(is_etp, np.where(np.isnan(lev), default_lev, lev), np.nan)
 
-    beta, beta_bad = to_numbers(cell("beta"))
-    chk.flag(beta_bad, "beta", lambda i: _not_number(cell("beta")[i]))
-    chk.flag(beta < 0, "beta", lambda i: f"Beta must not be negative, got {beta[i]:g}")
+    beta, why = to_numbers(cell("beta"))
+    chk.reasons(why, "beta")
+    chk.flag((beta < 0) | (beta > MAX_BETA), "beta", lambda i: (
+        f"Beta must not be negative, got {beta[i]:g}" if beta[i] < 0 else
+        f"Beta {beta[i]:g} is not a sane weight (at most {MAX_BETA:g})"))
 
     good = ~chk.bad
     legs = pd.DataFrame({
@@ -233,7 +274,3 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
     })
     chk.problems.sort(key=lambda p: (p.row or 0))
     return Positions(legs.reset_index(drop=True), chk.problems)
-
-
-def _not_number(v: Any) -> str:
-    return f"expected a number, got {describe(v)}"

@@ -13,8 +13,6 @@ table costs a few array passes. Every unusable cell becomes a ``Problem`` naming
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, MissingInputError, describe
+from ..errors import InputError, MissingInputError, WorkbookError, describe
+from .cells import errors_in, factorize, is_blank, text_of, to_dates, to_numbers
 
-EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
-MAX_SERIAL = 2958466                          # 10000-01-01, one past Excel's last date
-_NUMERIC_KINDS = ("floating", "integer", "mixed-integer-float", "empty", "decimal")
 _XLSX = (".xlsx", ".xlsm")
-_ISO_DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d*)?)?)?$")
 
 
 @dataclass(frozen=True)
@@ -41,6 +36,7 @@ class Problem:
     reason: str
     left_out: bool = True
     table: str = "positions"
+    layer: str = ""                  # the row's Layer text, when it has one
 
     def __str__(self) -> str:
         where = f"row {self.row}" if self.row is not None else self.table
@@ -149,70 +145,37 @@ def _read_csv(path: Path, name: str) -> pd.DataFrame:
 
 
 def read_xlsx(path: Path, target: str | None, name: str) -> tuple[list[list[Any]], int]:
-    """Cell values of a defined name, a sheet's used range (``target``) or the first sheet,
-    and the sheet row number of its first row. Formulas give their last computed values."""
-    import openpyxl
-    from openpyxl.utils.cell import range_boundaries
+    """Cell values of a defined name (a table's current extent), a sheet's used range
+    (``target``) or the first sheet, and the sheet row number of their first row. Formulas
+    give their last computed values; Excel error cells their error text."""
+    from .xlsx import CalamineWorkbook, a1, bounds
 
     if not path.exists():
         raise MissingInputError(f"{name}: file not found: {path}")
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile/KeyError/ValueError for non-workbooks
+        book = CalamineWorkbook(path)
+    except WorkbookError as exc:
         raise InputError(f"{name}: cannot read {path.name} as an Excel workbook ({exc})") \
             from None
-    try:
-        ws, bounds = _locate(wb, target, path, name)
-        if bounds is None:                     # the used range, less blank edges
-            rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=ws.max_row or 1,
-                                                   min_col=1, max_col=ws.max_column or 1,
-                                                   values_only=True)]
-            first = 1
-            while rows and all(v is None for v in rows[0]):
-                rows.pop(0)
-                first += 1
-            lead = min((next((j for j, v in enumerate(r) if v is not None), len(r))
-                        for r in rows), default=0)
-            rows = [r[lead:] for r in rows]
-        else:
-            min_col, min_row, max_col, max_row = range_boundaries(bounds)
-            rows = [list(r) for r in ws.iter_rows(min_row=min_row, max_row=max_row,
-                                                   min_col=min_col, max_col=max_col,
-                                                   values_only=True)]
-            first = min_row
-    finally:
-        wb.close()
+    if target and book.has_name(target):
+        sheet, ref = book.name_location(target)
+        return book.values(target), bounds(ref)[0]
+    sheets = book.sheet_names()
+    if target and target not in sheets:
+        raise MissingInputError(f"{name}: {path.name} has no defined name or sheet {target!r} "
+                                f"(sheets: {', '.join(sheets)})")
+    sheet = target or sheets[0]
+    rows = book.read_block(sheet, a1(1, 1), book.used_rows(sheet), book.used_cols(sheet))
+    first = 1
+    while rows and all(v is None for v in rows[0]):            # the used range, less blanks
+        rows.pop(0)
+        first += 1
+    lead = min((next((j for j, v in enumerate(r) if v is not None), len(r)) for r in rows),
+               default=0)
+    rows = [r[lead:] for r in rows]
     while rows and all(v is None for v in rows[-1]):
         rows.pop()
-    return rows, int(first)
-
-
-def _locate(wb: Any, target: str | None, path: Path, name: str) -> tuple[Any, str | None]:
-    if target is None:
-        return wb.worksheets[0], None
-    defined = _defined_name(wb, target)
-    if defined is not None:
-        dests = list(defined.destinations)
-        if len(dests) != 1:
-            raise InputError(f"{name}: the name {target} in {path.name} is not one range")
-        sheet, ref = dests[0]
-        return wb[sheet], ref.replace("$", "")
-    if target in wb.sheetnames:
-        return wb[target], None
-    raise MissingInputError(f"{name}: {path.name} has no defined name or sheet {target!r} "
-                            f"(sheets: {', '.join(wb.sheetnames)})")
-
-
-def _defined_name(wb: Any, target: str) -> Any:
-    names = wb.defined_names
-    for key in names:
-        if key.casefold() == target.casefold():
-            return names[key]
-    for ws in wb.worksheets:
-        for key, dn in getattr(ws, "defined_names", {}).items():
-            if key.casefold() == target.casefold():
-                return dn
-    return None
+    return rows, first
 
 
 # ----------------------------------------------------------------------------- header
@@ -256,9 +219,6 @@ def read_table(source: Any, name: str, canonical: dict[str, str], required: tupl
 
 # ----------------------------------------------------------------------------- cells
 
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and v != v)
-
 
 def _na(cells: np.ndarray) -> np.ndarray:
     return np.asarray(pd.isna(cells), dtype=bool)
@@ -273,164 +233,27 @@ def blank_mask(cells: np.ndarray) -> np.ndarray:
     na = _na(cells)
     if _kind(cells) not in ("string", "mixed", "mixed-integer", "unknown-array"):
         return na
-    codes, uniques = factorize(cells)
-    return na | np.append([_blank(u) for u in uniques], True)[codes]
-
-
-def factorize(cells: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-    """Codes (−1 for None/NaN) and distinct values of a column, bools kept apart from 0/1.
-
-    ``pd.factorize`` merges True with 1 (they hash equal); such codes are split again.
-    """
-    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
-    uniques = list(uniques)
-    for k, u in enumerate(list(uniques)):
-        if isinstance(u, (bool, np.bool_, int, float, np.number)) and u in (0, 1):
-            idx = np.flatnonzero(codes == k)
-            is_bool = np.fromiter((isinstance(cells[i], (bool, np.bool_)) for i in idx), bool,
-                                  idx.size)
-            if is_bool.all() or not is_bool.any():
-                continue
-            other = next(cells[i] for i in idx[is_bool != isinstance(u, (bool, np.bool_))])
-            codes[idx[is_bool != isinstance(u, (bool, np.bool_))]] = len(uniques)
-            uniques.append(other)
-    return codes, uniques
+    try:
+        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    except TypeError:                           # an unhashable cell: one by one
+        return np.fromiter((is_blank(v) for v in cells), bool, len(cells))
+    return na | np.append([is_blank(u) for u in uniques], True)[codes]
 
 
 def map_cells(cells: np.ndarray, fn: Callable[[Any], Any], blank: Any, dtype: Any = object
               ) -> np.ndarray:
     """``fn`` applied to each distinct value of a column (``blank`` for None/NaN), vectorised."""
-    codes, uniques = factorize(cells)
+    codes, uniques = factorize(np.asarray(cells, dtype=object))
     table = np.empty(len(uniques) + 1, dtype=dtype)
     table[:-1] = [fn(u) for u in uniques]
     table[-1] = blank
     return table[codes]
 
 
-def to_numbers(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Floats of a column (NaN for blanks) and a mask of non-blank cells that are not numbers.
-
-    Booleans, infinities and text that is not a number are not numbers; '1,000' is 1000.
-    """
-    cells = np.asarray(cells, dtype=object)
-    na = _na(cells)
-    try:
-        vals = cells.astype(float)                 # None → NaN; numeric text parsed
-    except (TypeError, ValueError):
-        return _to_numbers_slow(cells)
-    bad = (np.isnan(vals) & ~na) | np.isinf(vals)  # e.g. the text "nan" or "inf"
-    maybe_bool = np.flatnonzero((vals == 0.0) | (vals == 1.0))
-    if maybe_bool.size:
-        is_bool = np.fromiter((isinstance(cells[i], (bool, np.bool_)) for i in maybe_bool),
-                              bool, maybe_bool.size)
-        bad[maybe_bool[is_bool]] = True
-    vals[bad] = np.nan
-    return vals, bad
-
-
-def _to_numbers_slow(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    vals = np.fromiter((_number(v) for v in cells), float, cells.size)
-    return vals, np.isnan(vals) & ~blank_mask(cells)
-
-
-def _number(v: Any) -> float:
-    if isinstance(v, (bool, np.bool_)) or _blank(v):
-        return np.nan
-    if isinstance(v, str):
-        v = v.strip().replace(",", "")
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return np.nan
-    return x if np.isfinite(x) else np.nan
-
-
-def to_dates(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """datetime64[D] of a column of dates (Excel serials, date/datetime, ISO text
-    YYYY-MM-DD[ HH:MM[:SS]]; other text such as "Dec" or "1/8/27" is ambiguous and rejected).
-
-    Returns the dates (NaT for blanks) and a mask of non-blank cells that are not dates.
-    Serial numbers and whole columns of repeated dates are converted without a Python loop
-    per cell.
-    """
-    cells = np.asarray(cells, dtype=object)
-    if _kind(cells) in _NUMERIC_KINDS:
-        serial = cells.astype(float)
-        ok = (serial >= 1) & (serial < MAX_SERIAL)
-        days = np.floor(np.where(ok, serial, 0.0)).astype(np.int64)
-        out = np.where(ok, EXCEL_EPOCH + days.astype("timedelta64[D]"),
-                       np.datetime64("NaT", "D"))
-        return out, ~ok & ~np.isnan(serial)
-    out = map_cells(cells, _date_or_nat, np.datetime64("NaT", "D"), "datetime64[D]")
-    return out, np.isnat(out) & ~blank_mask(cells)
-
-
-def _date_or_nat(v: Any) -> np.datetime64:
-    d = to_date(v)
-    return np.datetime64("NaT", "D") if d is None else d
-
-
-def to_date(v: Any) -> np.datetime64 | None:
-    """One cell as a calendar date, or None when it is blank or not a date."""
-    if _blank(v) or isinstance(v, (bool, np.bool_)):
-        return None
-    if isinstance(v, (dt.datetime, pd.Timestamp)):
-        return None if pd.isna(v) else np.datetime64(v.date(), "D")
-    if isinstance(v, dt.date):
-        return np.datetime64(v, "D")
-    if isinstance(v, np.datetime64):
-        return None if np.isnat(v) else v.astype("datetime64[D]")
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        if not (1 <= v < MAX_SERIAL):           # Excel's valid serial range
-            return None
-        return EXCEL_EPOCH + np.timedelta64(int(np.floor(v)), "D")
-    if isinstance(v, str):
-        text = v.strip()
-        try:
-            return to_date(float(text.replace(",", "")))
-        except ValueError:
-            pass
-        if not _ISO_DATE.match(text):
-            return None
-        try:
-            return np.datetime64(pd.Timestamp(text.replace("/", "-")).date(), "D")
-        except (ValueError, TypeError, OverflowError):
-            return None
-    return None
-
-
-def to_time(v: Any) -> dt.time | None:
-    """A time of day from an Excel fraction (0.6667), a time/datetime, or 'HH:MM' text."""
-    if _blank(v):
-        return None
-    if isinstance(v, dt.datetime):
-        return v.time()
-    if isinstance(v, dt.time):
-        return v
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        frac = float(v) % 1.0 if v >= 1 else float(v)
-        seconds = round(frac * 86400)
-        if seconds >= 86400 or seconds < 0:
-            return None
-        return (dt.datetime.min + dt.timedelta(seconds=seconds)).time()
-    if isinstance(v, str):
-        for fmt in ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M%p"):
-            try:
-                return dt.datetime.strptime(v.strip(), fmt).time()
-            except ValueError:
-                pass
-    return None
-
-
-def text_of(v: Any) -> str:
-    """Stripped text of one cell ('' for blanks); whole floats without '.0'."""
-    if _blank(v):
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
-
-
 def texts(cells: np.ndarray) -> np.ndarray:
     """Stripped text of each cell ('' for blanks); numbers formatted without '.0'."""
     return map_cells(np.asarray(cells, dtype=object), text_of, "")
+
+
+__all__ = ["Problem", "RawTable", "blank_mask", "errors_in", "header_key", "map_cells",
+           "read_table", "text_of", "texts", "to_cells", "to_dates", "to_grid", "to_numbers"]

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..fileio import atomic_write
 from ..tools import addin
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -84,7 +85,9 @@ def _read(config: Path) -> str:
 
 def _write_config(config: Path, updates: dict[str, str | None]) -> None:
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(addin.merge_config(_read(config), updates))
+    text = addin.merge_config(_read(config), updates)
+    atomic_write(config, lambda fh: fh.write(text), encoding=None, newline=None,
+                 what="xlwings config")       # default encoding and newlines, as xlwings
     for key, value in updates.items():
         print(f"{config}: {key} = {value}" if value is not None else f"{config}: {key} removed")
 

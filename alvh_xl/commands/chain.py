@@ -1,12 +1,13 @@
-"""`alvh-xl chain FILE`: our implied vols and deltas on a Cboe quotedata.csv, beside Cboe's.
+"""`alvh-xl chain FILE`: one implied vol per strike from a Cboe chain download, beside Cboe's.
 
-Per expiry (and settlement: SPX AM 09:30, SPXW PM 16:00 New York) the forward F and discount
-D come from put–call parity on near-the-money two-sided quotes; each option's IV is Black-76
-on F at its mid price with rate −ln(D)/t, t ACT/365 from the quote time to settlement.
-Delta is the forward delta N(±d1) = (Black-76 ∂V/∂F)/D, options per forward contract: the
-convention Cboe's Delta column follows (measured: within 3e-3 on quotes tighter than 0.2 vol
-points, against 5e-3 for the spot delta). The engine's ∂V/∂S (SPEC §4) is that delta × D·F/S,
-S the file's 'Last' level; the table title prints the factor.
+Per series (expiry and root; settlement SPX/VIX/VIXW AM 09:30, SPXW/XSP PM 16:00 New York) the
+forward F and discount D come from put–call parity on near-the-money two-sided quotes. Each
+strike gets ONE vol: Black-76 on F of the out-of-the-money option's mid (put below F, call at
+or above it), the right vol for both options of the strike by parity; the in-the-money
+option's own-mid vol is shown in its own column. t is ACT/365 from the quote time to
+settlement. Delta is the forward delta N(±d1) = (Black-76 ∂V/∂F)/D at the strike vol, the
+convention of Cboe's Delta column; the engine's ∂V/∂S (SPEC §4) is that delta × D·F/S, S the
+file's 'Last' level (the table title prints the factor).
 """
 
 from __future__ import annotations
@@ -15,93 +16,73 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..book.cboe import CboeChain, read_cboe_chain, year_fraction
-from ..errors import NoSolutionError
-from ..pricing import black76_greeks
-from ..pricing.implied import solve_implied_vol
-from ..pricing.parity import implied_forward
+from ..book.cboe import CboeChain, read_cboe_chain
+from ..book.chain_vols import SeriesVols, analyse_chain
+from ..book.quote_time import parse_user_quote_time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="Cboe delayed-quote export (quotedata.csv)")
+    parser.add_argument("file", metavar="FILE", help="Cboe delayed-quote download "
+                        "(quotedata.csv, the legacy quotedata.dat, or a reformatted chain)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
     parser.add_argument("--strikes", type=int, default=0, metavar="N",
                         help="table: show only the N strikes nearest the forward (default all)")
+    parser.add_argument("--quote-time", metavar="'YYYY-MM-DD HH:MM'",
+                        help="when the quotes were taken (New York time unless an offset is "
+                             "given); required when the file does not say, replaces the "
+                             "file's own otherwise")
 
 
 def run(args: argparse.Namespace) -> int:
-    chain = read_cboe_chain(args.file)
-    expiries = analyse(chain)
-    summary = summarise(chain, expiries)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"alvh-xl chain: {path} is not a file.", file=sys.stderr)
+        return 2
+    when = parse_user_quote_time(args.quote_time) if args.quote_time else None
+    chain = read_cboe_chain(path, quote_time=when)
+    for note in chain.notes:
+        print(f"note: {note}", file=sys.stderr)
+    series = analyse_chain(chain)
+    summary = summarise(chain, series)
     if args.json:
-        print(json.dumps({"expiries": [_expiry_json(e) for e in expiries], "summary": summary},
+        print(json.dumps({"expiries": [_series_json(s) for s in series], "summary": summary},
                          allow_nan=False))
     else:
-        _print_tables(chain, expiries, summary, args.strikes)
+        _print_tables(chain, series, summary, args.strikes)
     return 0
 
 
-def analyse(chain: CboeChain) -> list[dict]:
-    """Per settlement: forward, discount, and a DataFrame of quotes with our IV and delta."""
-    out = []
-    for (_, _, when), q in chain.quotes.groupby(["expiry", "root", "expiry_time"], sort=True):
-        q = q.reset_index(drop=True)
-        t = float(year_fraction(chain.quote_time, when)[0])
-        calls = q[q["type"] == "C"].set_index("strike")
-        puts = q[q["type"] == "P"].set_index("strike").reindex(calls.index)
-        two_sided = ((calls["bid"] > 0) & (puts["bid"] > 0)).to_numpy()
-        fwd = disc = math.nan
-        error = ""
-        try:
-            fit = implied_forward(calls.index, calls["mid"], puts["mid"], two_sided)
-            fwd, disc = fit.forward, fit.discount
-        except NoSolutionError as exc:
-            error = str(exc)
-        cp = np.where(q["type"] == "C", 1.0, -1.0)
-        iv, iv_bid, iv_ask, delta = (np.full(len(q), np.nan) for _ in range(4))
-        if math.isfinite(fwd) and t > 0:
-            rate = -math.log(disc) / t
-            iv, iv_bid, iv_ask = (solve_implied_vol(q[side].to_numpy(), cp, fwd,
-                                                    q["strike"].to_numpy(), t, rate,
-                                                    model="black76").vol
-                                  for side in ("mid", "bid", "ask"))
-            ok = np.isfinite(iv)
-            g = black76_greeks(cp[ok], fwd, q["strike"].to_numpy()[ok], t, iv[ok], rate)
-            delta[ok] = g.delta / disc
-        q = q.assign(our_iv=iv, our_delta=delta, iv_bid=iv_bid, iv_ask=iv_ask,
-                     cboe_iv=q["iv"].where(q["iv"] > 0), cboe_delta=q["delta"])
-        out.append({"expiry": when, "t": t, "forward": fwd, "discount": disc, "quotes": q,
-                    "error": error})
-    return out
+def comparable(quotes: pd.DataFrame) -> pd.Series:
+    """Quotes to compare with Cboe: two-sided, Cboe IV shown, 0.02 < |Cboe delta| < 0.98."""
+    return (quotes["two_sided"] & quotes["cboe_iv"].notna()
+            & (quotes["cboe_delta"].abs() > 0.02) & (quotes["cboe_delta"].abs() < 0.98))
 
 
-def summarise(chain: CboeChain, expiries: list[dict]) -> dict:
-    """Median/max |IV − Cboe IV| and |Δ − Cboe Δ| over two-sided quotes (bid > 0).
+def summarise(chain: CboeChain, series: list[SeriesVols]) -> dict:
+    """|IV − Cboe IV| (strike vol and own-mid vol) and |Δ − Cboe Δ| over comparable quotes."""
+    q = pd.concat([s.quotes for s in series], ignore_index=True)
+    use = comparable(q)
+    div = (q["iv"] - q["cboe_iv"]).abs()[use]
+    own = (q["own_iv"] - q["cboe_iv"]).abs()[use]
+    ddel = (q["delta"] - q["cboe_delta"]).abs()[use]
+    return {"quote_time": chain.quote_time.isoformat(), "quote_time_from": chain.quote_time_from,
+            "spot": _num(chain.spot), "options": len(q), "two_sided": int(q["two_sided"].sum()),
+            "compared": int(use.sum()), "without_iv": int(div.isna().sum()),
+            "p95_abs_iv_diff": _pct(div, 95), "median_abs_iv_diff": _pct(div, 50),
+            "max_abs_iv_diff": _num(div.max()), "p95_abs_own_iv_diff": _pct(own, 95),
+            "p95_abs_delta_diff": _pct(ddel, 95), "max_abs_delta_diff": _num(ddel.max()),
+            "series_without_forward": [f"{s.expiry.isoformat()} {s.root}: {s.error}"
+                                       for s in series if s.error]}
 
-    Also: how many Cboe IVs lie inside our [IV(bid), IV(ask)] (±5e-5, Cboe prints 4
-    decimals), and the same statistics on "tight" quotes (bid–ask ≤ 2e-3 in vol).
-    """
-    q = pd.concat([e["quotes"] for e in expiries], ignore_index=True)
-    two = q["bid"] > 0
-    both = two & q["our_iv"].notna() & q["cboe_iv"].notna()
-    div = (q["our_iv"] - q["cboe_iv"]).abs()
-    ddel = (q["our_delta"] - q["cboe_delta"]).abs()
-    lo = q["iv_bid"].fillna(0.0) - 5e-5
-    inside = both & (q["cboe_iv"] >= lo) & (q["cboe_iv"] <= q["iv_ask"] + 5e-5)
-    tight = both & (q["iv_ask"] - q["iv_bid"] <= 2e-3)
-    return {"quote_time": chain.quote_time.isoformat(), "spot": chain.spot,
-            "two_sided": int(two.sum()), "count": int(both.sum()),
-            "median_abs_iv_diff": _num(div[both].median()),
-            "max_abs_iv_diff": _num(div[both].max()),
-            "median_abs_delta_diff": _num(ddel[both].median()),
-            "max_abs_delta_diff": _num(ddel[both].max()),
-            "cboe_iv_inside_our_bid_ask_iv": int(inside.sum()),
-            "tight_count": int(tight.sum()), "tight_max_abs_iv_diff": _num(div[tight].max()),
-            "tight_max_abs_delta_diff": _num(ddel[tight].max())}
+
+def _pct(values: pd.Series, p: float) -> float | None:
+    v = values.dropna().to_numpy()
+    return _num(np.percentile(v, p)) if v.size else None
 
 
 def _num(v) -> float | None:
@@ -109,58 +90,62 @@ def _num(v) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _expiry_json(e: dict) -> dict:
-    q = e["quotes"]
-    rows = [{"strike": float(k), "type": c, "iv": _num(iv), "delta": _num(d),
-             "cboe_iv": _num(civ), "cboe_delta": _num(cd)}
-            for k, c, iv, d, civ, cd in zip(q["strike"], q["type"], q["our_iv"], q["our_delta"],
-                                            q["cboe_iv"], q["cboe_delta"], strict=True)]
-    return {"expiry": e["expiry"].isoformat(), "forward": _num(e["forward"]),
-            "discount": _num(e["discount"]), "rows": rows}
+def _series_json(s: SeriesVols) -> dict:
+    q = s.quotes
+    rows = [{"strike": float(k), "type": c, "iv": _num(iv), "iv_from": src or None,
+             "own_iv": _num(own), "delta": _num(d), "cboe_iv": _num(civ),
+             "cboe_delta": _num(cd)}
+            for k, c, iv, src, own, d, civ, cd in zip(
+                q["strike"], q["type"], q["iv"], q["iv_from"], q["own_iv"], q["delta"],
+                q["cboe_iv"], q["cboe_delta"], strict=True)]
+    return {"expiry": s.expiry_time.isoformat(), "root": s.root, "t": s.t,
+            "forward": _num(s.forward), "discount": _num(s.discount), "error": s.error or None,
+            "rows": rows}
 
 
-def _print_tables(chain: CboeChain, expiries: list[dict], summary: dict, near: int) -> None:
+def _print_tables(chain: CboeChain, series: list[SeriesVols], summary: dict, near: int) -> None:
     from rich import box
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
-    console.print(f"{chain.underlying}  last {chain.spot:g}  quotes at "
-                  f"{chain.quote_time:%Y-%m-%d %H:%M %Z}")
-    for e in expiries:
-        q = e["quotes"]
-        title = (f"{e['expiry']:%a %d %b %Y %H:%M %Z}  t = {e['t']:.6f} y  "
-                 f"F = {e['forward']:.4f}  D = {e['discount']:.6f}  "
-                 f"∂V/∂S = Δ × {e['discount'] * e['forward'] / chain.spot:.5f}")
-        if e["error"]:
-            title += f"  ({e['error']})"
-        table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1))
-        for col in ("strike", "C IV%", "Cboe", "C Δ", "Cboe", "P IV%", "Cboe", "P Δ", "Cboe"):
-            table.add_column(col, justify="right")
-        calls = q[q["type"] == "C"].set_index("strike")
-        puts = q[q["type"] == "P"].set_index("strike").reindex(calls.index)
+    console.print(escape(f"{chain.underlying}  last {chain.spot:g}  quotes at "
+                         f"{chain.quote_time:%Y-%m-%d %H:%M %Z} ({chain.quote_time_from})"))
+    for s in series:
+        title = f"{s.root} {s.expiry_time:%a %d %b %Y %H:%M %Z}  t = {s.t:.6f} y  "
+        if s.error:
+            console.print(escape(title + s.error))
+            continue
+        factor = s.discount * s.forward / chain.spot if math.isfinite(chain.spot) else math.nan
+        title += (f"F = {s.forward:.4f}  D = {s.discount:.6f}  ∂V/∂S = Δ × {factor:.5f}")
+        console.print(escape(title))
+        table = Table(box=box.SIMPLE_HEAD, padding=0,
+                      collapse_padding=True, pad_edge=False)
+        for col in ("strike", "IV%", "from", "Cboe C", "Cboe P", "ITM IV%", "C Δ", "Cboe",
+                    "P Δ", "Cboe"):
+            table.add_column(col, justify="right", no_wrap=True, min_width=len(col) + 1)
+        calls = s.quotes[s.quotes["type"] == "C"].set_index("strike")
+        puts = s.quotes[s.quotes["type"] == "P"].set_index("strike").reindex(calls.index)
         strikes = calls.index.to_numpy()
-        if near > 0 and math.isfinite(e["forward"]):
-            strikes = np.sort(strikes[np.argsort(np.abs(strikes - e["forward"]))[:near]])
+        if near > 0:
+            strikes = np.sort(strikes[np.argsort(np.abs(strikes - s.forward))[:near]])
         for k in strikes:
             c, p = calls.loc[k], puts.loc[k]
-            table.add_row(f"{k:g}", *_side(c), *_side(p))
+            itm = c if k < s.forward else p
+            table.add_row(f"{k:g}", _fmt(100 * c["iv"], 2), c["iv_from"],
+                          _fmt(100 * c["cboe_iv"], 2), _fmt(100 * p["cboe_iv"], 2),
+                          _fmt(100 * itm["own_iv"], 2), _fmt(c["delta"], 3),
+                          _fmt(c["cboe_delta"], 3), _fmt(p["delta"], 3),
+                          _fmt(p["cboe_delta"], 3))
         console.print(table)
-    s = summary
-    console.print(f"two-sided quotes (bid > 0): {s['two_sided']}; compared with Cboe IV: "
-                  f"{s['count']}; |IV − Cboe| median {_fmt(s['median_abs_iv_diff'])}, max "
-                  f"{_fmt(s['max_abs_iv_diff'])}; |Δ − Cboe| median "
-                  f"{_fmt(s['median_abs_delta_diff'])}, max {_fmt(s['max_abs_delta_diff'])}")
-    console.print(f"Cboe IV inside our bid-ask IV range: {s['cboe_iv_inside_our_bid_ask_iv']} of "
-                  f"{s['count']}; quotes tighter than 0.2 vol pt: {s['tight_count']}, max "
-                  f"|IV − Cboe| {_fmt(s['tight_max_abs_iv_diff'])}, max |Δ − Cboe| "
-                  f"{_fmt(s['tight_max_abs_delta_diff'])}")
+    m = summary
+    console.print(f"compared with Cboe (two-sided, 0.02 < |Δ| < 0.98): {m['compared']} quotes; "
+                  f"|IV − Cboe| p95 {_fmt(m['p95_abs_iv_diff'])}, median "
+                  f"{_fmt(m['median_abs_iv_diff'])}, max {_fmt(m['max_abs_iv_diff'])}; own-mid "
+                  f"IV p95 {_fmt(m['p95_abs_own_iv_diff'])}; |Δ − Cboe| p95 "
+                  f"{_fmt(m['p95_abs_delta_diff'])}")
     sys.stdout.flush()
-
-
-def _side(row) -> list[str]:
-    return [_fmt(100 * row["our_iv"], 2), _fmt(100 * row["cboe_iv"], 2), _fmt(row["our_delta"]),
-            _fmt(row["cboe_delta"])]
 
 
 def _fmt(v, digits: int = 4) -> str:

@@ -1,7 +1,11 @@
 """`alvh-xl check WORKBOOK`: list everything that stops a shared ALVH workbook from working.
 
 Prints one line per problem (sheet, cell or row, column, reason) and exits 1 if there is
-any; notes (e.g. an expired leg valued at intrinsic) are printed but do not fail.
+any; notes (e.g. an expired leg valued at intrinsic) are printed but do not fail. Anything
+that makes a shared workbook unsafe (macros, external links, DDE, embedded objects, data
+connections, file hyperlinks, very hidden sheets, xlwings.conf settings choosing code) is a
+problem. ``--strip OUT`` writes a copy without those (values kept) and checks the copy.
+A path that cannot be used (missing, a folder, a device, OUT = WORKBOOK) exits 2.
 """
 
 from __future__ import annotations
@@ -14,12 +18,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-values", action="store_true",
                         help="accept blocks holding values instead of ALVH_* formulas (a "
                              "workbook written by Refresh or `alvh-xl report`)")
+    parser.add_argument("--strip", metavar="OUT",
+                        help="write OUT (.xlsx): a copy without macros, links to other files, "
+                             "DDE, embedded objects, connections, file hyperlinks, very hidden "
+                             "sheets and xlwings.conf settings other than UDF Modules = "
+                             "alvh_xl.udfs (values kept); then check OUT")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..fileio import input_file
     from ..tools.check import check_workbook
 
-    result = check_workbook(args.workbook, allow_values=args.allow_values)
+    workbook = input_file(args.workbook, "workbook")
+    if args.strip:
+        from ..tools.strip import strip_copy
+
+        removed = strip_copy(workbook, args.strip)
+        for finding in removed:
+            print(f"removed: {finding}")
+        print(f"Wrote {args.strip} ({len(removed)} unsafe item{'s' if len(removed) != 1 else ''}"
+              f" removed from {workbook.name}); checking it:")
+        workbook = input_file(args.strip, "stripped copy")
+    result = check_workbook(workbook, allow_values=args.allow_values)
     for finding in result.findings:
         print(finding)
     errors = len(result.errors)

@@ -22,11 +22,13 @@ def files(wheel: str | None = None) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..fileio import atomic_write, output_dir
+
     texts = files(args.wheel)
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
+        output_dir(args.out, create=True)
         for name, text in texts.items():
-            (args.out / name).write_text(text, encoding="utf-8")
+            atomic_write(args.out / name, lambda fh, text=text: fh.write(text), what=name)
             print(f"Wrote {args.out / name}")
         return 0
     print("In the xlwings Lite editor, add these lines to requirements.txt (keep the lines "

@@ -1,8 +1,9 @@
 """`alvh-xl report [WORKBOOK] [--out DIR] [--json]`: the dashboard without Excel.
 
-Reads the named input tables with openpyxl, computes with the engine, prints the dashboard,
-and writes DIR/<name>_report.xlsx (every output block as values, a History row set for the
-valuation date, "Last refresh" stamped) plus PNG charts. The input workbook is never written.
+Reads the workbook once, values the book once (``xl.pipeline``), then renders that one
+dashboard as the terminal dashboard (or JSON), DIR/<name>_report.xlsx (the layout rebuilt
+with your inputs, every block as values, History with this date's rows, "Last refresh"
+stamped) and PNG charts, each drawn once. The input workbook is never written.
 """
 
 from __future__ import annotations
@@ -54,39 +55,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import WorkbookError
-    from ..risk.dashboard import build_dashboard, to_json
-    from ..xl.refresh import refresh_workbook
-    from ..xl.workbook import FileWorkbook, read_inputs
+    from ..xl.pipeline import build_dashboard, to_json
+    from ..xl.workbook import open_workbook, read_inputs
 
     src = Path(args.workbook) if args.workbook else bundled_template()
-    if src.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise WorkbookError(f"{src}: expected an .xlsx workbook")
     out_dir = Path(args.out)
+    out_book = out_dir / f"{src.stem}_report.xlsx"
+    check_paths(src, out_dir, out_book)
     t0 = time.perf_counter()
     big = src.is_file() and src.stat().st_size >= PROGRESS_MIN_BYTES and not args.json
     with _progress(big) as step:
         step("reading the workbook")
-        book = FileWorkbook(src)
-        inputs = read_inputs(book)
+        io = open_workbook(src)
+        inputs = read_inputs(io)
         step("valuing the book")
-        dash = build_dashboard(inputs.positions, inputs.market, inputs.curve,
-                               inputs.thresholds, inputs.hedges, inputs.scenarios,
-                               inputs.raw.get("ALVH_VIXFUT_SERIES"),
-                               inputs.raw.get("ALVH_VVIX_SERIES"))
+        dash = build_dashboard(inputs)
         step("filling the workbook")
-        result = refresh_workbook(book, progress=None)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        out_book = out_dir / f"{src.stem}_report.xlsx"
-        if out_book.resolve() == src.resolve():
-            raise WorkbookError("the report would overwrite its input workbook; use --out")
-        book.save(out_book)
+        notes = write_report_workbook(io, dash, out_book)
+        dash.notes.extend(notes)
         charts: list[Path] = []
-        if not args.no_charts:
+        if not args.no_charts and dash.engine is not None:
             step("drawing charts")
             from ..charts import write_charts
 
-            charts = write_charts(dash, out_dir, inputs.raw.get("ALVH_VIXFUT_SERIES"),
+            charts = write_charts(dash.engine, out_dir, inputs.raw.get("ALVH_VIXFUT_SERIES"),
                                   inputs.raw.get("ALVH_VVIX_SERIES"))
     elapsed = time.perf_counter() - t0
     if args.json:
@@ -97,9 +89,51 @@ def run(args: argparse.Namespace) -> int:
     else:
         from ..terminal import print_dashboard
 
-        print_dashboard(dash, src=src, out_book=out_book, charts=charts, seconds=elapsed,
-                        message=result.message)
+        print_dashboard(dash, src=src, out_book=out_book, charts=charts, seconds=elapsed)
     return 0
+
+
+def check_paths(src: Path, out_dir: Path, out_book: Path) -> None:
+    """One sentence for each path the report cannot use (PathError: exit 2); creates the
+    output folder."""
+    from ..errors import PathError
+    from ..fileio import input_file, output_dir, output_file
+
+    input_file(src, "workbook")
+    if src.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise PathError(f"workbook {src}: expected an .xlsx workbook")
+    output_dir(out_dir, create=True)
+    output_file(out_book, what="report workbook", not_same_as=[src])
+
+
+def write_report_workbook(io: Any, dash: Any, out_book: Path) -> list[str]:
+    """The report copy: the layout rebuilt with the workbook's inputs, every block as values,
+    History with this date's rows. Returns notes (sheets of the workbook not carried over,
+    History not updated)."""
+    from ..errors import AlvhError
+    from ..fileio import atomic_write
+    from ..tools.template import write_workbook
+    from ..xl import layout as L
+    from ..xl.refresh import HISTORY_MAX_ROWS, history_rows, merge_history
+    from ..xl.workbook import stamp
+
+    notes = []
+    history = None
+    if dash.val is not None:
+        new = history_rows(dash.inputs, dash.val)
+        block = io.read_block(*L.HISTORY_ANCHOR, HISTORY_MAX_ROWS, len(new[0]))
+        try:
+            history = merge_history(block, new, dash.val.market.valuation.date())
+        except AlvhError as exc:
+            notes.append(f"History not updated: {exc}")
+    extra = [s for s in io.sheet_names() if s not in L.SHEETS]
+    if extra:
+        notes.append(f"sheets not carried into the report: {', '.join(extra)}")
+    valuation = dash.val.market.valuation.date() if dash.val is not None else None
+    atomic_write(out_book, lambda fh: write_workbook(
+        fh, dash.inputs.raw, dash.blocks, live=False, history=history, kind="report",
+        stamp=stamp(), valuation=valuation), binary=True, what="report workbook")
+    return notes
 
 
 class _progress:

@@ -1,9 +1,14 @@
 """`alvh-xl snapshot WORKBOOK [--history FILE]`: value the workbook's book and append one
-snapshot (per layer vega, shocks, flags; per leg price, IV and Greeks) to its history CSV."""
+snapshot (per layer vega, shocks, flags; per leg price, IV and Greeks) to its history CSV.
+
+Both paths are checked before anything is read (a folder, FIFO or device such as /dev/full,
+a missing folder, the history = the workbook: one sentence, exit 2). The history is updated
+under a lock: a second run at the same time waits for the first and says so on stderr."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -14,17 +19,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..risk.history import append_snapshot, default_history_path, read_history, snapshot
+    from ..fileio import input_file, output_file
+    from ..risk.history import default_history_path, snapshot, update_history
     from ..risk.valuation import value_book
     from ..xl.workbook import read_inputs
+    from ..xlsx_package import guard_workbook
 
-    inputs = read_inputs(args.workbook)
+    workbook = input_file(args.workbook, "workbook")
+    path = Path(args.history) if args.history else default_history_path(workbook)
+    output_file(path, what="history", not_same_as=[workbook])
+    guard_workbook(workbook)
+    inputs = read_inputs(workbook)
     val = value_book(inputs.positions, inputs.market, inputs.curve)
     snap = snapshot(val, inputs.thresholds)
-    path = Path(args.history) if args.history else default_history_path(args.workbook)
     date = snap["Date"].iat[0]
-    replaced = path.exists() and bool((read_history(path)["Date"] == date).any())
-    history = append_snapshot(path, snap)
+    update = update_history(path, snap, on_wait=lambda text: print(
+        f"alvh-xl snapshot: {text}", file=sys.stderr, flush=True))
+    history, replaced = update.frame, update.replaced
     levels = snap["Level"].value_counts()
     print(f"{path}: snapshot {date} {'replaced' if replaced else 'appended'} "
           f"({len(snap)} rows: {_count(levels.get('layer', 0), 'layer')}, "

@@ -10,7 +10,11 @@ from ..conventions import DEFAULT_BUCKET_EDGES, DEFAULT_WARN, PORTFOLIO
 from .valuation import SPX_OPT, BookValuation, bucket_index, bucket_labels, exact_grid
 
 LAYER_COLUMNS = ("Layer", "RawVega", "WeightedVega", "VolOfVolVega", "Delta", "Gamma", "Theta",
-                 "Limit", "Utilization", "Flag")
+                 "Measure", "Target", "Limit", "Warn", "Utilization", "Flag")
+NO_LIMIT = "no limit"
+INCOMPLETE = "INCOMPLETE"
+MEASURE_COLUMN = {"raw": "VolExposure", "weighted": "WeightedVolExposure"}
+MEASURE_NAME = {"raw": "Raw", "weighted": "Weighted"}
 
 
 def flag(value, limit, warn=DEFAULT_WARN):
@@ -64,44 +68,80 @@ def layer_totals(val: BookValuation) -> pd.DataFrame:
     return out
 
 
-def layers_table(val: BookValuation, thresholds: Thresholds | None = None) -> pd.DataFrame:
-    """Layer rows with Limit, Utilization = |vega − target| / limit and Flag; last row PORTFOLIO.
+def left_out_layers(val: BookValuation) -> set[str]:
+    """Layer names (case-folded) of the input rows left out of the valuation."""
+    return {p.layer.strip().casefold() for p in val.problems if p.left_out and p.layer}
 
-    Flags use raw vega. Layers without a threshold row have no limit and no flag. The
-    PORTFOLIO row sums the layers; its Limit is the tolerance in $ (fraction × basis, see
-    ``portfolio_row``).
+
+def layers_table(val: BookValuation, thresholds: Thresholds | None = None) -> pd.DataFrame:
+    """Layer rows with Measure, Target, Limit, Warn, Utilization = |vega − target| / limit and
+    Flag; last row PORTFOLIO.
+
+    Each layer is flagged on its threshold row's measure (raw vega unless it says Weighted).
+    A layer without a threshold row shows "no limit"; a layer one of whose input rows was left
+    out shows INCOMPLETE (its sum is not the whole layer), as does the PORTFOLIO row when any
+    row was left out. The PORTFOLIO row sums the layers; its Limit is the tolerance in $
+    (fraction × basis, see ``portfolio_row``).
     """
     th = thresholds or Thresholds()
     tot = layer_totals(val)
     limits = [th.for_layer(layer) for layer in tot["Layer"]]
+    has = np.array([x is not None for x in limits], dtype=bool)
     lim = np.array([x.limit if x else np.nan for x in limits], dtype=float)
-    tgt = np.array([x.target if x else 0.0 for x in limits], dtype=float)
-    warn = np.array([x.warn if x else DEFAULT_WARN for x in limits], dtype=float)
-    raw = tot["RawVega"].to_numpy(float)
+    tgt = np.array([x.target if x else np.nan for x in limits], dtype=float)
+    warn = np.array([x.warn if x else np.nan for x in limits], dtype=float)
+    measure = [x.measure if x else "raw" for x in limits]
+    vega = np.where([m == "weighted" for m in measure], tot["WeightedVega"].to_numpy(float),
+                    tot["RawVega"].to_numpy(float)) if len(tot) else np.zeros(0)
+    flags = flag(vega - tgt, lim, np.where(has, warn, DEFAULT_WARN)) if len(tot) else \
+        np.array([], dtype=object)
+    flags = np.where(has, flags, NO_LIMIT).astype(object)
+    partial = left_out_layers(val)
+    incomplete = np.array([str(x).strip().casefold() in partial for x in tot["Layer"]], bool)
+    flags[incomplete] = INCOMPLETE
+    util = np.abs(vega - tgt) / lim
+    tot["Measure"] = [MEASURE_NAME[m] if h else "" for m, h in zip(measure, has, strict=True)]
+    tot["Target"] = tgt
     tot["Limit"] = lim
-    tot["Utilization"] = np.abs(raw - tgt) / lim
-    tot["Flag"] = flag(raw - tgt, lim, warn) if len(tot) else np.array([], dtype=object)
+    tot["Warn"] = warn
+    tot["Utilization"] = np.where(incomplete, np.nan, util)
+    tot["Flag"] = flags
     port = portfolio_row(val, th)
     book = {key: float(tot[key].sum()) for key in LAYER_COLUMNS[1:7]}
-    row = {"Layer": PORTFOLIO, **book, "Limit": port["tolerance"],
+    row = {"Layer": PORTFOLIO, **book, "Measure": MEASURE_NAME[port["measure"]],
+           "Target": port["target"], "Limit": port["tolerance"], "Warn": port["warn"],
            "Utilization": port["utilization"], "Flag": port["flag"]}
     return pd.concat([tot, pd.DataFrame([row])], ignore_index=True)[list(LAYER_COLUMNS)]
 
 
 def portfolio_row(val: BookValuation, th: Thresholds) -> dict:
-    """Book net (raw) vega vs target; tolerance = fraction × basis, the basis being the
-    absolute vega of the basis layer (default Core): SPEC §7's ALVH_FLAG(7, 0.08*38) for a
-    condor at −38. No basis layer in the book (or zero vega there): no limit, no flag."""
+    """Book net vega vs target on the PORTFOLIO measure (raw unless it says Weighted);
+    tolerance = fraction × basis, the basis being the absolute vega (same measure) of the
+    basis layer (default Core): SPEC §7's ALVH_FLAG(7, 0.08*38) for a condor at −38. No basis
+    layer in the book (or zero vega there): no limit ("no limit"). Any input row left out:
+    INCOMPLETE, with no utilization (a flag on part of the book would mislead)."""
     legs = val.legs
-    net = float(legs["VolExposure"].sum())
+    measure = th.portfolio_measure
+    col = MEASURE_COLUMN[measure]
+    values = legs[col].to_numpy(float)
+    net = float(values.sum())
     basis_mask = (legs["Layer"].str.casefold() == th.basis_layer.casefold()).to_numpy()
-    basis = abs(float(legs["VolExposure"].to_numpy(float)[basis_mask].sum()))
+    basis = abs(float(values[basis_mask].sum()))
     tol = th.portfolio_tolerance * basis if basis > 0 else np.nan
     util = abs(net - th.portfolio_target) / tol if basis > 0 else np.nan
-    return {"net": net, "weighted": float(legs["WeightedVolExposure"].sum()),
-            "target": th.portfolio_target, "tolerance": tol, "basis": basis,
-            "basis_layer": th.basis_layer, "utilization": util,
-            "flag": str(flag(net - th.portfolio_target, tol, th.portfolio_warn))}
+    left_out = sum(p.left_out for p in val.problems)
+    if left_out:
+        state, util = INCOMPLETE, np.nan
+    elif basis > 0:
+        state = str(flag(net - th.portfolio_target, tol, th.portfolio_warn))
+    else:
+        state = NO_LIMIT
+    return {"net": net, "raw": float(legs["VolExposure"].sum()),
+            "weighted": float(legs["WeightedVolExposure"].sum()), "measure": measure,
+            "target": th.portfolio_target, "tolerance": tol, "warn": th.portfolio_warn,
+            "basis": basis, "basis_layer": th.basis_layer, "utilization": util,
+            "headroom": tol - abs(net - th.portfolio_target) if basis > 0 else np.nan,
+            "left_out": left_out, "flag": state}
 
 
 def bucket_table(val: BookValuation, edges: tuple[float, ...] = DEFAULT_BUCKET_EDGES,

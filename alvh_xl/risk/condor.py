@@ -34,11 +34,14 @@ from scipy.special import ndtr
 from ..conventions import DEFAULT_VOL_SHIFTS
 from ..errors import InputError
 from ..pricing.prices import bsm_price
+from .scenarios import row_blocks
 from .valuation import BookValuation
 
 SEARCH_FRACTION = 0.5          # T+0 break-evens are searched within spot × (1 ± 0.5)
 GRID_POINTS = 1001             # scan step 0.1 % of spot
 BISECTIONS = 48                # bracket of 0.1 % spot → below 1e-10 index points
+SEARCH_BLOCK = 64              # (condor, shift) pairs searched at once: ~18 MB peak in all
+MAX_BREAKEVEN_SHIFTS = 10_000  # beyond this a shift list is a mistake, not a view
 NONE_TEXT = "none within ±50%"
 CP = np.array([-1.0, -1.0, 1.0, 1.0])          # long put, short put, short call, long call
 SIGN = np.array([1.0, -1.0, -1.0, 1.0])
@@ -201,8 +204,23 @@ def t0_pnl(c: Condors, spots: np.ndarray, shifts: np.ndarray) -> np.ndarray:
 
 
 def t0_breakevens(c: Condors, shifts) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper T+0 break-evens (index points), shape (G, K); NaN where none in range."""
+    """Lower and upper T+0 break-evens (index points), shape (G, K); NaN where none in range.
+
+    Searched ``SEARCH_BLOCK`` (condor, shift) pairs at a time, so memory stays a few MB
+    however many condors and shifts; every pair's search is independent of the others.
+    """
     shifts = np.asarray(shifts, dtype=float)
+    low = np.full((c.size, shifts.size), np.nan)
+    high = np.full((c.size, shifts.size), np.nan)
+    for g in row_blocks(c.size, 1, SEARCH_BLOCK):
+        part = _subset(c, g)
+        for k in row_blocks(shifts.size, part.size, SEARCH_BLOCK):
+            low[g, k], high[g, k] = _search_breakevens(part, shifts[k])
+    return low, high
+
+
+def _search_breakevens(c: Condors, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``t0_breakevens`` for all pairs at once: a grid scan, then bisection (G, K)."""
     grid = c.spot * np.linspace(1 - SEARCH_FRACTION, 1 + SEARCH_FRACTION, GRID_POINTS)
     pos = t0_pnl(c, grid, shifts) > 0                              # (G, K, M)
     up = ~pos[..., :-1] & pos[..., 1:]
@@ -220,6 +238,13 @@ def t0_breakevens(c: Condors, shifts) -> tuple[np.ndarray, np.ndarray]:
         neg_end = np.where(gain, neg_end, mid)
     root = 0.5 * (neg_end + pos_end)
     return np.where(has_low, root[..., 0], np.nan), np.where(has_high, root[..., 1], np.nan)
+
+
+def check_shift_count(shifts: np.ndarray, name: str) -> None:
+    """InputError naming ``name`` when more than MAX_BREAKEVEN_SHIFTS shifts are given."""
+    if shifts.size > MAX_BREAKEVEN_SHIFTS:
+        raise InputError(f"{name}: at most {MAX_BREAKEVEN_SHIFTS:,} vol shifts, got "
+                         f"{shifts.size:,} (each shift is its own break-even search)")
 
 
 def prob_between(c: Condors, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -248,6 +273,7 @@ def _prob_above(fwd: np.ndarray, k: np.ndarray, sd: np.ndarray) -> np.ndarray:
 def condor_report(val: BookValuation, shifts=DEFAULT_VOL_SHIFTS) -> CondorReport:
     """Every Strategy group: condor figures (CONDOR_COLUMNS) and T+0 break-evens per shift."""
     shifts = np.asarray(shifts, dtype=float).ravel()
+    check_shift_count(shifts, "shifts")
     c, reasons, groups = find_condors(val)
     k = c.strike
     w_put, w_call = k[:, 1] - k[:, 0], k[:, 3] - k[:, 2]
@@ -314,9 +340,9 @@ def breakeven_migration(val: BookValuation, strategy: str | None = None,
         if name in reasons:
             raise InputError(f"{name} is not an iron condor: {reasons[name]}")
         i = int(np.flatnonzero(c.strategy == name)[0])
-    one = _subset(c, i)
     shifts = np.asarray(shifts, dtype=float).ravel()
-    low, high = t0_breakevens(one, shifts)
+    check_shift_count(shifts, "shifts")
+    low, high = t0_breakevens(_subset(c, slice(i, i + 1)), shifts)
     return pd.DataFrame({"Shift": shifts, "T0Low": low[0], "T0High": high[0]})
 
 
@@ -338,8 +364,8 @@ def no_condor_message(reasons: dict[str, str]) -> str:
     return f"no iron condor in the book ({listed})"
 
 
-def _subset(c: Condors, i: int) -> Condors:
-    sel = slice(i, i + 1)
+def _subset(c: Condors, sel: slice) -> Condors:
+    """The condors ``sel`` of ``c``."""
     return Condors(c.strategy[sel], c.expiry[sel], c.strike[sel], c.iv[sel], c.weight[sel],
                    c.t[sel], c.count[sel], c.multiplier[sel], c.credit[sel], c.basis[sel],
                    c.notes[sel], c.spot, c.rate, c.div)

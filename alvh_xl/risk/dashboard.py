@@ -12,16 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..book import Curve, Market, Positions, Problem, Thresholds
+from ..book import Positions, Problem, Thresholds
 from ..conventions import DEFAULT_VOL_SHIFTS
 from .aggregation import bucket_table, layers_table, portfolio_row
 from .hedging import size_hedges
 from .scenarios import named_scenarios, shock_ladder, spot_vol_grid
-from .valuation import BookValuation, value_book
+from .valuation import BookValuation
 
 
 @dataclass
-class Dashboard:
+class EngineTables:
     """Engine results for one valuation (DataFrames, in SPEC units: $ per vol point, $)."""
 
     valuation: BookValuation
@@ -39,32 +39,33 @@ class Dashboard:
     problems: list[Problem] = field(default_factory=list)
 
 
-def build_dashboard(positions: Positions, market: Market, curve: Curve,
-                    thresholds: Thresholds | None = None, hedges: Positions | None = None,
-                    scenarios: pd.DataFrame | None = None, vix_series: Any = None,
-                    vvix_series: Any = None) -> Dashboard:
-    """Value the book once and derive every dashboard table from that valuation."""
+def engine_tables(val: BookValuation, thresholds: Thresholds | None = None,
+                  hedges: Positions | None = None, scenarios: pd.DataFrame | None = None,
+                  vix_series: Any = None, vvix_series: Any = None) -> EngineTables:
+    """Every dashboard table from one valuation (the book is never valued again here).
+
+    Parts whose inputs are absent are None; a part whose inputs fail raises (the caller
+    decides what that means for the headline)."""
     from .condor import condor_report
     from .indicators import regime
 
     th = thresholds or Thresholds()
-    val = value_book(positions, market, curve)
-    dash = Dashboard(
+    out = EngineTables(
         valuation=val, thresholds=th, layers=layers_table(val, th),
         portfolio=portfolio_row(val, th), buckets=bucket_table(val),
         ladder=shock_ladder(val, DEFAULT_VOL_SHIFTS, by_layer=True), grid=spot_vol_grid(val),
         problems=list(val.problems))
     if hedges is not None and len(hedges.legs):
-        dash.hedges = size_hedges(val, hedges, market, curve, th)
+        out.hedges = size_hedges(val, hedges, val.market, val.curve, th)
     if scenarios is not None and len(scenarios):
-        dash.scenarios = named_scenarios(val, scenarios)
+        out.scenarios = named_scenarios(val, scenarios)
     report = condor_report(val, DEFAULT_VOL_SHIFTS)
-    dash.condors = report.table
+    out.condors = report.table
     for strategy, mig in report.migration.groupby("Strategy", sort=False):
-        dash.migration[str(strategy)] = mig.drop(columns="Strategy").reset_index(drop=True)
+        out.migration[str(strategy)] = mig.drop(columns="Strategy").reset_index(drop=True)
     if vix_series is not None and vvix_series is not None:
-        dash.signals = regime(column(vix_series), column(vvix_series))
-    return dash
+        out.signals = regime(column(vix_series), column(vvix_series))
+    return out
 
 
 def column(cells: Any) -> list[Any]:
@@ -75,21 +76,20 @@ def column(cells: Any) -> list[Any]:
     return flat
 
 
-def to_json(d: Dashboard) -> dict[str, Any]:
-    """The `alvh-xl report --json` object (NaN → null)."""
+def engine_json(d: EngineTables) -> dict[str, Any]:
+    """The engine part of `alvh-xl report --json` (NaN → null)."""
     layers = d.layers[d.layers["Layer"] != "PORTFOLIO"]
-    out = {
+    return clean({
         "valuation_date": d.valuation.market.valuation.date().isoformat(),
-        "net_vega": {"raw": d.portfolio["net"], "weighted": d.portfolio["weighted"]},
+        "net_vega": {"raw": d.portfolio["raw"], "weighted": d.portfolio["weighted"]},
         "layers": [{"layer": r.Layer, "raw_vega": r.RawVega, "weighted_vega": r.WeightedVega,
-                    "volvol_vega": r.VolOfVolVega, "limit": r.Limit,
+                    "volvol_vega": r.VolOfVolVega, "measure": r.Measure or None,
+                    "target": r.Target, "limit": r.Limit, "warn": r.Warn,
                     "utilization": r.Utilization, "flag": r.Flag or None}
                    for r in layers.itertuples()],
-        "portfolio": {"net": d.portfolio["net"], "target": d.portfolio["target"],
-                      "tolerance": d.portfolio["tolerance"], "flag": d.portfolio["flag"] or None,
-                      "weighted": d.portfolio["weighted"], "basis": d.portfolio["basis"],
-                      "basis_layer": d.portfolio["basis_layer"],
-                      "utilization": d.portfolio["utilization"]},
+        "portfolio": {k: d.portfolio[k] for k in (
+            "net", "raw", "weighted", "measure", "target", "tolerance", "warn", "basis",
+            "basis_layer", "utilization", "headroom", "left_out", "flag")},
         "buckets": records(d.buckets),
         "shocks": [{"shift": r["Shift"], "full_pnl": r["FullPnL"], "linear_pnl": r["LinearPnL"],
                     "by_layer": {k: r[k] for k in d.ladder.columns[3:]}}
@@ -101,12 +101,7 @@ def to_json(d: Dashboard) -> dict[str, Any]:
         "breakeven_migration": {k: records(v) for k, v in d.migration.items()},
         "hedges": records(d.hedges),
         "signals": _signals_json(d.signals),
-        "rows_left_out": [{"row": p.row, "column": p.column, "reason": p.reason}
-                          for p in d.problems if p.left_out],
-        "notes": [{"row": p.row, "column": p.column, "reason": p.reason}
-                  for p in d.problems if not p.left_out],
-    }
-    return clean(out)
+    })
 
 
 def _signals_json(sig: Any) -> Any:

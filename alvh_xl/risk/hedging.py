@@ -1,5 +1,6 @@
-"""Hedge sizing (SPEC §7): whole contracts of each candidate that bring the book's weighted
-net vega back to the portfolio target, with cost and the ±10-point shock P&L after the trade."""
+"""Hedge sizing (SPEC §7): whole contracts of each candidate that bring the book's net vega
+back to the portfolio target on the PORTFOLIO flag's measure, with the flag after the trade,
+its cost and the ±10-point shock P&L after it."""
 
 from __future__ import annotations
 
@@ -9,24 +10,30 @@ import numpy as np
 import pandas as pd
 
 from ..book import Curve, Market, Positions, Thresholds
+from .aggregation import INCOMPLETE, MEASURE_COLUMN, MEASURE_NAME, NO_LIMIT, flag, portfolio_row
 from .scenarios import revalue
 from .valuation import BookValuation, value_book
 
-HEDGE_COLUMNS = ("Candidate", "Layer", "ExposurePerContract", "Contracts", "Action",
-                 "WeightedVegaAfter", "RawVegaAfter", "Residual", "Premium", "PnLDown10",
-                 "PnLUp10", "Effect")
+HEDGE_COLUMNS = ("Candidate", "Layer", "Measure", "ExposurePerContract", "Contracts", "Action",
+                 "RawVegaAfter", "WeightedVegaAfter", "FlagAfter", "Residual", "PremiumPaid",
+                 "PnLDown10", "PnLUp10", "Effect")
 SHOCK = 10.0
+SEARCH = 3                 # contracts either side of the rounded size tried for an OK flag
 
 
 def size_hedges(book: BookValuation, candidates: Positions, market: Market, curve: Curve,
                 thresholds: Thresholds | None = None) -> pd.DataFrame:
     """One row per usable candidate, ranked by |residual| then |premium|.
 
-    Contracts n = round(−(net_w − target) / e), e = weighted vol exposure of one contract
-    (its Qty is ignored), so |residual| ≤ |e|/2. Premium = n × price × multiplier ($ paid,
-    negative = received; 0 for futures, which cost no premium). PnLDown10/PnLUp10:
-    full-revaluation P&L of book + hedge for a ∓10-point weighted vol shift. Candidates that
-    cannot be valued are left out and listed in ``attrs["problems"]``.
+    Sizing is on the PORTFOLIO row's measure (raw net vega unless it says Weighted), the same
+    measure its flag uses: n = round(−(net − target) / e), e = the exposure of one contract on
+    that measure (its Qty is ignored), so |residual| ≤ |e|/2 and the suggested trade clears the
+    flag whenever a whole number of contracts can (sizes within ±3 of n are tried when the
+    candidate sits in the basis layer and so moves the tolerance too). RawVegaAfter,
+    WeightedVegaAfter: net vega of book + trade; FlagAfter: the PORTFOLIO flag after it.
+    PremiumPaid = n × price × multiplier ($; negative = premium received; 0 for futures).
+    PnLDown10/PnLUp10: full-revaluation P&L of book + hedge for a ∓10-point weighted vol shift.
+    Candidates that cannot be valued are left out and listed in ``attrs["problems"]``.
     """
     th = thresholds or Thresholds()
     legs = candidates.legs.copy()
@@ -37,14 +44,34 @@ def size_hedges(book: BookValuation, candidates: Positions, market: Market, curv
     legs["qty"] = 1.0
     one = value_book(Positions(legs, []), market, curve)
     c = one.legs
-    net_w = float(book.legs["WeightedVolExposure"].sum())
-    net_raw = float(book.legs["VolExposure"].sum())
-    e = c["WeightedVolExposure"].to_numpy(float)
-    gap = th.portfolio_target - net_w
+    port = portfolio_row(book, th)
+    measure = port["measure"]
+    col = MEASURE_COLUMN[measure]
+    e = c[col].to_numpy(float)
+    e_raw, e_w = c["VolExposure"].to_numpy(float), c["WeightedVolExposure"].to_numpy(float)
+    in_basis = (c["Layer"].str.casefold() == th.basis_layer.casefold()).to_numpy()
+    book_vals = book.legs[col].to_numpy(float)
+    basis_sum = float(book_vals[(book.legs["Layer"].str.casefold()
+                                 == th.basis_layer.casefold()).to_numpy()].sum())
+    gap = th.portfolio_target - port["net"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        n = np.where(np.abs(e) > 1e-12, np.round(gap / e), 0.0)
-    after_w = net_w + n * e
-    after_raw = net_raw + n * c["VolExposure"].to_numpy(float)
+        n0 = np.where(np.abs(e) > 1e-12, np.round(gap / e), 0.0)
+    tries = n0[:, None] + np.arange(-SEARCH, SEARCH + 1)[None, :]
+    residual = port["net"] + tries * e[:, None] - th.portfolio_target
+    basis = np.abs(basis_sum + np.where(in_basis[:, None], tries * e[:, None], 0.0))
+    tol = th.portfolio_tolerance * basis
+    ok = (np.abs(residual) < th.portfolio_warn * tol) & (basis > 0)
+    rank = np.where(ok, 0.0, 1.0) * 1e300 + np.abs(residual)      # OK first, then closest
+    pick = np.argmin(np.where(in_basis[:, None], rank, np.where(
+        np.arange(-SEARCH, SEARCH + 1)[None, :] == 0, 0.0, np.inf)), axis=1)
+    n = tries[np.arange(len(e)), pick]
+    tol_after = tol[np.arange(len(e)), pick]
+    res_after = residual[np.arange(len(e)), pick]
+    if port["left_out"]:
+        flag_after = np.full(len(e), INCOMPLETE, dtype=object)
+    else:
+        flag_after = np.where(tol_after > 0, flag(res_after, tol_after, th.portfolio_warn),
+                              NO_LIMIT).astype(object)
     is_future = c["Instrument"].isin(("VX", "VXM")).to_numpy()
     premium = np.where(is_future, 0.0, n * c["Value"].to_numpy(float))  # price × mult × n
     shocks = np.array([-SHOCK, 0.0, SHOCK])           # P&L against the unshifted revaluation
@@ -59,12 +86,12 @@ def size_hedges(book: BookValuation, candidates: Positions, market: Market, curv
                       np.where(e < 0, "lowers vol exposure per contract bought",
                                "no vol exposure"))
     out = pd.DataFrame({
-        "Candidate": names, "Layer": c["Layer"].to_numpy(), "ExposurePerContract": e,
-        "Contracts": n, "Action": action, "WeightedVegaAfter": after_w,
-        "RawVegaAfter": after_raw, "Residual": after_w - th.portfolio_target,
-        "Premium": premium, "PnLDown10": shock_after[0], "PnLUp10": shock_after[1],
-        "Effect": effect})
-    order = np.lexsort((np.abs(premium), np.abs(out["Residual"].to_numpy())))
+        "Candidate": names, "Layer": c["Layer"].to_numpy(), "Measure": MEASURE_NAME[measure],
+        "ExposurePerContract": e, "Contracts": n, "Action": action,
+        "RawVegaAfter": port["raw"] + n * e_raw, "WeightedVegaAfter": port["weighted"] + n * e_w,
+        "FlagAfter": flag_after, "Residual": res_after, "PremiumPaid": premium,
+        "PnLDown10": shock_after[0], "PnLUp10": shock_after[1], "Effect": effect})
+    order = np.lexsort((np.abs(premium), np.abs(res_after)))
     out = out.iloc[order].reset_index(drop=True)[list(HEDGE_COLUMNS)]
     out.attrs["problems"] = [replace(p, table="candidates") for p in one.problems]
     return out

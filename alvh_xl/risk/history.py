@@ -13,35 +13,41 @@ A snapshot is one tidy frame with a row per leg, per layer and for the book:
   Vega per vol point, Theta per calendar day).
 
 Dates are ISO text (YYYY-MM-DD), times HH:MM:SS. The store is one CSV file, pandas only.
+Text cells that a spreadsheet would run as a formula (``=…``, ``+…``, ``-…``, ``@…``) are
+written with a leading apostrophe and read back without it (``book.csvsafe``). Updates take
+an exclusive lock on the file and write it atomically (``fileio``): two runs at once both land,
+a crash leaves the old or the new history, never a partial one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..book import Thresholds
+from ..book.csvsafe import FORMULA_TRIGGERS, escape_cell, unescape_cell
 from ..conventions import DEFAULT_VOL_SHIFTS, PORTFOLIO
 from ..errors import InputError, MissingInputError
-from .aggregation import layers_table
-from .scenarios import _as_shifts, base_values, revalue
+from ..fileio import atomic_write, exclusive_lock, input_file, output_file
+from .aggregation import layer_codes, layers_table
+from .scenarios import _as_shifts, full_pnl
 from .valuation import BookValuation
 
 ID_COLUMNS = ("Date", "Time", "Level", "Key", "Layer")
 LAYER_METRICS = ("RawVega", "WeightedVega", "VolOfVolVega", "DollarDelta", "DollarGamma",
-                 "Theta", "Limit", "Utilization", "Flag")
+                 "Theta", "Measure", "Target", "Limit", "Warn", "Utilization", "Flag")
 BOOK_MARKET = ("SpxSpot", "VixSpot", "Vvix", "LeftOut")
 LEG_FIELDS = ("Row", "Strategy", "Instrument", "Type", "Strike", "Expiry", "Underlying",
               "Status", "Qty", "Multiplier", "T", "UnderlyingPrice", "IV", "Price", "Value",
               "Delta", "Gamma", "Vega", "Theta", "Vanna", "Volga", "Charm", "VolExposure",
               "Weight", "WeightedVolExposure", "VolOfVolExposure")
-TEXT_COLUMNS = ("Date", "Time", "Level", "Key", "Layer", "Flag", "Strategy", "Instrument",
-                "Type", "Expiry", "Underlying", "Status")
+TEXT_COLUMNS = ("Date", "Time", "Level", "Key", "Layer", "Measure", "Flag", "Strategy",
+                "Instrument", "Type", "Expiry", "Underlying", "Status")
 LEVEL_ORDER = {"book": 0, "layer": 1, "leg": 2}
 
 
@@ -71,13 +77,12 @@ def snapshot(val: BookValuation, thresholds: Thresholds | None = None,
     when = val.market.valuation
     layers = layers_table(val, thresholds).rename(
         columns={"Delta": "DollarDelta", "Gamma": "DollarGamma"})
-    # Full-revaluation P&L per leg under each weighted absolute vol shift, summed by layer.
-    pnl = revalue(val.state, vol_shift=shifts, volvol_beta=val.market.volvol_beta) \
-        - base_values(val.state)            # the same base as ALVH_SHOCKPNL: 0 at 0 exactly
-    codes, names = pd.factorize(legs["Layer"].to_numpy(dtype=object), sort=False)
-    by_layer = np.zeros((len(names), shifts.size))      # layers in order of first appearance,
-    np.add.at(by_layer, codes, pnl.T)                   # as in layers_table
-    ladder = np.vstack([by_layer, pnl.sum(axis=1)])
+    # Full-revaluation P&L under each weighted absolute vol shift, by layer (in order of first
+    # appearance, as in layers_table) and for the book: the numbers of ALVH_SHOCKPNL.
+    codes, names = layer_codes(val)
+    total, by_layer = full_pnl(val.state, vol_shift=shifts, volvol_beta=val.market.volvol_beta,
+                               groups=codes, group_count=len(names))
+    ladder = np.vstack([by_layer.T, total])
     agg = layers.assign(Level=["layer"] * len(names) + ["book"], Key=layers["Layer"])
     for j, s in enumerate(shifts):
         agg[shock_column(float(s))] = ladder[:, j]
@@ -110,16 +115,21 @@ def default_history_path(workbook: str | Path) -> Path:
 
 
 def read_history(path: str | Path) -> pd.DataFrame:
-    """The history frame stored at ``path`` (a CSV written by ``append_snapshot``)."""
+    """The history frame stored at ``path`` (a CSV written by ``append_snapshot``).
+
+    ``MissingInputError`` if there is no such file; ``PathError`` if its folder is missing or
+    it is a folder, FIFO or device (``/dev/full`` is refused before anything is read)."""
     path = _check_path(path)
-    if not path.exists():
+    if not os.path.lexists(path) and path.absolute().parent.is_dir():
         raise MissingInputError(f"history: file not found: {path}")
+    input_file(path, "history")
     frame = pd.read_csv(path, dtype={c: object for c in TEXT_COLUMNS}, keep_default_na=False,
                         na_values=[""])
     missing = [c for c in ID_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"history {path.name}: not an alvh-xl history file (missing column"
                          f"{'s' if len(missing) > 1 else ''} {', '.join(missing)})")
+    frame = _map_text(frame, unescape_cell)
     bad = ~frame["Date"].fillna("").str.fullmatch(r"\d{4}-\d{2}-\d{2}")
     if bad.any():
         i = int(bad.to_numpy().argmax())
@@ -128,26 +138,46 @@ def read_history(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def append_snapshot(path: str | Path, snap: pd.DataFrame) -> pd.DataFrame:
+@dataclass(frozen=True)
+class HistoryUpdate:
+    """The full history after an update, and whether the snapshot's date was there before."""
+
+    frame: pd.DataFrame
+    replaced: bool
+
+
+def update_history(path: str | Path, snap: pd.DataFrame, *, timeout: float = 60.0,
+                   on_wait: Callable[[str], object] | None = None) -> HistoryUpdate:
     """Add ``snap`` to the history at ``path``; rows of the same date are replaced.
 
-    The whole history is written to a temporary file in the same directory, flushed to disk,
-    then renamed over the old file (``os.replace``, atomic): a crash at any moment leaves
-    either the old or the new history, never a partial one. Returns the full history.
-    """
-    path = _check_path(path)
+    The read-modify-write runs under an exclusive lock on the file (another run updating it
+    at the same time is waited for, ``on_wait`` is told once, ``PathError`` after
+    ``timeout`` s). The whole history is written to a temporary file in the same folder,
+    fsynced and renamed over the old one: a crash at any moment leaves either the old or the
+    new history, never a partial one."""
+    path = output_file(_check_path(path), what="history")
     dates = snap["Date"].unique()
     if len(dates) != 1:
         raise InputError(f"history: a snapshot holds one date, got {len(dates)}")
-    if path.exists():
-        old = read_history(path)
-        old = old[old["Date"] != dates[0]]
-        frame = pd.concat([old, snap], ignore_index=True) if len(old) else snap.copy()
-    else:
-        frame = snap.copy()
-    frame = sort_history(frame)
-    _atomic_write_csv(path, frame)
-    return frame
+    with exclusive_lock(path, timeout=timeout, on_wait=on_wait):
+        replaced = False
+        if path.exists():
+            old = read_history(path)
+            keep = old["Date"] != dates[0]
+            replaced = not bool(keep.all())
+            old = old[keep]
+            frame = pd.concat([old, snap], ignore_index=True) if len(old) else snap.copy()
+        else:
+            frame = snap.copy()
+        frame = sort_history(frame)
+        escaped = _map_text(frame, escape_cell)
+        atomic_write(path, lambda fh: _write(escaped, fh), what="history")
+    return HistoryUpdate(frame, replaced)
+
+
+def append_snapshot(path: str | Path, snap: pd.DataFrame) -> pd.DataFrame:
+    """``update_history(path, snap).frame``: the full history after adding ``snap``."""
+    return update_history(path, snap).frame
 
 
 def sort_history(frame: pd.DataFrame) -> pd.DataFrame:
@@ -180,32 +210,23 @@ def _check_path(path: str | Path) -> Path:
     return path
 
 
-def _atomic_write_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Write to a temp file beside ``path``, fsync, rename over it, fsync the directory."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            _write(frame, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        try:
-            os.replace(tmp, path)
-        except PermissionError as exc:
-            raise InputError(f"history {path.name}: cannot replace the file (is it open in "
-                             f"another program?): {exc.strerror}") from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+def _map_text(frame: pd.DataFrame, fn: Callable[[object], object]) -> pd.DataFrame:
+    """``frame`` with ``fn`` applied to the text cells that begin with a formula character or
+    an apostrophe (the only ones ``escape_cell`` / ``unescape_cell`` change)."""
+    out = frame
+    starts = FORMULA_TRIGGERS | {"'"}
+    for col in frame.columns:
+        s = frame[col]
+        text = isinstance(s.dtype, pd.StringDtype) or s.dtype == object and (
+            pd.api.types.infer_dtype(s, skipna=True) in ("string", "mixed", "mixed-integer"))
+        if not text:
+            continue
+        mask = s.str[:1].isin(starts).to_numpy(bool)
+        if mask.any():
+            if out is frame:
+                out = frame.copy()
+            out[col] = s.where(~mask, s[mask].map(fn))
+    return out
 
 
 def _write(frame: pd.DataFrame, fh) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..book.cells import CellError, parse_number
 from ..conventions import (
     MACD_FAST,
     MACD_SIGNAL,
@@ -57,48 +58,30 @@ def as_series(values: Any, name: str = "series", label: str = "value") -> np.nda
             raise InputError(f"{name} must be one-dimensional, got shape {cells.shape}")
         arr = np.empty(cells.size)
         for i, v in enumerate(cells):
-            x = _number(v)
+            try:
+                x = parse_number(v)
+            except CellError as exc:
+                raise InputError(f"{name}: {label} {i + 1}: {exc}") from None
             if x is None:
-                raise InputError(f"{name}: {label} {i + 1} {_what(v)}")
+                raise InputError(f"{name}: {label} {i + 1} is blank")
             arr[i] = x
     if arr.size == 0:
         raise InputError(f"{name} is empty")
     return arr
 
 
-def _number(v: Any) -> float | None:
-    """A finite float from a cell value, or None when it is not one."""
-    if isinstance(v, (bool, np.bool_)) or v is None:
-        return None
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        x = float(v)
-    elif isinstance(v, str):
-        try:
-            x = float(v.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return x if np.isfinite(x) else None
-
-
-def _what(v: Any) -> str:
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return "is blank"
-    if isinstance(v, (bool, np.bool_)):
-        return f"is {str(bool(v)).upper()}, expected a number"
-    if isinstance(v, str):
-        if v.strip().startswith("#"):
-            return f"is the error value {v.strip()}"
-        return f"is text {describe(v)}"
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return "is not a number (NaN)" if v != v else "is infinite"
-    return f"is {describe(v)}, expected a number"
+def _what(v: float) -> str:
+    return "is not a number (NaN)" if v != v else "is infinite"
 
 
 def whole_number(value: Any, name: str, minimum: int) -> int:
     """An integer parameter (12, 12.0 or "12") of at least ``minimum``, else InputError."""
-    x = _number(value)
+    try:
+        x = parse_number(value)
+    except CellError as exc:
+        if "error" in str(exc):                     # an Excel error value: say which
+            raise InputError(f"{name}: {exc}") from None
+        x = None
     if x is None or not float(x).is_integer() or x < minimum:
         shown = describe(value) if not isinstance(value, float) else f"{value:g}"
         raise InputError(f"{name} must be a whole number ≥ {minimum}, got {shown}")

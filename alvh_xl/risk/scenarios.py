@@ -1,7 +1,13 @@
 """Full-revaluation P&L under vol shifts, spot × vol grids and named scenarios (SPEC §6).
 
-A scenario is (spot shift %, vol shift Δ, days forward). Every leg is repriced under every
-scenario in one vectorised call (array shape (scenarios, legs)); P&L = new value − base value.
+A scenario is (spot shift %, vol shift Δ, days forward). ``revalue`` reprices every leg under
+every scenario it is given in one vectorised call (array shape (scenarios, legs)); P&L = new
+value − base value. Ladders, grids and scenario sets go through ``full_pnl``, which calls
+``revalue`` on blocks of at most ``BLOCK_CELLS`` scenario × leg values, so their memory does
+not grow with scenarios × legs. Book totals are numpy's row sums of each block (the same
+pairwise order as one all-at-once matrix, so the same bits); by-layer totals add each
+layer's legs in book order with one ``np.bincount`` per block (linear in legs and layers;
+the order numpy used for the former column gather whenever there were two or more scenarios).
 
 Vol shift, mode ``abs`` (points) or ``rel`` (percent); weighting ``weighted`` uses the leg's
 term-structure weight w, ``parallel`` uses 1:
@@ -17,24 +23,30 @@ points at 0.01, and ETP prices at 0 (an ETP cannot lose more than it is worth).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
 from ..conventions import DAYS_PER_YEAR, DEFAULT_SPOT_SHIFTS_PCT, DEFAULT_VOL_SHIFTS
 from ..errors import InputError
 from ..pricing.prices import black76_price, bsm_price
+from .aggregation import layer_codes
 from .valuation import ETP, FUTURE, SPX_OPT, VIX_OPT, BookValuation, LegState
 
 MODES = ("abs", "rel")
 WEIGHTINGS = ("weighted", "parallel")
 MIN_FUTURE = 0.01
+BLOCK_CELLS = 1 << 18      # scenario × leg values per block: 2 MB per temporary array
 
 
 def revalue(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, mode="abs",
             weighting="weighted", volvol_beta=0.0) -> np.ndarray:
-    """Position values (scenarios × legs) under each scenario; 1-D scenario inputs broadcast.
+    """Position values ($, scenarios × legs) under each scenario; 1-D scenario inputs
+    broadcast (each of length 1 or the number of scenarios).
 
     Legs are handled one instrument kind at a time on (scenarios × legs-of-that-kind) arrays.
+    Memory grows with scenarios × legs: for many of both, use ``full_pnl`` (blocks).
     """
     _check_choice(mode, MODES, "mode")
     _check_choice(weighting, WEIGHTINGS, "weighting")
@@ -101,59 +113,117 @@ def linear_pnl(state: LegState, vol_exposure: np.ndarray, vol_shift, *, mode="ab
     return vol_exposure * eff
 
 
+def full_pnl(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, mode="abs",
+             weighting="weighted", volvol_beta=0.0, groups: np.ndarray | None = None,
+             group_count: int = 0, block_cells: int = BLOCK_CELLS
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Full-revaluation P&L ($) per scenario: the book total (scenarios,) and the total per
+    group (scenarios × ``group_count``; legs with group code ``groups``, 0 … count − 1).
+
+    Scenario inputs as in ``revalue``. Evaluated ``block_cells // legs`` scenarios (at least
+    one) at a time: each block is ``revalue(...) − base_values(state)``, the book total its
+    row sums (the bits of summing the all-at-once matrix), the group totals a bincount that
+    adds each group's legs in book order. Peak memory: about ten arrays of ``block_cells``
+    doubles (≈ 20 MB at the default), whatever the number of scenarios.
+    """
+    _check_choice(mode, MODES, "mode")
+    _check_choice(weighting, WEIGHTINGS, "weighting")
+    inputs = [np.atleast_1d(np.asarray(x, dtype=float)).ravel()
+              for x in (vol_shift, spot_pct, days_forward)]
+    count = np.broadcast_shapes(*(x.shape for x in inputs))[0]
+    base = base_values(state)
+    total = np.empty(count)
+    by_group = np.zeros((count, group_count))
+    for rows in row_blocks(count, state.n, block_cells):
+        vol, spot, days = (x if x.size == 1 else x[rows] for x in inputs)
+        pnl = revalue(state, vol_shift=vol, spot_pct=spot, days_forward=days, mode=mode,
+                      weighting=weighting, volvol_beta=volvol_beta) - base
+        total[rows] = pnl.sum(axis=1)
+        if groups is not None:
+            by_group[rows] = group_sums(pnl, groups, group_count)
+    return total, by_group
+
+
+def row_blocks(rows: int, cols: int, cells: int = BLOCK_CELLS) -> Iterator[slice]:
+    """Consecutive slices of ``rows`` holding at most max(1, cells // cols) rows each."""
+    step = max(1, cells // max(cols, 1))
+    for start in range(0, rows, step):
+        yield slice(start, min(start + step, rows))
+
+
+def group_sums(values: np.ndarray, codes: np.ndarray, count: int) -> np.ndarray:
+    """Sums of ``values`` (rows × legs) per group: (rows × count), each group's legs added in
+    order (one ``np.bincount``, linear in legs and groups)."""
+    rows = values.shape[0]
+    if rows == 0 or count == 0:
+        return np.zeros((rows, count))
+    flat = (np.arange(rows)[:, None] * count + codes).ravel()
+    return np.bincount(flat, weights=values.ravel(), minlength=rows * count).reshape(rows, count)
+
+
 def shock_ladder(val: BookValuation, shifts=DEFAULT_VOL_SHIFTS, *, mode="abs",
                  weighting="weighted", by_layer=False) -> pd.DataFrame:
-    """Shift, FullPnL, LinearPnL (+ one full-P&L column per layer when ``by_layer``)."""
+    """Shift, FullPnL, LinearPnL ($) (+ one full-P&L column per layer, in order of first
+    appearance, when ``by_layer``)."""
     shifts = _as_shifts(shifts, "shifts")
     check_vol_shifts(shifts, mode)
-    base = base_values(val.state)
-    full = revalue(val.state, vol_shift=shifts, mode=mode, weighting=weighting,
-                   volvol_beta=val.market.volvol_beta) - base
-    lin = linear_pnl(val.state, val.legs["VolExposure"].to_numpy(float), shifts, mode=mode,
-                     weighting=weighting)
-    out = pd.DataFrame({"Shift": shifts, "FullPnL": full.sum(axis=1),
-                        "LinearPnL": lin.sum(axis=1)})
-    if by_layer:
-        for layer, cols in _layer_columns(val).items():
-            out[layer] = full[:, cols].sum(axis=1)
-    return out
+    codes, layers = layer_codes(val) if by_layer else (None, [])
+    full, per_layer = full_pnl(val.state, vol_shift=shifts, mode=mode, weighting=weighting,
+                               volvol_beta=val.market.volvol_beta, groups=codes,
+                               group_count=len(layers))
+    exposure = val.legs["VolExposure"].to_numpy(float)
+    lin = np.empty(shifts.size)
+    for rows in row_blocks(shifts.size, val.state.n):
+        lin[rows] = linear_pnl(val.state, exposure, shifts[rows], mode=mode,
+                               weighting=weighting).sum(axis=1)
+    out = pd.DataFrame({"Shift": shifts, "FullPnL": full, "LinearPnL": lin})
+    return _with_columns(out, layers, per_layer)
 
 
 def spot_vol_grid(val: BookValuation, spot_shifts_pct=DEFAULT_SPOT_SHIFTS_PCT,
                   vol_shifts=DEFAULT_VOL_SHIFTS, *, mode="abs",
                   weighting="weighted") -> pd.DataFrame:
-    """Book P&L matrix: spot shifts (%) down the index, vol shifts across the columns."""
+    """Book P&L matrix ($): spot shifts (%) down the index, vol shifts across the columns."""
     spots = _as_shifts(spot_shifts_pct, "spot shifts")
     vols = _as_shifts(vol_shifts, "vol shifts")
     check_vol_shifts(vols, mode, "vol shifts")
     if ((spots <= -100) | (spots > MAX_REL_SHIFT)).any():
         raise InputError("spot shifts must lie in (-100, 1000] percent")
     ss, vv = np.meshgrid(spots, vols, indexing="ij")
-    base = base_values(val.state)
-    pnl = (revalue(val.state, vol_shift=vv.ravel(), spot_pct=ss.ravel(), mode=mode,
-                   weighting=weighting, volvol_beta=val.market.volvol_beta) - base).sum(axis=1)
+    pnl, _ = full_pnl(val.state, vol_shift=vv.ravel(), spot_pct=ss.ravel(), mode=mode,
+                      weighting=weighting, volvol_beta=val.market.volvol_beta)
     return pd.DataFrame(pnl.reshape(ss.shape), index=pd.Index(spots, name="SpotPct"),
                         columns=pd.Index(vols, name="VolPts"))
 
 
 def named_scenarios(val: BookValuation, scenarios: pd.DataFrame) -> pd.DataFrame:
-    """P&L per named scenario (rows): Name, SpotPct, VolPts, DaysForward, PnL, then by layer.
+    """P&L ($) per named scenario (rows): Name, SpotPct, VolPts, DaysForward, PnL, then by
+    layer (in order of first appearance).
 
     Vol shifts are weighted absolute points; DaysForward decays every option (expiries
     passed become intrinsic); futures and ETP prices move only with vol.
     """
     check_vol_shifts(scenarios["vol_pts"].to_numpy(float), "abs", "scenarios VolPts")
-    base = base_values(val.state)
-    full = revalue(val.state, vol_shift=scenarios["vol_pts"].to_numpy(float),
-                   spot_pct=scenarios["spot_pct"].to_numpy(float),
-                   days_forward=scenarios["days_forward"].to_numpy(float),
-                   volvol_beta=val.market.volvol_beta) - base
+    codes, layers = layer_codes(val)
+    total, per_layer = full_pnl(val.state, vol_shift=scenarios["vol_pts"].to_numpy(float),
+                                spot_pct=scenarios["spot_pct"].to_numpy(float),
+                                days_forward=scenarios["days_forward"].to_numpy(float),
+                                volvol_beta=val.market.volvol_beta, groups=codes,
+                                group_count=len(layers))
     out = pd.DataFrame({"Name": scenarios["name"], "SpotPct": scenarios["spot_pct"],
                         "VolPts": scenarios["vol_pts"], "DaysForward": scenarios["days_forward"],
-                        "PnL": full.sum(axis=1)})
-    for layer, cols in _layer_columns(val).items():
-        out[layer] = full[:, cols].sum(axis=1)
-    return out
+                        "PnL": total})
+    return _with_columns(out, layers, per_layer)
+
+
+def _with_columns(frame: pd.DataFrame, names: list[str], values: np.ndarray) -> pd.DataFrame:
+    """``frame`` with one column per name (``values`` rows × names), added in one concat (a
+    layer named like a fixed column, e.g. "PnL", is a column of its own, never written over
+    the fixed one)."""
+    if not names:
+        return frame
+    extra = pd.DataFrame(values, columns=names, index=frame.index)
+    return pd.concat([frame, extra], axis=1)
 
 
 MAX_ABS_SHIFT = 100.0      # vol points; beyond this a shift is a typo, not a scenario
@@ -171,11 +241,6 @@ def check_vol_shifts(shifts: np.ndarray, mode: str = "abs", name: str = "shifts"
         why = f"shifts must lie within ±{MAX_ABS_SHIFT:g} vol points"
     if bad.any():
         raise InputError(f"{name}: {why}, got {shifts[bad][0]:g}")
-
-
-def _layer_columns(val: BookValuation) -> dict[str, np.ndarray]:
-    layers = val.legs["Layer"].to_numpy(dtype=object)
-    return {layer: np.flatnonzero(layers == layer) for layer in dict.fromkeys(layers)}
 
 
 def _as_shifts(values, name: str) -> np.ndarray:

@@ -75,6 +75,7 @@ class BookValuation:
     state: LegState
     market: Market
     problems: list[Problem] = field(default_factory=list)
+    curve: Curve | None = None
 
 
 def weights(tau_days: np.ndarray, market: Market, beta: np.ndarray | None = None) -> np.ndarray:
@@ -111,15 +112,16 @@ def value_book(positions: Positions, market: Market, curve: Curve) -> BookValuat
     kind = map_cells(instr, _KIND.__getitem__, -1, np.int8)
     val_date = market.valuation_date
     expiry = legs["expiry"].to_numpy(dtype="datetime64[D]")
-    settle_h = map_cells(instr, lambda s: SETTLEMENT_TIME[s].hour + SETTLEMENT_TIME[s].minute
-                         / 60.0, np.nan, float)
+    settle_h = map_cells(instr, lambda s: _hours(SETTLEMENT_TIME[s]), np.nan, float)
     t = _years_to(expiry, settle_h, market.valuation)
     dte = (expiry - val_date).astype("timedelta64[D]").astype(float)
 
     # Underlying of each leg.
     fut_expiry = np.where(np.isnat(legs["underlying"].to_numpy(dtype="datetime64[D]")), expiry,
                           legs["underlying"].to_numpy(dtype="datetime64[D]"))
-    fut_days = (fut_expiry - val_date).astype("timedelta64[D]").astype(float)
+    # One clock for τ (SPEC §5): fractional days from the valuation date-time to settlement.
+    fut_days = _years_to(fut_expiry, np.full(n, _hours(SETTLEMENT_TIME["VX"])),
+                         market.valuation) * DAYS_PER_YEAR
     fut_price = curve.price_at(fut_expiry)
     ticker = legs["ticker"].to_numpy(dtype=object)
     etp_days = map_cells(ticker, lambda s: ETP_TARGET_DAYS.get(s, np.nan), np.nan, float)
@@ -184,7 +186,7 @@ def value_book(positions: Positions, market: Market, curve: Curve) -> BookValuat
     unit = unit_greeks(state)
     table = _leg_table(legs, state, unit, iv_shown, dte, etp_days, fut_expiry, expired)
     problems.sort(key=lambda p: (p.row or 0))
-    return BookValuation(table, state, market, problems)
+    return BookValuation(table, state, market, problems, curve)
 
 
 def exact_grid(values: np.ndarray) -> np.ndarray:
@@ -204,10 +206,15 @@ def exact_grid(values: np.ndarray) -> np.ndarray:
     return np.where(finite, np.round(x / step) * step, x)
 
 
+def _hours(t: dt.time) -> float:
+    """Hours after midnight of a wall-clock time."""
+    return t.hour + t.minute / 60.0 + t.second / 3600.0
+
+
 def _years_to(expiry: np.ndarray, settle_h: np.ndarray, valuation: dt.datetime) -> np.ndarray:
     """ACT/365 years from the valuation date-time to each expiry's settlement time (hours)."""
     days = (expiry - np.datetime64(valuation.date(), "D")).astype("timedelta64[D]").astype(float)
-    val_h = valuation.hour + valuation.minute / 60 + valuation.second / 3600
+    val_h = _hours(valuation.time())
     return (days + (settle_h - val_h) / 24.0) / DAYS_PER_YEAR
 
 

@@ -119,9 +119,10 @@ def addin_settings(interpreter_win: str | None = None, interpreter_mac: str | No
 def build_addin(out_dir: str | os.PathLike[str], settings: Mapping[str, str] | None = None,
                 template: Path | None = None) -> Path:
     """Write ``out_dir/alvh_xl.xlam``; ``settings`` (if any) fill its config sheet."""
+    from ..fileio import atomic_write
+
     out = Path(out_dir) / ADDIN_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
     with zipfile.ZipFile(template or template_path()) as src:
         new = {ribbon_part(src): ribbon_xml()}
         if settings:
@@ -132,13 +133,16 @@ def build_addin(out_dir: str | os.PathLike[str], settings: Mapping[str, str] | N
                 raise WorkbookError(f"cannot rename the {name} sheet of the add-in template")
             new[book] = book_xml.replace(old, f'name="{CONFIG_SHEET}"'.encode())
             new[sheet] = config_sheet_xml(src.read(sheet), settings)
-        with zipfile.ZipFile(tmp, "w") as dst:
-            for info in src.infolist():
-                copy = zipfile.ZipInfo(info.filename, info.date_time)
-                copy.compress_type = info.compress_type
-                copy.external_attr = info.external_attr
-                dst.writestr(copy, new.get(info.filename) or src.read(info))
-    os.replace(tmp, out)
+
+        def write(fh) -> None:
+            with zipfile.ZipFile(fh, "w") as dst:
+                for info in src.infolist():
+                    copy = zipfile.ZipInfo(info.filename, info.date_time)
+                    copy.compress_type = info.compress_type
+                    copy.external_attr = info.external_attr
+                    dst.writestr(copy, new.get(info.filename) or src.read(info))
+
+        atomic_write(out, write, binary=True, what="add-in")
     return out
 
 

@@ -1,33 +1,36 @@
-"""``alvh-xl check``: is this shared workbook still a usable ALVH workbook?
+"""``alvh-xl check``: is this shared workbook a safe, usable ALVH workbook?
 
-Checks, against the layout: the sheets and defined names exist, each named input table
-has its headers, the ALVH_* formulas and the native cross-check formulas are intact, and
-every input row parses and values (the same parsers and valuation the functions use).
-Every finding names its sheet, cell/row and column; nothing is fixed or written.
+Checks, against the layout: the sheets and defined names exist and refer to the input
+Tables, each input table has its headers, the ALVH_* formulas and the native cross-check
+formulas are intact, every input row parses and values (the same reader, parsers and
+valuation the report uses), nothing is typed outside an input table, and every layer has a
+threshold row (naming the nearest limited layer when one is a small edit away). Every finding
+names its sheet, cell/row and column; nothing is fixed or written. The report's own
+values-only copy is recognised (its document property) and its blocks may hold values.
+
+Before anything is parsed, the package goes through the size guard and the shared-workbook
+safety inspection (``tools.safety``): macros, links to other files, DDE, embedded objects,
+connections, file hyperlinks, very hidden sheets and xlwings.conf settings that choose code
+are errors.
 """
 
 from __future__ import annotations
 
+import html
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
-from ..book import (
-    parse_candidates,
-    parse_curve,
-    parse_market,
-    parse_positions,
-    parse_scenarios,
-    parse_thresholds,
-)
+from ..book import Positions, Thresholds
+from ..book.limits import nearest_layer
 from ..book.tables import header_key
 from ..errors import AlvhError, InputError
 from ..xl import layout as L
-from ..xl.workbook import FileWorkbook
-
-_PARSERS = {"ALVH_MARKET": parse_market, "ALVH_CURVE": parse_curve,
-            "ALVH_THRESHOLDS": parse_thresholds, "ALVH_SCENARIOS": parse_scenarios}
+from ..xl.workbook import CalamineWorkbook, TableInfo, _sheet_part, bounds, read_inputs
+from .template import KIND_PROPERTY
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class CheckResult:
     names: int = 0
     formulas: int = 0
     legs: int = 0
+    kind: str = ""
 
     @property
     def errors(self) -> list[Finding]:
@@ -87,159 +91,239 @@ def check_workbook(path: str | Path, layout: L.Layout = L.LAYOUT, *,
                    allow_values: bool = False) -> CheckResult:
     """Every finding for the workbook at ``path`` (an empty error list means it is usable).
 
-    ``allow_values``: accept blocks holding values instead of formulas (a Refresh/report
-    output)."""
-    import openpyxl
+    ``allow_values``: accept blocks holding values instead of formulas (a Refresh output);
+    the report's own copy is recognised without it."""
+    from .safety import inspect_workbook
 
     path = Path(path)
-    values = FileWorkbook(path)                      # WorkbookError for unreadable files
-    formulas = openpyxl.load_workbook(path, data_only=False)
-    result = CheckResult(path, [])
+    unsafe = inspect_workbook(path)                   # size guard first, then the package
+    io = CalamineWorkbook(path)                       # WorkbookError for unreadable files
+    result = CheckResult(path, [], kind=workbook_kind(path))
     add = result.findings.append
-    for sheet in {*(t.sheet for t in layout.inputs), *(o.sheet for o in layout.outputs),
-                  L.CONF} - set(formulas.sheetnames):
+    for f in unsafe:
+        cell = f.location if f.sheet and f.location and _is_cell(f.location) else None
+        add(Finding(f.sheet or f.part, None, None if cell else f.location,
+                    f"unsafe to share ({f.kind}): {f.reason}", cell=cell))
+    if result.kind == "report":
+        allow_values = True
+        add(Finding(None, None, None, "a values-only copy written by `alvh-xl report`: its "
+                    "blocks hold values, not live formulas", severity="note"))
+    for sheet in sorted({*(t.sheet for t in layout.inputs if t.required),
+                         *(o.sheet for o in layout.outputs if o.sheet not in
+                           L.OPTIONAL_SHEETS), L.CONF} - set(io.sheet_names())):
         add(Finding(sheet, None, None, "sheet is missing"))
-    _check_conf(formulas, add)
-    present = _check_names(values, layout, add)
-    result.names = len(present)
-    result.formulas = _check_formulas(formulas, layout, add, allow_values)
-    result.legs = _check_rows(values, layout, present, add)
-    result.findings.sort(key=lambda f: (f.severity != "error", L.SHEETS.index(f.sheet)
-                                        if f.sheet in L.SHEETS else 99, f.row or 0))
+    for sheet in sorted(set(L.OPTIONAL_SHEETS) - set(io.sheet_names())):
+        add(Finding(sheet, None, None, "optional sheet is missing: its part of the dashboard "
+                    "is skipped", severity="note"))
+    _check_conf(io, add)
+    result.names = _check_names(io, layout, add)
+    result.formulas = _check_formulas(path, io, layout, add, allow_values)
+    result.legs = _check_rows(io, layout, add)
+    order = {s: i for i, s in enumerate(L.SHEETS)}
+    result.findings.sort(key=lambda f: (f.severity != "error", order.get(f.sheet, 99),
+                                        f.row or 0))
     return result
 
 
-def _check_conf(book, add) -> None:
-    if L.CONF not in book.sheetnames:
+def workbook_kind(path: Path) -> str:
+    """The ``ALVH.Kind`` document property ("template", "report") or ''."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            if "docProps/custom.xml" not in z.namelist():
+                return ""
+            root = ET.fromstring(z.read("docProps/custom.xml"))
+    except (zipfile.BadZipFile, ET.ParseError, OSError):
+        return ""
+    for prop in root:
+        if prop.get("name") == KIND_PROPERTY:
+            return "".join(prop.itertext()).strip()
+    return ""
+
+
+def _check_conf(io: CalamineWorkbook, add) -> None:
+    if L.CONF not in io.sheet_names():
         return
-    ws = book[L.CONF]
-    settings = {str(r[0]).strip(): r[1] for r in ws.iter_rows(values_only=True)
-                if r and r[0] is not None}
+    rows = io.read_block(L.CONF, "A1", 50, 2)
+    settings = {str(r[0]).strip(): r[1] for r in rows if r and r[0] is not None}
     for key, value in L.CONF_ROWS:
         if str(settings.get(key, "")).strip() != value:
             add(Finding(L.CONF, None, key, f"expected {key} = {value}, found "
                                            f"{settings.get(key)!r}"))
 
 
-def _check_names(io: FileWorkbook, layout: L.Layout, add) -> dict[str, tuple[str, str]]:
-    """Defined names and table headers; returns name → (sheet, ref) of usable names."""
-    present = {}
-    for name in [t.name for t in layout.inputs] + list(layout.series):
-        if not io.has_name(name):
-            add(Finding(None, None, None, f"defined name {name} is missing (the formulas and "
-                                          "Refresh read it)"))
-            continue
-        try:
-            sheet, ref = io.name_location(name)
-        except AlvhError as exc:
-            add(Finding(None, None, None, str(exc)))
-            continue
-        if sheet not in io.book.sheetnames:
-            add(Finding(sheet, None, None, f"defined name {name} points to a missing sheet"))
-            continue
-        present[name] = (sheet, ref)
+def _check_names(io: CalamineWorkbook, layout: L.Layout, add) -> int:
+    """Defined names refer to their Excel Tables, with the layout's headers."""
+    tables = io.tables()
+    count = 0
     for t in layout.inputs:
-        if t.name not in present:
+        if not io.has_name(t.name):
+            if t.required:
+                add(Finding(None, None, None, f"defined name {t.name} is missing (the "
+                                              "formulas and Refresh read it)"))
             continue
-        sheet, ref = present[t.name]
+        count += 1
+        try:
+            sheet, ref = io.name_location(t.name)
+        except AlvhError as exc:
+            add(Finding(None, None, None, f"defined name {t.name}: {exc}"))
+            continue
+        text = io.name_text(t.name)
+        if not _refers_to_table(text, tables):
+            add(Finding(sheet, None, None, f"defined name {t.name} refers to {text}, a fixed "
+                        f"range: rows typed under it are not read; make it {t.reference}",
+                        severity="note"))
         header = io.values(t.name)[0] if io.values(t.name) else []
         have = {header_key(h) for h in header}
-        row, col = L.cell_ref(ref.split(":")[0])
+        row = bounds(ref)[0]
         for h in t.headers:
-            if header_key(h) not in have:
+            if header_key(h) not in have and h != "Note":
                 add(Finding(sheet, row, h, f"column {h} is missing from {t.name} (header row "
                                            f"{row}: {', '.join(str(x) for x in header if x)})"))
-    return present
+    for name in layout.series:
+        if io.has_name(name):
+            count += 1
+        else:
+            add(Finding(None, None, None, f"defined name {name} is missing: the Signals "
+                        "blocks are skipped", severity="note"))
+    return count
 
 
-def _check_formulas(book, layout: L.Layout, add, allow_values: bool) -> int:
+def _refers_to_table(text: str, tables: dict[str, TableInfo]) -> bool:
+    name = text.strip().lstrip("=").split("[")[0]
+    return "!" not in text and any(k.casefold() == name.casefold() for k in tables)
+
+
+def formulas_at(path: Path, io: CalamineWorkbook, sheet: str) -> dict[str, str]:
+    """A1 → formula text ('=…') of the formula cells of one sheet (read from its XML)."""
+    part = _sheet_part(path, io._workbook_xml, sheet)
+    if part is None:
+        return {}
+    with zipfile.ZipFile(path) as z:
+        xml = z.read(part).decode("utf-8", "replace")
+    out = {}
+    for m in re.finditer(r'<c\b[^>]*\br="([A-Z]+\d+)"[^>]*>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)',
+                         xml, re.S):
+        if m.group(2) is not None:
+            out[m.group(1)] = "=" + html.unescape(m.group(2))
+    return out
+
+
+def _check_formulas(path: Path, io: CalamineWorkbook, layout: L.Layout, add,
+                    allow_values: bool) -> int:
     checked = 0
     cells = [(o.sheet, o.anchor, o.formula, o.key, o.max_rows) for o in layout.outputs]
     cells += [(n.sheet, n.anchor, n.formula, n.label or n.key, 1) for n in layout.natives]
+    found_by_sheet: dict[str, dict[str, str]] = {}
     for sheet, anchor, expected, what, rows in cells:
-        if sheet not in book.sheetnames:
+        if sheet not in io.sheet_names():
             continue
         checked += 1
-        ws = book[sheet]
-        value = ws[anchor].value
-        found = getattr(value, "text", value)
-        is_formula = isinstance(found, str) and found.startswith("=") or hasattr(value, "text")
-        if not is_formula:
-            r, c = L.cell_ref(anchor)
-            if allow_values and any(ws.cell(r + i, c).value is not None for i in range(rows)):
+        if sheet not in found_by_sheet:
+            found_by_sheet[sheet] = formulas_at(path, io, sheet)
+        found = found_by_sheet[sheet].get(anchor)
+        if found is None:
+            block = io.read_block(sheet, anchor, rows, 1)
+            if allow_values and any(r and r[0] is not None for r in block):
                 continue
+            value = block[0][0] if block and block[0] else None
             state = "is empty" if value is None else f"holds a value ({_short(value)})"
             add(Finding(sheet, None, what, f"formula {expected} was removed: the cell {state}",
                         cell=anchor))
         elif normalize_formula(found) != normalize_formula(expected):
-            shown = found if str(found).startswith("=") else f"={found}"
             add(Finding(sheet, None, what, f"formula changed: expected {expected}, found "
-                                           f"{shown}", cell=anchor))
+                                           f"{found}", cell=anchor))
     return checked
 
 
-def _check_rows(io: FileWorkbook, layout: L.Layout, present, add) -> int:
-    """Parse every table; positions and hedges list every bad row, the others the first."""
-    parsed: dict[str, Any] = {}
-    for t in layout.inputs:
-        if t.name not in present:
-            continue
-        sheet, ref = present[t.name]
-        header_row = L.cell_ref(ref.split(":")[0])[0]
-        raw = io.values(t.name)
-        if t.name in ("ALVH_POSITIONS", "ALVH_HEDGES"):
-            try:
-                parsed[t.name] = (parse_positions(raw, first_row=header_row)
-                                  if t.name == "ALVH_POSITIONS"
-                                  else parse_candidates(raw, first_row=header_row))
-            except InputError as exc:
-                add(_from_error(exc, sheet, header_row, raw))
-                continue
-            for p in parsed[t.name].problems:
-                add(Finding(sheet, p.row, p.column, p.reason, _cell(raw, header_row, ref, p),
-                            "error" if p.left_out else "note"))
-            continue
-        try:
-            parsed[t.name] = _PARSERS[t.name](raw)
-        except InputError as exc:
-            add(_from_error(exc, sheet, header_row, raw))
-    if {"ALVH_POSITIONS", "ALVH_MARKET", "ALVH_CURVE"} <= set(parsed):
+def _check_rows(io: CalamineWorkbook, layout: L.Layout, add) -> int:
+    """Parse every table with the report's reader; list every bad row and stray cell."""
+    try:
+        inputs = read_inputs(io, layout)
+    except AlvhError as exc:
+        add(Finding(None, None, None, str(exc)))
+        return 0
+    positions = inputs.parsed.get("ALVH_POSITIONS")
+    for name, obj in inputs.parsed.items():
+        if isinstance(obj, InputError):
+            sheet, ref = inputs.locations[name]
+            add(_from_error(obj, sheet, ref, inputs.raw[name]))
+    for p in inputs.left_out:
+        add(Finding(_sheet_of(p.reason), p.row, p.column, p.reason, _stray_cell(p.reason)))
+    if not isinstance(positions, Positions):
+        return 0
+    sheet, ref = inputs.locations["ALVH_POSITIONS"]
+    raw = inputs.raw["ALVH_POSITIONS"]
+    for p in positions.problems:
+        add(Finding(sheet, p.row, p.column, p.reason, _cell(raw, ref, p) or _stray_cell(
+            p.reason), "error" if p.left_out else "note"))
+    legs = 0
+    if all(isinstance(inputs.parsed.get(n), object) and not isinstance(
+            inputs.parsed.get(n), InputError) for n in ("ALVH_MARKET", "ALVH_CURVE")):
         from ..risk.valuation import value_book
 
-        pos = parsed["ALVH_POSITIONS"]
-        seen = set(pos.problems)
-        sheet, ref = present["ALVH_POSITIONS"]
-        header_row = L.cell_ref(ref.split(":")[0])[0]
-        raw = io.values("ALVH_POSITIONS")
-        val = value_book(pos, parsed["ALVH_MARKET"], parsed["ALVH_CURVE"])
+        seen = set(positions.problems)
+        val = value_book(positions, inputs.market, inputs.curve)
         for p in val.problems:
             if p not in seen:
-                add(Finding(sheet, p.row, p.column, p.reason, _cell(raw, header_row, ref, p),
+                add(Finding(sheet, p.row, p.column, p.reason, _cell(raw, ref, p),
                             "error" if p.left_out else "note"))
-        return len(val.legs)
-    return 0
+        legs = len(val.legs)
+        th = inputs.parsed.get("ALVH_THRESHOLDS")
+        if isinstance(th, Thresholds):
+            _check_limits(val, th, inputs.locations.get("ALVH_THRESHOLDS"), add)
+    return legs
 
 
-def _from_error(exc: InputError, sheet: str, header_row: int, raw) -> Finding:
-    """A table-level InputError: rows counted from the header (1) become sheet rows; a
-    Market field name becomes the row holding that field."""
-    row = None if exc.row is None else header_row + exc.row - 1
+def _check_limits(val, th: Thresholds, where, add) -> None:
+    """Each layer of the book has a threshold row; typos are named."""
+    sheet = where[0] if where else L.THRESHOLDS
+    limited = list(th.layers)
+    for layer in dict.fromkeys(str(x) for x in val.legs["Layer"]):
+        if th.for_layer(layer) is None:
+            near = nearest_layer(layer, limited)
+            hint = f"; did you mean {near!r}?" if near else ""
+            add(Finding(sheet, None, "Layer", f"layer {layer!r} has no threshold row: it shows "
+                        f"'no limit' and is never flagged{hint}", severity="note"))
+
+
+def _from_error(exc: InputError, sheet: str, ref: str, raw) -> Finding:
+    """A table-level InputError (rows are sheet rows already; a Market field name becomes the
+    row holding that field)."""
+    row = exc.row
     if row is None and exc.column:
+        header_row = bounds(ref)[0]
         for i, r in enumerate(raw):
             if r and header_key(r[0]) == header_key(exc.column):
                 row = header_row + i
     return Finding(sheet, row, exc.column, exc.reason)
 
 
-def _cell(raw, header_row: int, ref: str, p) -> str | None:
+def _cell(raw, ref: str, p) -> str | None:
     """A1 address of a problem's cell, from its sheet row and its column header."""
     if p.row is None or not p.column or not raw:
         return None
     keys = [header_key(h) for h in raw[0]]
     if header_key(p.column) not in keys:
         return None
-    first_col = L.cell_ref(ref.split(":")[0])[1]
+    first_col = bounds(ref)[1]
     return L.a1(p.row, first_col + keys.index(header_key(p.column)))
+
+
+_STRAY = re.compile(r"^(.+?)!([A-Z]+\d+) holds ")
+
+
+def _sheet_of(reason: str) -> str | None:
+    m = _STRAY.match(reason)
+    return m.group(1) if m else None
+
+
+def _stray_cell(reason: str) -> str | None:
+    m = _STRAY.match(reason)
+    return m.group(2) if m else None
+
+
+def _is_cell(text: str) -> bool:
+    return re.fullmatch(r"\$?[A-Z]{1,3}\$?\d+", text) is not None
 
 
 def _short(v: Any) -> str:

@@ -14,9 +14,7 @@ SERIES_SEED = 20261124
 
 
 def _as_read_back(v: Any) -> Any:
-    """A sample value as openpyxl reads it back (dates become midnight datetimes)."""
-    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-        return dt.datetime(v.year, v.month, v.day)
+    """A sample value as a file reader gives it back (dates stay dates, times stay times)."""
     return v
 
 
@@ -40,12 +38,12 @@ def sample_series(n: int = L.SERIES_LENGTH, seed: int = SERIES_SEED) -> dict[str
     z[:, 1] = 0.8 * z[:, 0] + 0.6 * z[:, 1]
     spike = np.zeros(n)
     spike[n // 3: n // 3 + 4] = (2.5, 1.5, 0.8, 0.3)
+    vvix_today = next(r[1] for r in L.INPUT_BY_NAME["ALVH_MARKET"].sample if r[0] == "Vvix")
     out = []
     for (mean, kappa, sigma, start, end), shocks, jump in (
             ((19.0, 0.06, 0.55, 17.6, L.INPUT_BY_NAME["ALVH_CURVE"].sample[0][1]), z[:, 0],
              spike),
-            ((95.0, 0.05, 2.6, 90.0, dict(L.INPUT_BY_NAME["ALVH_MARKET"].sample)["Vvix"]),
-             z[:, 1], 4 * spike)):
+            ((95.0, 0.05, 2.6, 90.0, vvix_today), z[:, 1], 4 * spike)):
         x = np.empty(n)
         x[0] = start
         for i in range(1, n):
@@ -56,16 +54,24 @@ def sample_series(n: int = L.SERIES_LENGTH, seed: int = SERIES_SEED) -> dict[str
             "ALVH_VIXFUT_SERIES": out[0], "ALVH_VVIX_SERIES": out[1]}
 
 
+def sample_rows(table: L.InputTable) -> list[list[Any]]:
+    """The data rows the template writes into an input table (sample, then spare blanks)."""
+    if table.name == "ALVH_SIGNALS":
+        s = sample_series()
+        return [[d, float(a), float(b)] for d, a, b in zip(
+            s["dates"], s["ALVH_VIXFUT_SERIES"], s["ALVH_VVIX_SERIES"], strict=True)]
+    blank = [None] * len(table.headers)
+    return ([[_as_read_back(v) for v in r] for r in table.sample]
+            + [list(blank) for _ in range(table.spare_rows)])
+
+
 def sample_raw(layout: L.Layout = L.LAYOUT) -> dict[str, list[list[Any]]]:
     """Every defined name's 2-D values exactly as the built file holds them."""
-    raw = {}
-    for t in layout.inputs:
-        blank = [None] * len(t.headers)
-        raw[t.name] = ([list(t.headers)] + [[_as_read_back(v) for v in r] for r in t.sample]
-                       + [list(blank) for _ in range(t.spare_rows)])
-    series = sample_series()
-    for name in layout.series:
-        raw[name] = [[float(v)] for v in series[name]]
+    raw = {t.name: [list(t.headers), *sample_rows(t)] for t in layout.inputs}
+    for name, (table, column) in layout.series.items():
+        t = next(t for t in layout.inputs if t.excel_table == table)
+        j = t.headers.index(column)
+        raw[name] = [[r[j]] for r in raw[t.name][1:]]
     return raw
 
 
@@ -74,10 +80,16 @@ class SampleBook:
 
     def __init__(self, raw: dict[str, list[list[Any]]], layout: L.Layout = L.LAYOUT):
         self.raw = raw
-        self.where = {t.name: (t.sheet, t.ref) for t in layout.inputs}
-        for name, (sheet, anchor) in layout.series.items():
-            r, c = L.cell_ref(anchor)
-            self.where[name] = (sheet, f"{anchor}:{L.a1(r + L.SERIES_LENGTH - 1, c)}")
+        self.where = {}
+        for t in layout.inputs:
+            r, c = L.cell_ref(t.anchor)
+            last = L.a1(r + len(raw[t.name]) - 1, c + len(t.headers) - 1)
+            self.where[t.name] = (t.sheet, f"{t.anchor}:{last}")
+        for name, (table, column) in layout.series.items():
+            t = next(t for t in layout.inputs if t.excel_table == table)
+            r, c = L.cell_ref(t.anchor)
+            c += t.headers.index(column)
+            self.where[name] = (t.sheet, f"{L.a1(r + 1, c)}:{L.a1(r + len(raw[name]), c)}")
 
     def has_name(self, name: str) -> bool:
         return name in self.raw
@@ -87,3 +99,6 @@ class SampleBook:
 
     def name_location(self, name: str) -> tuple[str, str]:
         return self.where[name]
+
+    def read_block(self, sheet: str, anchor: str, rows: int, cols: int) -> list[list[Any]]:
+        return []                    # nothing outside the tables in the sample

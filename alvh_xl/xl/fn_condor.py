@@ -12,24 +12,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..book import Problem
 from ..conventions import DEFAULT_VOL_SHIFTS
 from ..errors import InputError
 from ..risk.condor import (
     NONE_TEXT,
     breakeven_migration,
+    check_shift_count,
     condor_report,
     find_condors,
     no_condor_message,
     resolve_strategy,
 )
-from .cells import grid, numbers
-from .fn_book import DOC_CURVE, DOC_MKT, DOC_POS, cached, scalar, valuation
+from .cells import grid, numbers, scalar
+from .fn_book import DOC_CURVE, DOC_MKT, DOC_POS, valuation
 from .frames import frame_to_cells
 from .registry import WORKBOOK_INPUTS, excel
 
 DOC_STRATEGY = "optional Strategy id, e.g. IC-Jan (blank = all / the first condor)"
 DOC_SHIFTS = "optional vol shifts in weighted vol points (default -10,-5,-2,0,2,5,10)"
 EXPIRY_NONE = "none (see Note)"
+MIGRATION_HEADER = ("Shift", "T0Low", "T0High")
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, strategy=DOC_STRATEGY,
@@ -44,10 +47,12 @@ def ALVH_CONDOR(positions=None, market=None, curve=None, strategy=None):
         if name not in (None, ""):
             groups = list(table["Strategy"])
             table = table[table["Strategy"] == resolve_strategy(name, groups)]
-        elif report.condors.size == 0:
-            raise InputError(no_condor_message(report.reasons))
-        return frame_to_cells(_in_words(table), val.problems)
-    return cached("CONDOR", (positions, market, curve, strategy), compute)
+        notes = list(val.problems)
+        if name in (None, "") and report.condors.size == 0:    # not an error: a note
+            notes.append(Problem(None, None, no_condor_message(report.reasons),
+                                 left_out=False, table="condor"))
+        return frame_to_cells(_in_words(table), notes)
+    return compute()
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, strategy=DOC_STRATEGY,
@@ -58,13 +63,15 @@ def ALVH_BREAKEVENS(positions=None, market=None, curve=None, strategy=None, vol_
         shifts = _shifts(vol_shifts)
         val = valuation(positions, market, curve)
         name = scalar(strategy)
+        condors, reasons, _ = find_condors(val)
+        if name in (None, "") and condors.size == 0:
+            return [list(MIGRATION_HEADER), ["Note", no_condor_message(reasons), None]]
         table = breakeven_migration(val, name, shifts)
         cells = frame_to_cells(table.astype(object).where(table.notna(), NONE_TEXT))
-        condors = find_condors(val)[0]
         if name in (None, "") and condors.size > 1:
             cells.append(["Strategy", str(condors.strategy[0]), "(the first condor)"])
         return cells
-    return cached("BREAKEVENS", (positions, market, curve, strategy, vol_shifts), compute)
+    return compute()
 
 
 def _in_words(table: pd.DataFrame) -> pd.DataFrame:
@@ -92,4 +99,5 @@ def _shifts(values: Any) -> np.ndarray:
     out = vals.ravel()[keep]
     if not np.isfinite(out).all():
         raise InputError("vol_shifts must be finite numbers")
+    check_shift_count(out, "vol_shifts")
     return out

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..book import parse_scenarios
 from ..conventions import DEFAULT_SPOT_SHIFTS_PCT, DEFAULT_VOL_SHIFTS
 from ..errors import InputError
 from ..risk.scenarios import MODES, WEIGHTINGS, named_scenarios, shock_ladder, spot_vol_grid
-from .cells import grid
-from .fn_book import DOC_CURVE, DOC_MKT, DOC_POS, _omitted, boolean, cached, scalar, valuation
+from .cells import grid, omitted, scalar
+from .fn_book import DOC_CURVE, DOC_MKT, DOC_POS, boolean, scenarios_from, valuation
 from .frames import frame_to_cells
 from .registry import excel
 
 
 def shifts_arg(values: Any, name: str, default: tuple[float, ...]) -> tuple[float, ...]:
     """Numbers from a range/array constant (blanks skipped); default when omitted."""
-    if _omitted(values):
+    if omitted(values):
         return default
     out = []
     for v in grid(values).ravel():
@@ -66,8 +65,7 @@ def ALVH_SHOCKPNL(positions, market, curve, shifts=None, mode="abs", by_layer=Fa
                              mode=mode_arg(mode), by_layer=boolean(by_layer, "by_layer"),
                              weighting=weighting_arg(weighting))
         return frame_to_cells(table, val.problems)
-    return cached("SHOCKPNL", (positions, market, curve, shifts, mode, by_layer, weighting),
-                  compute)
+    return compute()
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
@@ -84,7 +82,7 @@ def ALVH_GRID(positions, market, curve, spot_shifts_pct=None, vol_shifts=None):
         body = [[float(s)] + [float(x) for x in row] for s, row in zip(
             table.index, table.to_numpy(), strict=True)]
         return header + body + frame_to_cells(table.iloc[:0], val.problems, index=True)[1:]
-    return cached("GRID", (positions, market, curve, spot_shifts_pct, vol_shifts), compute)
+    return compute()
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
@@ -93,11 +91,11 @@ def ALVH_SCENARIOPNL(positions, market, curve, scenarios):
     """P&L ($) per named scenario (spot %, weighted vol points, days forward with time decay), for the book and by layer."""
     def compute():
         val = valuation(positions, market, curve)
-        if _omitted(scenarios):
+        if omitted(scenarios):
             raise InputError("scenarios: pass a Name|SpotPct|VolPts|DaysForward table")
-        table = named_scenarios(val, parse_scenarios(scenarios))
+        table = named_scenarios(val, scenarios_from(scenarios))
         return frame_to_cells(table, val.problems)
-    return cached("SCENARIOPNL", (positions, market, curve, scenarios), compute)
+    return compute()
 
 
 __all__ = ["ALVH_GRID", "ALVH_SCENARIOPNL", "ALVH_SHOCKPNL"]

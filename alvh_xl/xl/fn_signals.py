@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..book.cells import error_value, is_blank
 from ..conventions import MACD_FAST, MACD_SIGNAL, MACD_SLOW, REGIME_DAYS, RSI_PERIOD
 from ..errors import InputError
 from ..risk.indicators import as_series, macd, regime, rsi
@@ -69,16 +70,31 @@ def _series(value: Any, name: str) -> tuple[np.ndarray, bool, str]:
 
 
 def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
+    return is_blank(v)
 
 
 def _arg(value: Any, name: str, default: int) -> Any:
-    """A single-cell parameter; blank or omitted gives ``default`` (checked by the engine)."""
+    """A single-cell parameter; blank or omitted gives ``default`` (checked by the engine);
+    an Excel error value in it is an error, not a blank."""
     cells = grid(value)
     if cells.shape != (1, 1):
         raise InputError(f"{name} must be a single cell, got {cells.shape[0]}x{cells.shape[1]}")
     v = cells[0, 0]
+    err = error_value(v)
+    if err:
+        raise InputError(f"{name}: holds the Excel error {err}")
     return default if _blank(v) else v
+
+
+def series_problem(vix_futures_series: Any, vvix_series: Any) -> str:
+    """Why the Signals blocks cannot be computed from these series ('' when they can)."""
+    try:
+        fut, _, label = _series(vix_futures_series, "vix_futures")
+        vvix, _, _ = _series(vvix_series, "vvix")
+        regime(fut, vvix, REGIME_DAYS, label=label)
+    except InputError as exc:
+        return str(exc)
+    return ""
 
 
 def _cells(values: np.ndarray) -> list[list[Any]]:

@@ -20,18 +20,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..book.positions import HEADERS as POSITION_HEADERS
-from ..conventions import DEFAULT_VOL_SHIFTS, DEFAULT_WARN, PORTFOLIO
+from ..book.xlsx import a1, cell_ref, col_letter  # noqa: F401 (the layout's A1 helpers)
+from ..conventions import DEFAULT_VOL_SHIFTS, PORTFOLIO
 from ..risk.aggregation import LAYER_COLUMNS
+from ..risk.hedging import HEDGE_COLUMNS
 from ..risk.valuation import LEG_COLUMNS
 
-START, POSITIONS, MARKET, THRESHOLDS = "Start", "Positions", "Market", "Thresholds"
+START, POSITIONS, MARKET, THRESHOLDS, HEDGES = (
+    "Start", "Positions", "Market", "Thresholds", "Hedges")
 DASHBOARD, LEGS, SCENARIOS, CONDOR, SIGNALS, HISTORY = (
     "Dashboard", "Legs", "Scenarios", "Condor", "Signals", "History")
 CONF = "xlwings.conf"
-SHEETS = (START, DASHBOARD, POSITIONS, MARKET, THRESHOLDS, LEGS, SCENARIOS, CONDOR, SIGNALS,
-          HISTORY, CONF)
-INPUT_SHEETS = (POSITIONS, MARKET, THRESHOLDS)
+SHEETS = (START, DASHBOARD, POSITIONS, MARKET, THRESHOLDS, HEDGES, SCENARIOS, LEGS, CONDOR,
+          SIGNALS, HISTORY, CONF)
+INPUT_SHEETS = (POSITIONS, MARKET, THRESHOLDS, HEDGES)
 OUTPUT_SHEETS = (DASHBOARD, LEGS, SCENARIOS, CONDOR, SIGNALS, HISTORY)
+OPTIONAL_SHEETS = (HEDGES, SCENARIOS, CONDOR, SIGNALS)     # a missing one skips its part
 
 UNITS = ("Units: vega and vol exposure in $ per vol point; P&L, premium and $delta in $; "
          "theta in $ per calendar day; IV as a decimal (0.18 = 18 %).")
@@ -52,18 +56,21 @@ SHEET_TITLES: dict[str, tuple[str, str]] = {
              "futures curve, and the term-structure weighting w = min(WeightCap, "
              "(TRefDays / max(tau, TauFloorDays))^Alpha)."),
     THRESHOLDS: ("Thresholds", "Flag: |vega - target| below Warn x Limit is OK, up to Limit "
-                 "WATCH, above BREACH. Limits in $ per vol point; the PORTFOLIO Limit is a "
-                 "fraction of the Basis layer's gross |vega|."),
+                 "WATCH, above BREACH, on the row's Measure (Raw or Weighted vega). Limits in "
+                 "$ per vol point; the PORTFOLIO Limit is a fraction of the Basis layer's "
+                 "|vega|. A layer without a row here shows 'no limit'."),
+    HEDGES: ("Hedge candidates", "Positions schema, Qty ignored: each row is sized in whole "
+             "contracts to bring net vega to the PORTFOLIO target on its Measure."),
     LEGS: ("Per-leg Greeks", "Position Greeks = unit Greek x multiplier x qty. Delta/Gamma "
            "per point of the leg's own underlying; Vega, Vanna per vol point; Theta, Charm "
            "per day; VolExposure = $ per point of the vol the leg is tied to."),
-    SCENARIOS: ("Scenarios", "Full revaluation P&L ($): spot shifts in %, vol shifts in "
-                "weighted vol points, DaysForward with time decay."),
+    SCENARIOS: ("Scenarios", "Named scenarios (input table at A1): SpotPct in %, VolPts in "
+                "weighted vol points, DaysForward with time decay. P&L by full revaluation."),
     CONDOR: ("Iron condor", "Strikes and break-evens in SPX points; credit in points per "
              "condor; CreditUSD, max profit and max loss in $ for the whole position."),
     SIGNALS: ("Regime signals", "MACD(12,26,9) on the front VIX future, RSI(14) Wilder on "
               "VVIX (TA-Lib values); regime shift = MACD histogram expanding 3 days and VVIX "
-              "RSI above 70 or below 30. Sample series: replace with your closes."),
+              "RSI above 70 or below 30. Sample series (table at A1): paste your closes."),
     HISTORY: ("History", "One row per valuation date and layer; Refresh appends today's rows "
               "and replaces rows of the same date. Vega in $ per vol point, P&L in $."),
     CONF: ("", ""),
@@ -90,10 +97,11 @@ START_TEXT: tuple[tuple[str, str], ...] = (
     ("b", "3. The command line, no Excel needed: `alvh-xl report THIS_FILE.xlsx` prints the "
           "dashboard and writes a filled copy plus charts; `alvh-xl check THIS_FILE.xlsx` "
           "lists every input problem (sheet, row, column, reason)."),
-    ("p", "Without the add-in Excel still opens the file with the stored sample results; the "
-          "ALVH_* cells show #NAME? only once Excel recalculates them without alvh_xl. "
-          "LibreOffice recalculates array formulas on open: use `alvh-xl template --static` "
-          "(values only) or the `alvh-xl report` workbook there."),
+    ("p", "Every input is an Excel Table starting in row 1 of its sheet: rows typed right "
+          "under a table extend it, and row numbers in #ALVH! messages are the sheet's rows. "
+          "A value typed outside a table is never read silently: the Dashboard headline says "
+          "INCOMPLETE and names the cell. Without the add-in Excel still opens the file with "
+          "the stored sample results."),
     ("h", "Units"),
     ("b", "Vega and vol exposure: $ per 1 vol point. SPX options: position vega; VIX "
           "options: Black-76 delta to the VIX future x 100 x qty; VX futures: multiplier x "
@@ -110,58 +118,34 @@ SHEET_PURPOSE = (
     (POSITIONS, "INPUT - the book, one row per leg (Excel Table, name ALVH_POSITIONS)"),
     (MARKET, "INPUT - valuation date, SPX, rates, VIX, VVIX, weighting parameters "
              "(ALVH_MARKET) and the VIX futures curve (ALVH_CURVE)"),
-    (THRESHOLDS, "INPUT - limits per layer and for the portfolio (ALVH_THRESHOLDS), hedge "
-                 "candidates (ALVH_HEDGES), named scenarios (ALVH_SCENARIOS)"),
+    (THRESHOLDS, "INPUT - limits per layer and for the portfolio (ALVH_THRESHOLDS)"),
+    (HEDGES, "INPUT - hedge candidates (ALVH_HEDGES)"),
+    (SCENARIOS, "INPUT named scenarios (ALVH_SCENARIOS) with their P&L, and the spot x vol "
+                "grid"),
     (LEGS, "per-leg Greeks, vol and vol-of-vol exposure, weights, buckets"),
-    (SCENARIOS, "named scenarios (FOMC pair, crash, vol crush) and the spot x vol grid"),
     (CONDOR, "iron condor credit, max profit/loss, break-evens at expiry and T+0, "
              "migration under vol shifts"),
-    (SIGNALS, "VIX-futures and VVIX closes with MACD(12,26,9), RSI(14) and the regime flag"),
+    (SIGNALS, "INPUT VIX-futures and VVIX closes (SignalsTable) with MACD(12,26,9), RSI(14) "
+              "and the regime flag"),
     (HISTORY, "one row per date and layer, appended by Refresh"),
     (CONF, "xlwings settings: UDF Modules = alvh_xl.udfs"),
 )
 
 
-def cell_ref(anchor: str) -> tuple[int, int]:
-    """'B3' → (row 3, column 2), both 1-based."""
-    m = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", anchor)
-    if not m:
-        raise ValueError(f"not an A1 cell: {anchor}")
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
-
-
-def col_letter(col: int) -> str:
-    """1 → 'A', 28 → 'AB'."""
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def a1(row: int, col: int, absolute: bool = False) -> str:
-    """(3, 2) → 'B3' (or '$B$3')."""
-    d = "$" if absolute else ""
-    return f"{d}{col_letter(col)}{d}{row}"
-
-
 @dataclass(frozen=True)
 class InputTable:
-    """A named input table: header row at ``anchor``, sample rows, and spare blank rows."""
+    """A named input: an Excel Table (header row at ``anchor``, sample rows, spare blank rows)
+    and the defined name that refers to all of it (``<excel_table>[#All]``)."""
 
     name: str
     sheet: str
     anchor: str
     headers: tuple[str, ...]
     sample: tuple[tuple[Any, ...], ...]
+    excel_table: str
     spare_rows: int = 0
     required: bool = True
-    excel_table: str | None = None     # name of the Excel Table object, if any
     title: str = ""
-    notes: tuple[str, ...] = ()        # one note per sample row, shown right of the table
 
     @property
     def n_rows(self) -> int:
@@ -175,11 +159,10 @@ class InputTable:
         return (f"{self.anchor}:{col_letter(c + len(self.headers) - 1)}"
                 f"{r + self.n_rows - 1}")
 
-    def column_range(self, header: str) -> str:
-        """Sheet-qualified absolute range of a column's data rows: 'Thresholds!$A$5:$A$14'."""
-        r, c = cell_ref(self.anchor)
-        j = c + self.headers.index(header)
-        return f"{quote_sheet(self.sheet)}!{a1(r + 1, j, True)}:{a1(r + self.n_rows - 1, j, True)}"
+    @property
+    def reference(self) -> str:
+        """What the defined name refers to: the whole table, so it grows with the table."""
+        return f"{self.excel_table}[#All]"
 
 
 @dataclass(frozen=True)
@@ -270,17 +253,18 @@ _SAMPLE_POSITIONS = (
     ("Tail", "VXX", "ETP", None, None, None, 10, None, None, 44.8, 43.9, "VXX", None, None),
 )
 _SAMPLE_MARKET = (
-    ("ValuationDate", VALUATION_DATE), ("ValuationTime", dt.time(16, 0)), ("SpxSpot", 6712.4),
-    ("Rate", 0.0385), ("DivYield", 0.0125), ("VixSpot", 16.9), ("Vvix", 92.5),
-    ("TRefDays", 30), ("Alpha", 0.5), ("TauFloorDays", 7), ("WeightCap", 3),
-    ("VolOfVolBeta", 0),
-)
-_MARKET_NOTES = (
-    "date of the close being valued", "New York time (default 16:00)", "SPX index level",
-    "continuous risk-free rate, decimal", "SPX dividend yield, decimal", "VIX index (spot)",
-    "VVIX index", "weighting: reference maturity in days", "weighting: exponent "
-    "(0.5 = square-root-of-time, 0 = parallel)", "weighting: shortest tau in days",
-    "weighting: largest weight", "VIX option IV move per vol point of shift",
+    ("ValuationDate", VALUATION_DATE, "date of the close being valued"),
+    ("ValuationTime", dt.time(16, 0), "New York time (default 16:00)"),
+    ("SpxSpot", 6712.4, "SPX index level"),
+    ("Rate", 0.0385, "continuous risk-free rate, decimal"),
+    ("DivYield", 0.0125, "SPX dividend yield, decimal"),
+    ("VixSpot", 16.9, "VIX index (spot)"),
+    ("Vvix", 92.5, "VVIX index"),
+    ("TRefDays", 30, "weighting: reference maturity in days"),
+    ("Alpha", 0.5, "weighting: exponent (0.5 = square-root-of-time, 0 = parallel)"),
+    ("TauFloorDays", 7, "weighting: shortest tau in days"),
+    ("WeightCap", 3, "weighting: largest weight"),
+    ("VolOfVolBeta", 0, "VIX option IV move per vol point of shift"),
 )
 _SAMPLE_CURVE = (
     (dt.date(2026, 12, 16), 18.15), (dt.date(2027, 1, 20), 19.25), (dt.date(2027, 2, 17), 19.95),
@@ -288,8 +272,9 @@ _SAMPLE_CURVE = (
     (dt.date(2027, 6, 16), 21.40), (dt.date(2027, 7, 21), 21.60),
 )
 _SAMPLE_THRESHOLDS = (
-    ("VIX L1", 12, 25, 0.75, None), ("VIX L2", 12, 20, 0.75, None),
-    ("Tail", 12, 14, 0.75, None), (PORTFOLIO, 0.08, 0, 0.75, "Core"),
+    ("Core", 30, -75, 0.75, "Raw", None), ("VIX L1", 12, 25, 0.75, "Raw", None),
+    ("VIX L2", 12, 20, 0.75, "Raw", None), ("Tail", 12, 14, 0.75, "Raw", None),
+    (PORTFOLIO, 0.08, 0, 0.75, "Raw", "Core"),
 )
 _SAMPLE_HEDGES = (
     ("Hedge", None, "VIX", "C", 21, dt.date(2027, 1, 20), 0, None, 0.86, None, None, None, None,
@@ -305,43 +290,64 @@ _SAMPLE_SCENARIOS = (
     ("FOMC hawkish", -2, 5, 1), ("FOMC dovish", 1.5, -3, 1), ("Vol crush", 1, -5, 0),
     ("Crash", -8, 15, 0), ("Weekend decay", 0, 0, 3),
 )
+SERIES_LENGTH = 120
+SERIES_COLUMNS = ("Date", "VXFront", "VVIX")
 
 INPUTS: tuple[InputTable, ...] = (
-    # Header in row 1: the row numbers in '#ALVH! row N' messages are the sheet's rows.
+    # Every table's header is in row 1: row numbers in '#ALVH! row N' messages are the
+    # sheet's rows, for the report and the live formulas alike.
     InputTable("ALVH_POSITIONS", POSITIONS, "A1", POSITION_HEADERS, _SAMPLE_POSITIONS,
-               spare_rows=40, excel_table="PositionsTable"),
-    InputTable("ALVH_MARKET", MARKET, "A4", ("Field", "Value"), _SAMPLE_MARKET,
-               title="Market inputs", notes=_MARKET_NOTES),
-    InputTable("ALVH_CURVE", MARKET, "E4", ("Expiry", "Price"), _SAMPLE_CURVE, spare_rows=4,
-               title="VIX futures curve"),
-    InputTable("ALVH_THRESHOLDS", THRESHOLDS, "A4", ("Layer", "Limit", "Target", "Warn", "Basis"),
-               _SAMPLE_THRESHOLDS, spare_rows=6, title="Limits per layer ($ per vol point)"),
-    InputTable("ALVH_HEDGES", THRESHOLDS, "A18", POSITION_HEADERS, _SAMPLE_HEDGES, spare_rows=5,
-               required=False, title="Hedge candidates (positions schema; Qty ignored)"),
-    InputTable("ALVH_SCENARIOS", THRESHOLDS, "A32", ("Name", "SpotPct", "VolPts", "DaysForward"),
-               _SAMPLE_SCENARIOS, spare_rows=5, required=False,
-               title="Named scenarios (spot %, weighted vol points, days forward)"),
+               "PositionsTable", spare_rows=40),
+    InputTable("ALVH_MARKET", MARKET, "A1", ("Field", "Value", "Note"), _SAMPLE_MARKET,
+               "MarketTable"),
+    InputTable("ALVH_CURVE", MARKET, "E1", ("Expiry", "Price"), _SAMPLE_CURVE, "CurveTable",
+               spare_rows=4),
+    InputTable("ALVH_THRESHOLDS", THRESHOLDS, "A1", ("Layer", "Limit", "Target", "Warn",
+                                                     "Measure", "Basis"),
+               _SAMPLE_THRESHOLDS, "ThresholdsTable", spare_rows=6),
+    InputTable("ALVH_HEDGES", HEDGES, "A1", POSITION_HEADERS, _SAMPLE_HEDGES, "HedgesTable",
+               spare_rows=5, required=False),
+    InputTable("ALVH_SCENARIOS", SCENARIOS, "A1", ("Name", "SpotPct", "VolPts", "DaysForward"),
+               _SAMPLE_SCENARIOS, "ScenariosTable", spare_rows=5, required=False),
+    InputTable("ALVH_SIGNALS", SIGNALS, "A1", SERIES_COLUMNS, (), "SignalsTable",
+               spare_rows=SERIES_LENGTH, required=False),
 )
 INPUT_BY_NAME = {t.name: t for t in INPUTS}
+# Help text of an input sheet: (sheet, cell) right of its tables, past the gap column.
+HELP = {POSITIONS: "P1", MARKET: "H1", THRESHOLDS: "H1", HEDGES: "P1"}
 
+# Daily series of the Signals sheet: one column each of SignalsTable.
+SERIES = {"ALVH_VIXFUT_SERIES": ("SignalsTable", "VXFront"),
+          "ALVH_VVIX_SERIES": ("SignalsTable", "VVIX")}
+
+STATUS_ARGS = (P, M, C, T, H, S, VIXF, VVIX)
 OUTPUTS: tuple[Output, ...] = (
+    Output("message", DASHBOARD, "A2", "ALVH_STATUS", ("message", *STATUS_ARGS), "",
+           max_rows=1, max_cols=1),
     Output("netvega_raw", DASHBOARD, "B4", "ALVH_NETVEGA", (P, M, C), "Net vega (raw)",
            max_rows=1, max_cols=1),
     Output("netvega_weighted", DASHBOARD, "D4", "ALVH_NETVEGA", (P, M, C, "", True),
            "Net vega (weighted)", max_rows=1, max_cols=1),
+    Output("tolerance", DASHBOARD, "F4", "ALVH_STATUS", ("tolerance", *STATUS_ARGS), "",
+           max_rows=1, max_cols=1),
+    Output("status", DASHBOARD, "H4", "ALVH_STATUS", ("flag", *STATUS_ARGS), "",
+           max_rows=1, max_cols=1),
+    Output("headroom", DASHBOARD, "H5", "ALVH_STATUS", ("headroom", *STATUS_ARGS), "",
+           max_rows=1, max_cols=1),
     Output("layers", DASHBOARD, "A8", "ALVH_LAYERS", (P, M, C, T),
            "Layers and limits ($ per vol point; Delta = SPX $delta, Gamma = $gamma per 1 %)",
-           max_rows=14, max_cols=10),
+           max_rows=14, max_cols=len(LAYER_COLUMNS)),
     Output("buckets", DASHBOARD, "A24", "ALVH_BUCKETS", (P, M, C),
            "Vol exposure by maturity bucket ($ per vol point)", max_rows=10, max_cols=12),
     Output("ladder", DASHBOARD, "A36", "ALVH_SHOCKPNL",
            (P, M, C, tuple(DEFAULT_VOL_SHIFTS), "abs", True),
            "Vol-shock ladder: full revaluation vs linear ($)", max_rows=10, max_cols=12),
     Output("hedges", DASHBOARD, "A48", "ALVH_HEDGE", (P, M, C, T, H),
-           "Hedge sizing to the PORTFOLIO target (weighted vega)", max_rows=12, max_cols=12),
-    Output("scenarios", SCENARIOS, "A4", "ALVH_SCENARIOPNL", (P, M, C, S),
+           "Hedge sizing to the PORTFOLIO target (on its Measure)", max_rows=12,
+           max_cols=len(HEDGE_COLUMNS)),
+    Output("scenarios", SCENARIOS, "F3", "ALVH_SCENARIOPNL", (P, M, C, S),
            "Named scenarios: P&L ($), book and by layer", max_rows=15, max_cols=12),
-    Output("grid", SCENARIOS, "A22", "ALVH_GRID", (P, M, C),
+    Output("grid", SCENARIOS, "F22", "ALVH_GRID", (P, M, C),
            "Spot x vol grid: P&L ($); spot shift % down, weighted vol points across",
            max_rows=14, max_cols=10),
     Output("condor", CONDOR, "A4", "ALVH_CONDOR", (P, M, C), "Iron condors",
@@ -350,19 +356,14 @@ OUTPUTS: tuple[Output, ...] = (
            "T+0 break-even migration under vol shifts (SPX points)", max_rows=10, max_cols=3),
     Output("legs", LEGS, "A4", "ALVH_LEGS", (P, M, C), "Legs", max_rows=60,
            max_cols=len(LEG_COLUMNS)),
-    Output("macd", SIGNALS, "E8", "ALVH_MACD", (VIXF,), "MACD(12,26,9), VX front",
-           max_rows=130, max_cols=3),
-    Output("rsi", SIGNALS, "I9", "ALVH_RSI", (VVIX,), "RSI(14) of VVIX", max_rows=130,
-           max_cols=1),
-    Output("regime", SIGNALS, "A5", "ALVH_REGIME", (VIXF, VVIX), "Regime", max_rows=1,
-           max_cols=2),
+    Output("regime", SIGNALS, "F3", "ALVH_REGIME", (VIXF, VVIX), "Regime (last day)",
+           max_rows=1, max_cols=2),
+    Output("macd", SIGNALS, "F8", "ALVH_MACD", (VIXF,), "MACD(12,26,9), VX front",
+           max_rows=SERIES_LENGTH + 1, max_cols=3),
+    Output("rsi", SIGNALS, "J8", "ALVH_RSI", (VVIX,), "RSI(14) of VVIX",
+           max_rows=SERIES_LENGTH, max_cols=1),
 )
 OUTPUT_BY_KEY = {o.key: o for o in OUTPUTS}
-
-# Series used by the Signals sheet: (sheet, first value cell); dates in the column left of
-# the first series, headers in the row above.
-SERIES = {"ALVH_VIXFUT_SERIES": (SIGNALS, "B9"), "ALVH_VVIX_SERIES": (SIGNALS, "C9")}
-SERIES_LENGTH = 120
 
 LAST_REFRESH = (DASHBOARD, "K2")      # "Last refresh" timestamp written by Refresh/report
 VALUATION_CELL = (DASHBOARD, "K3")    # valuation date shown on the dashboard
@@ -370,22 +371,15 @@ VALUATION_CELL = (DASHBOARD, "K3")    # valuation date shown on the dashboard
 # this cell, referenced as "[<shape name>]Dashboard!L2" (XlsxWriter names it after its index
 # among the sheet's drawings; tests/test_template.py checks the name in the file).
 LITE_BUTTON = (DASHBOARD, "L2", "TextBox 3")
-MESSAGE_CELL = (DASHBOARD, "A2")      # readable status / error message of the last refresh
+MESSAGE_CELL = (DASHBOARD, "A2")      # the headline message (ALVH_STATUS "message")
 HISTORY_ANCHOR = (HISTORY, "A4")      # history table (one row per date and layer)
 
 CONF_ROWS = (("UDF Modules", "alvh_xl.udfs"),)
 
 
 def _natives() -> tuple[Native, ...]:
-    layers, legs = OUTPUT_BY_KEY["layers"], OUTPUT_BY_KEY["legs"]
-    th = INPUT_BY_NAME["ALVH_THRESHOLDS"]
-    names = layers.column_range(LAYER_COLUMNS.index("Layer"))
-    limits = layers.column_range(LAYER_COLUMNS.index("Limit"))
-    raw = OUTPUT_BY_KEY["netvega_raw"].anchor
-    target = (f'SUMIF({th.column_range("Layer")},"{PORTFOLIO}",'
-              f'{th.column_range("Target")})')
-    gap = f"ABS({raw}-{target})"
-    warn = f'SUMIF({th.column_range("Layer")},"{PORTFOLIO}",{th.column_range("Warn")})'
+    """Plain Excel cross-checks of the blocks: the legs' vol exposures sum to net vega."""
+    legs = OUTPUT_BY_KEY["legs"]
     r_leg, c_leg = cell_ref(legs.anchor)
 
     def leg_sum(column: str) -> Native:
@@ -393,16 +387,7 @@ def _natives() -> tuple[Native, ...]:
         return Native(f"legs_sum_{column}", LEGS, a1(r_leg - 1, c_leg + j),
                       f"=SUM({legs.column_range(j)})", "Sum")
 
-    return (
-        Native("tolerance", DASHBOARD, "F4", f'=SUMIF({names},"{PORTFOLIO}",{limits})',
-               "Tolerance"),
-        Native("warn", DASHBOARD, "F5", f"=IF({warn}>0,{warn},{DEFAULT_WARN:g})", "Warn at"),
-        Native("portfolio_flag", DASHBOARD, "H4",
-               f'=IF({gap}<F5*F4,"OK",IF({gap}<=F4,"WATCH","BREACH"))', "Portfolio"),
-        Native("headroom", DASHBOARD, "H5", f"=F4-{gap}", "Headroom"),
-        leg_sum("VolExposure"),
-        leg_sum("WeightedVolExposure"),
-    )
+    return (leg_sum("VolExposure"), leg_sum("WeightedVolExposure"))
 
 
 NATIVES: tuple[Native, ...] = _natives()

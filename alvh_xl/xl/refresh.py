@@ -27,7 +27,6 @@ import xlwings as xw
 from ..conventions import ERROR_PREFIX
 from ..errors import AlvhError, WorkbookError
 from .cache import BOOKS, RESULTS
-from .cells import error_text
 from .layout import (
     HISTORY_ANCHOR,
     LAST_REFRESH,
@@ -38,8 +37,9 @@ from .layout import (
     Layout,
     Output,
 )
+from .pipeline import Dashboard, build_dashboard
 from .registry import script
-from .workbook import WorkbookInputs, WorkbookIO, evaluate_output, read_inputs, stamp
+from .workbook import WorkbookInputs, WorkbookIO, read_inputs, stamp
 
 Progress = Callable[[str], None]
 HISTORY_MAX_ROWS = 20_000          # History rows read back (header included): ~16 years
@@ -48,7 +48,7 @@ TITLE = "ALVH Refresh"
 
 @dataclass
 class RefreshResult:
-    """What a refresh did: inputs parsed, blocks written, history rows, and the message shown.
+    """What a refresh did: the dashboard computed, blocks written, history rows, message.
 
     ``errors``: output key → the '#ALVH! …' text its block shows instead of values;
     ``live``: output keys left to their live ALVH_* formulas (not overwritten).
@@ -61,6 +61,7 @@ class RefreshResult:
     ok: bool = True
     errors: dict[str, str] = field(default_factory=dict)
     live: list[str] = field(default_factory=list)
+    dashboard: Dashboard | None = None
 
 
 def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetime | None = None,
@@ -80,18 +81,20 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
         io.write(*MESSAGE_CELL, [[message]])
         say(message)
         return RefreshResult(None, message=message, ok=False)
-    result = RefreshResult(inputs)
-    total = len(layout.outputs)
-    for i, out in enumerate(layout.outputs, 1):
-        say(f"ALVH: computing {out.title or out.key} ({i}/{total})…")
-        try:
-            cells = evaluate_output(out, inputs.raw)
-        except AlvhError as exc:      # e.g. an optional table's name is missing
-            cells = [[error_text(exc)]]
-        first = cells[0][0] if cells and cells[0] else None
-        if isinstance(first, str) and first.startswith(ERROR_PREFIX):
-            result.errors[out.key] = first
+    say("ALVH: valuing the book and computing the blocks…")
+    dash = build_dashboard(inputs, layout)
+    result = RefreshResult(inputs, dashboard=dash)
+    sheets = _sheets(io)
+    for out in layout.outputs:
+        cells = dash.blocks.get(out.key)
+        if sheets is not None and out.sheet not in sheets:
+            continue                   # an optional sheet deleted: its part is skipped
+        if cells is None:              # its input is absent: say so where the block was
+            cells = [[f"Skipped: {dash.skipped.get(out.key, 'input absent')}"]]
         result.outputs[out.key] = cells
+        if cells and cells[0] and isinstance(cells[0][0], str) and \
+                cells[0][0].startswith(ERROR_PREFIX):
+            result.errors[out.key] = cells[0][0]
         if _holds_live_formula(io, out):
             result.live.append(out.key)    # Excel recalculates it; never overwrite a formula
             continue
@@ -100,42 +103,47 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     if getattr(io, "values_only", False):
         _write_native_values(io, result, inputs, layout)
     say("ALVH: writing history…")
-    notes = []
-    try:
-        val = _valuation(inputs)
-        result.history_rows = write_history(io, inputs, val)
-    except AlvhError as exc:
-        val = None
-        notes.append(f"History not updated: {exc}")
-    problems = [p for p in (val.problems if val else inputs.problems) if p.left_out]
-    if problems:
-        shown = "; ".join(str(p) for p in problems[:3])
-        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
-        notes.insert(0, f"{len(problems)} row(s) left out: {shown}{more}")
-    if result.errors:
-        notes.append(_block_note(result.errors, layout, problems))
-    result.ok = not notes
-    if notes:
-        result.message = f"Refreshed {when} with problems: " + " | ".join(notes)
+    notes = list(dash.notes)
+    if dash.val is not None:
+        try:
+            result.history_rows = write_history(io, inputs, dash.val)
+        except AlvhError as exc:
+            notes.append(f"History not updated: {exc}")
     else:
-        result.message = f"Refreshed {when}: all {len(val.legs)} legs valued."
-    io.write(*MESSAGE_CELL, [[result.message]])
+        notes.append("History not updated: the book was not valued")
+    head = dash.headline
+    failures = [n for n in notes if n.startswith("History not updated")]
+    result.ok = not head.incomplete and not failures
+    result.message = f"Refreshed {when}. {head.message}"
+    if notes:
+        result.message += " Notes: " + " | ".join(notes)
+        message = message_block(layout)
+        if message is not None and not _holds_live_formula(io, message):
+            io.write(*MESSAGE_CELL, [[head.message + " Notes: " + " | ".join(notes)]])
     io.write(*LAST_REFRESH, [[now]])
-    io.write(*VALUATION_CELL, [[inputs.market.valuation.date()]])
+    if dash.val is not None:
+        io.write(*VALUATION_CELL, [[dash.val.market.valuation.date()]])
     say(result.message)
     return result
 
 
+def message_block(layout: Layout) -> Output | None:
+    """The layout's message block (the headline message at MESSAGE_CELL), if any."""
+    return next((o for o in layout.outputs if (o.sheet, o.anchor) == MESSAGE_CELL), None)
+
+
+def _sheets(io: WorkbookIO) -> set[str] | None:
+    names = getattr(io, "sheet_names", None)
+    return set(names()) if names else None
+
+
 def _write_native_values(io: WorkbookIO, result: RefreshResult, inputs: WorkbookInputs,
                          layout: Layout) -> None:
-    """A values-only copy (the report workbook) holds the native cross-check cells as values
-    too, recomputed here from the fresh blocks; live workbooks keep their Excel formulas."""
+    """A values-only copy holds the native cross-check cells as values too, recomputed here
+    from the fresh blocks; live workbooks keep their Excel formulas."""
     from .natives import native_values
 
-    try:
-        values = native_values(result.outputs, inputs.raw, layout)
-    except (KeyError, IndexError, StopIteration):   # a block shows #ALVH!: leave them blank
-        values = {}
+    values = native_values(result.outputs, layout)
     for n in layout.natives:
         io.write(n.sheet, n.anchor, [[values.get(n.key)]])
 
@@ -147,18 +155,6 @@ def _holds_live_formula(io: WorkbookIO, out: Output) -> bool:
     read = getattr(io, "formula_at", None)
     formula = read(out.sheet, out.anchor) if read else None
     return bool(formula) and out.function in str(formula).upper()
-
-
-def _block_note(errors: dict[str, str], layout: Layout, problems: list) -> str:
-    """'2 block(s) show #ALVH! (Dashboard!A48, Condor!A4): <reasons not already listed>'."""
-    where = {o.key: f"{o.sheet}!{o.anchor}" for o in layout.outputs}
-    reasons: list[str] = []
-    for text in errors.values():
-        reason = text[len(ERROR_PREFIX):].strip()
-        if reason not in reasons and not any(str(p) in reason for p in problems):
-            reasons.append(reason)
-    note = f"{len(errors)} block(s) show {ERROR_PREFIX} ({', '.join(where[k] for k in errors)})"
-    return note + (": " + "; ".join(reasons[:2]) if reasons else "")
 
 
 def _fit(cells: list[list[Any]], max_rows: int, max_cols: int) -> list[list[Any]]:
@@ -173,33 +169,36 @@ def _fit(cells: list[list[Any]], max_rows: int, max_cols: int) -> list[list[Any]
     return rows
 
 
-def _valuation(inputs: WorkbookInputs):
-    from ..risk.valuation import value_book
-
-    return value_book(inputs.positions, inputs.market, inputs.curve)
-
-
-def history_rows(inputs: WorkbookInputs, val: Any = None) -> list[list[Any]]:
-    """Header + the History sheet rows (one per layer, then PORTFOLIO) of this valuation
-    date; ``val`` is the book's ``BookValuation`` when already computed."""
+def history_rows(inputs: WorkbookInputs, val: Any) -> list[list[Any]]:
+    """Header + the History sheet rows (one per layer, then PORTFOLIO) of this valuation."""
     from ..risk.history import history_sheet_rows, snapshot
 
-    val = val if val is not None else _valuation(inputs)
     table = history_sheet_rows(snapshot(val, inputs.thresholds))
     return [list(table.columns), *table.astype(object).where(table.notna(), None)
             .values.tolist()]
 
 
-def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any = None) -> int:
+def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any) -> int:
     """Write this date's rows into the History block, replacing rows of the same date.
 
     Older rows are kept, matched to the current header by column name, and everything is
     sorted by date. Returns the number of rows written for this date.
     """
     new = history_rows(inputs, val)
-    header, body = new[0], new[1:]
     sheet, anchor = HISTORY_ANCHOR
-    block = io.read_block(sheet, anchor, HISTORY_MAX_ROWS, len(header))
+    block = io.read_block(sheet, anchor, HISTORY_MAX_ROWS, len(new[0]))
+    rows = merge_history(block, new, val.market.valuation.date())
+    io.write(sheet, anchor, rows, clear=(len(block), len(new[0])))
+    return len(new) - 1
+
+
+def merge_history(block: list[list[Any]], new: list[list[Any]], date: dt.date
+                  ) -> list[list[Any]]:
+    """The History block after adding ``new`` (header + rows of ``date``) to the rows read
+    from a workbook (``block``, header first): other dates kept by column name, same date
+    replaced, sorted by date, dates as date cells."""
+    header, body = new[0], [list(r) for r in new[1:]]
+    sheet, anchor = HISTORY_ANCHOR
     if len(block) >= HISTORY_MAX_ROWS:
         raise WorkbookError(f"{sheet} holds {HISTORY_MAX_ROWS - 1} rows or more; move older "
                             "rows to another sheet")
@@ -210,7 +209,7 @@ def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any = None) -> in
             raise WorkbookError(f"{sheet}!{anchor} does not hold the History header (Date, "
                                 "Layer, …)")
         where = {h: j for j, h in enumerate(old_header) if h}
-        today = inputs.market.valuation.date().isoformat()
+        today = date.isoformat()
         for r in block[1:]:
             if any(v not in (None, "") for v in r) and _iso(r[where["Date"]]) != today:
                 kept.append([r[where[h]] if h in where else None for h in header])
@@ -218,8 +217,7 @@ def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any = None) -> in
     rows = sorted(kept + body, key=lambda r: str(_iso(r[date_col])))
     for r in rows:                      # a real date cell, not text, whatever was read back
         r[date_col] = _as_date(r[date_col])
-    io.write(sheet, anchor, [header, *rows], clear=(len(block), len(header)))
-    return len(body)
+    return [list(header), *rows]
 
 
 def _as_date(v: Any) -> Any:
@@ -261,7 +259,15 @@ class XlwingsWorkbook:
         return rng.sheet.name, rng.address.replace("$", "")
 
     def values(self, name: str) -> list[list[Any]]:
-        return self._range(name).options(ndim=2).value
+        """Current values of the name (a table's whole extent); Excel errors as their text."""
+        return self._range(name).options(ndim=2, err_to_str=True).value
+
+    def sheet_names(self) -> list[str]:
+        return [ws.name for ws in self.book.sheets]
+
+    def used_rows(self, sheet: str) -> int:
+        ws = self._sheet(sheet)
+        return ws.used_range.last_cell.row if ws is not None else 0
 
     def _sheet(self, sheet: str, create: bool = False):
         for ws in self.book.sheets:
@@ -279,7 +285,7 @@ class XlwingsWorkbook:
         # Excel's End(xlDown) from a cell above a blank jumps to the next filled cell (or the
         # sheet's last row), so only follow it when the next row is filled.
         n = 1 if below.value in (None, "") else top.end("down").row - top.row + 1
-        return top.resize(min(rows, n), cols).options(ndim=2).value
+        return top.resize(min(rows, n), cols).options(ndim=2, err_to_str=True).value
 
     def formula_at(self, sheet: str, anchor: str) -> str | None:
         """The formula in one cell where the engine can read it synchronously (desktop Excel,
@@ -293,11 +299,21 @@ class XlwingsWorkbook:
 
     def write(self, sheet: str, anchor: str, values: list[list[Any]],
               clear: tuple[int, int] = (0, 0)) -> None:
+        """Write values; text that Excel would take as a formula (or a number, a date) is
+        written with Excel's own leading apostrophe, so it stays the text it is."""
         ws = self._sheet(sheet, create=True)
         if clear[0] and clear[1]:
             ws.range(anchor).resize(*clear).clear_contents()
         if values:
-            ws.range(anchor).value = values
+            ws.range(anchor).value = [[as_text_cell(v) for v in row] for row in values]
+
+
+def as_text_cell(v: Any) -> Any:
+    """A value as Excel stores it when typed: strings beginning with '=', '+', '-', '@' or a
+    quote get Excel's leading apostrophe (the cell shows the text, never runs it)."""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "'"):
+        return "'" + v
+    return v
 
 
 @contextlib.contextmanager

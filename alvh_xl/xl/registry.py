@@ -1,13 +1,22 @@
-"""The one place that attaches xlwings metadata to ALVH_* Excel functions.
+"""The one list of ALVH_* Excel functions, and how each Excel runtime calls them.
 
-``excel(**arg_docs)`` wraps a plain function with the '#ALVH!' error boundary, declares every
-argument as a 2-D range (so a row stays a row) with its Function Wizard text, and registers it
-with whichever xlwings runtime is active (classic COM UDFs, xlwings Server/Lite ``@func``).
+``@excel(**arg_docs)`` marks a plain function in ``xl/fn_*.py``: it gets the '#ALVH!' error
+boundary and goes into ``FUNCTIONS`` (Excel name → plain function). Python callers — the
+report/Refresh pipeline, tests, the LibreOffice Calc worker — call these plain functions with
+2-D lists of cell values and get Python values back (dates as dates, blanks as None).
 
-``workbook_inputs=(names…)``: when the leading range arguments are all omitted, classic
-Windows xlwings reads them from the calling workbook's defined names (through xlwings' hidden
-``caller`` argument; the function is then volatile so it recalculates with the sheet). Runtimes
-that cannot read the workbook from a function answer with a '#ALVH!' text saying so.
+``registered(f)`` is what ``alvh_xl.udfs`` exports for xlwings, per runtime:
+
+* **xlwings Server / Lite** (Office.js): arguments arrive raw (``xw.arg(..., "raw")``) and are
+  normalised here once, column by column, instead of by xlwings' per-cell conversion (whose
+  ``utils.is_jsnull`` tries ``from pyodide.ffi import JsNull`` for every cell outside Pyodide,
+  ~90 µs each — xlwings 0.36.17–0.37.8; under Pyodide xlwings' own check still runs for every
+  cell). Results are cached by their raw arguments and converted for Office.js by
+  ``OfficeJsCells`` (dates → formatted numbers, blanks → "", NaN → "").
+* **classic Windows Excel** (COM): xlwings' standard conversion, 2-D ranges, Excel errors as
+  text (``err_to_str``); with ``workbook_inputs`` the function may be called without its range
+  arguments and reads the calling workbook's defined names through xlwings' hidden
+  ``caller`` (volatile, so it recalculates with the sheet).
 """
 
 from __future__ import annotations
@@ -20,18 +29,22 @@ from typing import Any
 
 import xlwings as xw
 
-from ..errors import MissingInputError
-from .cells import excel_function
+from ..errors import AlvhError, MissingInputError
+from .cache import RESULTS, freeze
+from .cells import error_text, excel_function, from_officejs, pipeline_active, to_officejs
 
 MAX_DOC = 255
 WORKBOOK_INPUTS = ("ALVH_POSITIONS", "ALVH_MARKET", "ALVH_CURVE")
 ON_SERVER = bool(getattr(xw, "on_server", False))
 CLASSIC = sys.platform.startswith("win") and not ON_SERVER
+IN_PYODIDE = sys.platform == "emscripten"
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
 
 def excel(workbook_inputs: tuple[str, ...] | None = None,
           **arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator for an Excel function; keyword names must match the function's parameters."""
+    """Declare an Excel function (keyword names must match the function's parameters)."""
 
     def deco(f: Callable[..., Any]) -> Callable[..., Any]:
         if f.__doc__ and len(f.__doc__) > MAX_DOC:
@@ -39,51 +52,128 @@ def excel(workbook_inputs: tuple[str, ...] | None = None,
         missing = set(arg_docs) - set(inspect.signature(f).parameters)
         if missing:
             raise ValueError(f"{f.__name__}: docs for unknown parameters {sorted(missing)}")
-        inner = _reading_workbook(f, workbook_inputs) if workbook_inputs else f
-        wrapped = excel_function(inner)
-        wrapped.__alvh_arg_docs__ = dict(arg_docs)
-        for name, doc in reversed(list(arg_docs.items())):
-            wrapped = xw.arg(name, ndim=2, doc=doc)(wrapped)
-        if workbook_inputs and CLASSIC:
-            return xw.func(volatile=True)(wrapped)
-        return xw.func(wrapped)
+        plain = excel_function(_needing_inputs(f, workbook_inputs) if workbook_inputs else f)
+        plain.__alvh_arg_docs__ = dict(arg_docs)
+        plain.__alvh_workbook_inputs__ = workbook_inputs
+        FUNCTIONS[f.__name__] = plain
+        return plain
 
     return deco
 
 
-def _reading_workbook(f: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
-    params = list(inspect.signature(f).parameters.values())
+def _needing_inputs(f: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
+    """Omitted leading range arguments are an error saying how to pass them (only classic
+    Excel's registered wrapper can fill them from the workbook's names)."""
     k = len(names)
     example = f"={f.__name__}({', '.join(names)})"
 
     @functools.wraps(f)
-    def wrapper(*args):
-        caller = args[len(params)] if CLASSIC and len(args) > len(params) else None
-        args = list(args[: len(params)])
-        args += [p.default for p in params[len(args):]]
-        if all(a is None for a in args[:k]):
-            if caller is None:
-                raise MissingInputError(
-                    f"pass the input ranges, e.g. {example}; this Excel runtime cannot read "
-                    "the workbook's names from a function")
-            args[:k] = [_named_range_values(caller, n) for n in names]
-        return f(*args)
+    def wrapper(*args, **kwargs):
+        if len(args) < k or all(a is None for a in args[:k]):
+            raise MissingInputError(
+                f"pass the input ranges, e.g. {example}; this Excel runtime cannot read the "
+                "workbook's names from a function")
+        return f(*args, **kwargs)
 
-    if CLASSIC:
-        caller = inspect.Parameter("caller", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                   default=None)
-        wrapper.__signature__ = inspect.Signature([*params, caller])
     return wrapper
 
 
-def _named_range_values(caller: Any, name: str) -> Any:
-    """Values of a workbook-level defined name, as a 2-D list (classic xlwings)."""
-    book = caller.sheet.book
-    try:
-        rng = book.names[name].refers_to_range
-    except Exception as exc:  # COM raises its own error types for a missing name
-        raise MissingInputError(f"the workbook has no name {name}") from exc
-    return rng.options(ndim=2).value
+def call(name: str, *args: Any) -> Any:
+    """Call an ALVH function by name from Python with cached results (raw 2-D values in)."""
+    f = FUNCTIONS[name]
+    key = (name, tuple(freeze(a) for a in args))
+    return RESULTS.get_or_compute(key, lambda: f(*args))
+
+
+def registered(plain: Callable[..., Any]) -> Callable[..., Any]:
+    """The xlwings-registered version of a plain ALVH function for the active runtime."""
+    name = plain.__name__
+    docs = plain.__alvh_arg_docs__
+    names = plain.__alvh_workbook_inputs__
+    params = list(inspect.signature(plain).parameters.values())
+    if ON_SERVER:
+        fn = _server(plain, params)
+    else:
+        fn = _classic(plain, params, names) if names else _cached(plain, params)
+    fn.__alvh_arg_docs__ = docs
+    for arg, doc in reversed(list(docs.items())):
+        if ON_SERVER:
+            fn = xw.arg(arg, "raw", doc=doc)(fn)
+        else:
+            fn = xw.arg(arg, ndim=2, err_to_str=True, doc=doc)(fn)
+    if ON_SERVER:
+        fn = xw.ret(OfficeJsCells)(fn)
+    if names and CLASSIC:
+        return xw.func(volatile=True)(fn)
+    fn = xw.func(fn)
+    fn.__name__ = name
+    return fn
+
+
+def _signature(f: Callable[..., Any], params: list[inspect.Parameter]) -> None:
+    f.__signature__ = inspect.Signature(params)
+
+
+def _server(plain, params):
+    """Office.js: raw arguments keyed as they come, normalised only on a cache miss."""
+
+    @functools.wraps(plain)
+    def fn(*args):
+        if IN_PYODIDE:                     # JsNull cells: normalise (xlwings' check) first
+            args = tuple(from_officejs(a) for a in args)
+        key = (plain.__name__, tuple(freeze(a) for a in args))
+        return RESULTS.get_or_compute(
+            key, lambda: plain(*(from_officejs(a) for a in args)))
+
+    _signature(fn, params)
+    return fn
+
+
+def _cached(plain, params):
+    @functools.wraps(plain)
+    def fn(*args):
+        if pipeline_active():
+            return plain(*args)
+        key = (plain.__name__, tuple(freeze(a) for a in args))
+        return RESULTS.get_or_compute(key, lambda: plain(*args))
+
+    _signature(fn, params)
+    return fn
+
+
+def _classic(plain, params, names: tuple[str, ...]):
+    """Classic Excel: omitted leading range arguments are read from the workbook's names."""
+    k = len(names)
+
+    @functools.wraps(plain)
+    def fn(*args):
+        caller = args[len(params)] if CLASSIC and len(args) > len(params) else None
+        args = list(args[: len(params)])
+        args += [p.default for p in params[len(args):]]
+        if caller is not None and all(a is None for a in args[:k]):
+            from .workbook import read_named_inputs
+
+            try:
+                args[:k] = read_named_inputs(caller.sheet.book, names)
+            except AlvhError as exc:
+                return error_text(exc)
+        key = (plain.__name__, tuple(freeze(a) for a in args))
+        return RESULTS.get_or_compute(key, lambda: plain(*args))
+
+    extra = [inspect.Parameter("caller", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                               default=None)] if CLASSIC else []
+    _signature(fn, [*params, *extra])
+    return fn
+
+
+class OfficeJsCells(xw.conversion.Converter):
+    """Return converter for xlwings Server/Lite: our cells → what Office.js accepts."""
+
+    base = xw.conversion.RawValueAccessor
+
+    @staticmethod
+    def write_value(value, options):
+        return to_officejs(value, options.get("runtime"), options.get("date_format"))
 
 
 def script(button: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -1,10 +1,19 @@
-"""Workbook I/O behind one small seam, and what every surface does with it.
+"""Workbook I/O behind one small seam, and reading an ALVH workbook's inputs through it.
 
-``WorkbookIO`` is "read the values of named range X" / "write these values at sheet!cell".
-``FileWorkbook`` implements it with openpyxl (headless CLI, tests); ``xl.refresh`` has the
-xlwings implementation (live Excel: classic, Lite, Server). ``read_inputs`` parses the named
-input tables; ``evaluate_outputs`` computes every output block of the layout by calling the
-same ALVH_* functions a worksheet formula would, with the same 2-D values.
+``WorkbookIO`` is "the current extent and values of named input X", "cells of a block at
+sheet!A1", "write these values at sheet!cell". Implementations:
+
+* ``CalamineWorkbook`` — a file read with python-calamine (fast, read-only: the report,
+  ``check`` and ``snapshot``); Excel error cells, which calamine reads as "", are restored
+  from the sheet XML (an error value is an error, never a blank);
+* ``FileWorkbook`` — a file opened with openpyxl (read and write: Refresh on files, tests);
+* ``XlwingsWorkbook`` (``xl.refresh``) — a live workbook (classic, Lite, Server).
+
+Every input name refers to an Excel **Table** (``PositionsTable[#All]``), so rows typed under
+it extend it in Excel; readers take the table's current extent. A whole-column name
+(``Positions!$A:$N``) is read only to the sheet's used extent. A filled cell under or right
+next to an input table but outside it is reported as a problem naming sheet!cell — never
+skipped, never read as part of the table.
 """
 
 from __future__ import annotations
@@ -29,8 +38,18 @@ from ..book import (
     parse_scenarios,
     parse_thresholds,
 )
-from ..errors import MissingInputError, WorkbookError
-from .layout import INPUT_BY_NAME, LAYOUT, Layout, Name, Output, cell_ref
+from ..book.cells import error_value, is_blank
+from ..book.xlsx import (  # noqa: F401 (re-exported: the file side of the seam)
+    CalamineWorkbook,
+    TableInfo,
+    _FileReader,
+    _sheet_part,
+    bounds,
+    resolve,
+)
+from ..errors import InputError, MissingInputError, WorkbookError
+from ..xlsx_package import guard_workbook
+from .layout import LAYOUT, Layout, a1, cell_ref
 
 
 class WorkbookIO(Protocol):
@@ -48,7 +67,10 @@ class WorkbookIO(Protocol):
               clear: tuple[int, int] = (0, 0)) -> None: ...
 
 
-class FileWorkbook:
+# ----------------------------------------------------------------------------- files
+
+
+class FileWorkbook(_FileReader):
     """An .xlsx file opened with openpyxl (cached values, not formulas): a values-only copy,
     so Refresh writes every block, native cross-checks included, as values."""
 
@@ -60,35 +82,25 @@ class FileWorkbook:
         self.path = Path(path)
         if not self.path.exists():
             raise WorkbookError(f"{self.path}: no such file")
+        guard_workbook(self.path)
+        self._load_package()
         try:
             self.book = openpyxl.load_workbook(self.path, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a non-xlsx file
             raise WorkbookError(f"{self.path.name}: not a readable .xlsx workbook "
                                 f"({type(exc).__name__})") from exc
 
-    def has_name(self, name: str) -> bool:
-        return name in self.book.defined_names
+    def tables(self) -> dict[str, TableInfo]:
+        out = {}
+        for ws in self.book.worksheets:
+            for t in ws.tables.values():
+                r0, c0, r1, c1 = bounds(t.ref)
+                out[t.name] = TableInfo(t.name, ws.title, r0, c0, c1, r1,
+                                        tuple(str(c.name) for c in t.tableColumns))
+        return out
 
-    def name_location(self, name: str) -> tuple[str, str]:
-        """(sheet, 'A3:N51') of a workbook-level defined name."""
-        if not self.has_name(name):
-            raise MissingInputError(f"the workbook has no defined name {name}")
-        dests = list(self.book.defined_names[name].destinations)
-        if len(dests) != 1:
-            raise WorkbookError(f"defined name {name} does not refer to one range")
-        sheet, ref = dests[0]
-        return sheet, ref.replace("$", "")
-
-    def values(self, name: str) -> list[list[Any]]:
-        sheet, ref = self.name_location(name)
-        if sheet not in self.book.sheetnames:
-            raise WorkbookError(f"defined name {name} points to a missing sheet {sheet!r}")
-        cells = self.book[sheet][ref]
-        if not isinstance(cells, tuple):
-            return [[cells.value]]
-        if cells and not isinstance(cells[0], tuple):
-            cells = (cells,)
-        return [[c.value for c in row] for row in cells]
+    def used_rows(self, sheet: str) -> int:
+        return self.book[sheet].max_row if sheet in self.book.sheetnames else 0
 
     def read_block(self, sheet: str, anchor: str, rows: int, cols: int) -> list[list[Any]]:
         """Up to ``rows`` × ``cols`` cell values from ``anchor`` (stops at the sheet end)."""
@@ -101,7 +113,8 @@ class FileWorkbook:
 
     def write(self, sheet: str, anchor: str, values: list[list[Any]],
               clear: tuple[int, int] = (0, 0)) -> None:
-        """Write a block at ``anchor``; first blank the ``clear`` (rows, cols) area."""
+        """Write a block at ``anchor``; first blank the ``clear`` (rows, cols) area. Text is
+        stored as text, whatever it starts with (never as a formula)."""
         ws = self.book[sheet] if sheet in self.book.sheetnames else self.book.create_sheet(sheet)
         r0, c0 = cell_ref(anchor)
         for r in range(clear[0]):
@@ -111,88 +124,218 @@ class FileWorkbook:
                     cell.value = None
         for i, row in enumerate(values):
             for j, v in enumerate(row):
-                ws.cell(r0 + i, c0 + j).value = _excel_value(v)
+                cell = ws.cell(r0 + i, c0 + j)
+                cell.value = v
+                if isinstance(v, str):
+                    cell.data_type = "s"         # '=…' stays text, not a formula
 
     def save(self, path: str | Path) -> None:
         self.book.save(path)
 
 
-def _excel_value(v: Any) -> Any:
-    if isinstance(v, dict) and "basicValue" in v:      # xlwings FormattedNumber
-        return v["basicValue"]
-    return v
+def open_workbook(path: str | Path) -> CalamineWorkbook:
+    """A workbook file for reading (refuses what is not an .xlsx/.xlsm package)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise WorkbookError(f"{path}: expected an .xlsx workbook")
+    return CalamineWorkbook(path)
+
+
+# ----------------------------------------------------------------------------- inputs
 
 
 @dataclass
 class WorkbookInputs:
-    """Parsed input tables of an ALVH workbook and the raw cell values they came from."""
+    """Parsed input tables of an ALVH workbook and the raw cell values they came from.
+
+    ``parsed``: name → parsed object, or the InputError that stopped it; ``left_out``:
+    problems outside the positions table that leave something out (cells typed past a
+    table); ``notes``: optional parts skipped (sheet or table absent).
+    """
 
     raw: dict[str, list[list[Any]]]
-    positions: Positions
-    market: Market
-    curve: Curve
-    thresholds: Thresholds | None = None
-    hedges: Positions | None = None
-    scenarios: pd.DataFrame | None = None
-    problems: list[Problem] = field(default_factory=list)
+    parsed: dict[str, Any] = field(default_factory=dict)
+    locations: dict[str, tuple[str, str]] = field(default_factory=dict)
+    left_out: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> Any:
+        """The parsed object of an input (None when absent); its error when it failed."""
+        obj = self.parsed.get(name)
+        if isinstance(obj, Exception):
+            raise obj
+        return obj
+
+    def error(self, name: str) -> str:
+        obj = self.parsed.get(name)
+        return str(obj) if isinstance(obj, Exception) else ""
+
+    @property
+    def positions(self) -> Positions:
+        return self.get("ALVH_POSITIONS")
+
+    @property
+    def market(self) -> Market:
+        return self.get("ALVH_MARKET")
+
+    @property
+    def curve(self) -> Curve:
+        return self.get("ALVH_CURVE")
+
+    @property
+    def thresholds(self) -> Thresholds | None:
+        return self.parsed.get("ALVH_THRESHOLDS") if not self.error("ALVH_THRESHOLDS") \
+            else None
+
+    @property
+    def hedges(self) -> Positions | None:
+        return self.parsed.get("ALVH_HEDGES") if not self.error("ALVH_HEDGES") else None
+
+    @property
+    def scenarios(self) -> pd.DataFrame | None:
+        return self.parsed.get("ALVH_SCENARIOS") if not self.error("ALVH_SCENARIOS") else None
+
+    @property
+    def problems(self) -> list[Problem]:
+        pos = self.parsed.get("ALVH_POSITIONS")
+        return [*(pos.problems if isinstance(pos, Positions) else []), *self.left_out]
+
+
+_PARSERS = {
+    "ALVH_POSITIONS": lambda raw, row: parse_positions(raw, first_row=row),
+    "ALVH_MARKET": lambda raw, row: parse_market(raw, first_row=row),
+    "ALVH_CURVE": lambda raw, row: parse_curve(raw, first_row=row),
+    "ALVH_THRESHOLDS": lambda raw, row: parse_thresholds(raw, first_row=row),
+    "ALVH_HEDGES": lambda raw, row: parse_candidates(raw, first_row=row),
+    "ALVH_SCENARIOS": lambda raw, row: parse_scenarios(raw, first_row=row),
+}
+TABLE_WORD = {"ALVH_POSITIONS": "positions", "ALVH_MARKET": "market", "ALVH_CURVE": "curve",
+              "ALVH_THRESHOLDS": "thresholds", "ALVH_HEDGES": "candidates",
+              "ALVH_SCENARIOS": "scenarios", "ALVH_FORWARDS": "forwards",
+              "ALVH_LAYERRULES": "layer rules"}
 
 
 def read_inputs(source: WorkbookIO | str | Path, layout: Layout = LAYOUT) -> WorkbookInputs:
-    """Read and parse every named input table; row numbers in problems are sheet rows."""
-    io = FileWorkbook(source) if isinstance(source, (str, Path)) else source
+    """Read and parse every named input table; row numbers in problems are sheet rows.
+
+    A required table missing makes it not an ALVH workbook (WorkbookError); an optional one
+    missing is a note. A table that does not parse keeps its error (its blocks show it).
+    """
+    io = open_workbook(source) if isinstance(source, (str, Path)) else source
     missing = [t.name for t in layout.inputs if t.required and not io.has_name(t.name)]
     if missing:
         raise WorkbookError(f"not an ALVH workbook: missing defined name"
                             f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
-    raw = {t.name: io.values(t.name) for t in layout.inputs if io.has_name(t.name)}
+    inputs = WorkbookInputs(raw={})
+    for t in layout.inputs:
+        if not io.has_name(t.name):
+            inputs.notes.append(f"{t.name} is not in the workbook ({t.sheet} sheet): "
+                                f"{TABLE_WORD.get(t.name, t.name)} skipped")
+            continue
+        try:
+            sheet, ref = io.name_location(t.name)
+            raw = io.values(t.name)
+        except (WorkbookError, MissingInputError) as exc:
+            if t.required:
+                raise
+            inputs.notes.append(f"{t.name}: {exc}; skipped")
+            continue
+        inputs.raw[t.name] = raw
+        inputs.locations[t.name] = (sheet, ref)
+        stray = stray_cells(io, t.name, sheet, ref, layout)
+        parser = _PARSERS.get(t.name)
+        if parser is not None:
+            try:
+                inputs.parsed[t.name] = parser(raw, bounds(ref)[0])
+            except InputError as exc:
+                inputs.parsed[t.name] = exc
+        if t.name == "ALVH_POSITIONS" and isinstance(inputs.parsed.get(t.name), Positions):
+            inputs.parsed[t.name].problems.extend(stray)
+            inputs.parsed[t.name].problems.sort(key=lambda p: (p.row or 0))
+        else:
+            inputs.left_out.extend(stray)
     for name in layout.series:
         if io.has_name(name):
-            raw[name] = io.values(name)
-
-    def first_row(name: str) -> int:
-        sheet, ref = io.name_location(name)
-        return cell_ref(ref.split(":")[0])[0]
-
-    positions = parse_positions(raw["ALVH_POSITIONS"], first_row=first_row("ALVH_POSITIONS"))
-    inputs = WorkbookInputs(raw=raw, positions=positions, market=parse_market(raw["ALVH_MARKET"]),
-                            curve=parse_curve(raw["ALVH_CURVE"]))
-    if "ALVH_THRESHOLDS" in raw:
-        inputs.thresholds = parse_thresholds(raw["ALVH_THRESHOLDS"])
-    if "ALVH_HEDGES" in raw:
-        inputs.hedges = parse_candidates(raw["ALVH_HEDGES"], first_row=first_row("ALVH_HEDGES"))
-    if "ALVH_SCENARIOS" in raw:
-        inputs.scenarios = parse_scenarios(raw["ALVH_SCENARIOS"])
-    inputs.problems = list(positions.problems)
+            try:
+                inputs.raw[name] = io.values(name)
+                inputs.locations[name] = io.name_location(name)
+            except (WorkbookError, MissingInputError) as exc:
+                inputs.notes.append(f"{name}: {exc}; signals skipped")
+        else:
+            inputs.notes.append(f"{name} is not in the workbook: signals skipped")
     return inputs
 
 
-def output_args(output: Output, raw: dict[str, list[list[Any]]]) -> list[Any]:
+def read_named_inputs(book: Any, names: tuple[str, ...]) -> list[list[list[Any]]]:
+    """Classic Excel, no-argument functions: the current values of these defined names."""
+    from .refresh import XlwingsWorkbook
+
+    io = XlwingsWorkbook(book)
+    return [io.values(n) for n in names]
+
+
+def stray_cells(io: Any, name: str, sheet: str, ref: str, layout: Layout = LAYOUT
+                ) -> list[Problem]:
+    """Filled cells under an input table (its columns, down to the sheet's used rows) or in
+    the column right next to it, outside the table: each a problem naming sheet!cell."""
+    r0, c0, r1, c1 = bounds(ref)
+    used = io.used_rows(sheet) if hasattr(io, "used_rows") else r1
+    below = io.read_block(sheet, a1(r1 + 1, c0), max(used - r1, 0), c1 - c0 + 2) \
+        if used > r1 else []
+    beside = io.read_block(sheet, a1(r0, c1 + 1), r1 - r0 + 1, 1)
+    other = _occupied(io, sheet, name, layout)
+    word = TABLE_WORD.get(name, name)
+    out = []
+    cells = [(r1 + 1 + i, c0 + j, v) for i, row in enumerate(below) for j, v in enumerate(row)]
+    cells += [(r0 + i, c1 + 1, row[0]) for i, row in enumerate(beside) if row]
+    seen = set()
+    for r, c, v in cells:
+        if is_blank(v) or (r, c) in seen or any(a <= r <= b and x <= c <= y
+                                                  for a, x, b, y in other):
+            continue
+        seen.add((r, c))
+        shown = error_value(v) or (f'"{v}"' if isinstance(v, str) else
+                                   (v.isoformat() if isinstance(v, (dt.date, dt.time))
+                                    else f"{v:g}" if isinstance(v, float) else f"{v}"))
+        out.append(Problem(r, None, f"{sheet}!{a1(r, c)} holds {shown[:40]} outside the "
+                           f"{word} table ({sheet}!{ref}); resize the table to include it "
+                           "or clear the cell", True, word))
+    return out
+
+
+def _occupied(io: Any, sheet: str, name: str, layout: Layout) -> list[tuple[int, int, int, int]]:
+    """Areas of a sheet that belong to something else: other tables, layout blocks, titles."""
+    areas = []
+    tables = io.tables() if hasattr(io, "tables") else {}
+    for t in tables.values():
+        if t.sheet == sheet:
+            areas.append((t.header_row, t.first_col, t.last_row, t.last_col))
+    for o in layout.outputs:
+        if o.sheet == sheet:
+            r, c = cell_ref(o.anchor)
+            areas.append((r - 2, c, r + o.max_rows - 1, c + o.max_cols - 1))
+    for n in layout.natives:
+        if n.sheet == sheet:
+            r, c = cell_ref(n.anchor)
+            areas.append((r, c - 1, r, c))
+    for t in layout.inputs:
+        if t.sheet == sheet and t.name != name and t.title:
+            r, c = cell_ref(t.anchor)
+            areas.append((r - 2, c, r - 1, c + len(t.headers) - 1))
+    return areas
+
+
+def output_args(output, raw: dict[str, list[list[Any]]]) -> list[Any]:
     """The arguments Excel would pass to an output's function: range values or literals."""
+    from .layout import Name
+
     args = []
     for a in output.args:
         if isinstance(a, Name):
-            if a not in raw:
-                raise MissingInputError(f"{output.key}: the workbook has no defined name {a}")
-            args.append(raw[a])
+            args.append(raw.get(a))
         else:
             args.append(a)
     return args
-
-
-def evaluate_output(output: Output, raw: dict[str, list[list[Any]]]) -> list[list[Any]]:
-    """Cells of one output block, exactly as the worksheet formula would return them."""
-    from .. import udfs
-
-    result = getattr(udfs, output.function)(*output_args(output, raw))
-    if not isinstance(result, list):
-        return [[result]]
-    return [row if isinstance(row, list) else [row] for row in result]
-
-
-def evaluate_outputs(raw: dict[str, list[list[Any]]],
-                     layout: Layout = LAYOUT) -> dict[str, list[list[Any]]]:
-    """Every output block of the layout (key → 2-D cells)."""
-    return {o.key: evaluate_output(o, raw) for o in layout.outputs}
 
 
 def stamp() -> dt.datetime:
@@ -200,5 +343,5 @@ def stamp() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-__all__ = ["FileWorkbook", "WorkbookIO", "WorkbookInputs", "evaluate_output",
-           "evaluate_outputs", "read_inputs", "INPUT_BY_NAME"]
+__all__ = ["CalamineWorkbook", "FileWorkbook", "TableInfo", "WorkbookIO", "WorkbookInputs",
+           "open_workbook", "read_inputs", "resolve", "stray_cells"]

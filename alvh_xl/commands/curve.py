@@ -1,0 +1,83 @@
+"""`alvh-xl curve --date YYYY-MM-DD FILE…`: the VIX futures curve of one day from CFE files.
+
+Prints ``Expiry,Price`` CSV (ISO dates, VIX points) on stdout, or with ``--into WORKBOOK --out
+COPY`` replaces the body of the workbook's ``CurveTable`` in a copy (the input is never
+written). Futures left out (expired, no settlement that day, untrusted weekly prices) and notes
+go to stderr. See :mod:`alvh_xl.book.cfe` for the files it reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from ..book.cfe import CfeCurve, read_cfe_curve
+from ..errors import InputError, NoSolutionError
+
+CURVE_TABLE = "CurveTable"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", metavar="FILE", nargs="+",
+                        help="CFE daily settlement CSV and/or per-contract VX_YYYY-MM-DD.csv")
+    parser.add_argument("--date", required=True, metavar="YYYY-MM-DD",
+                        help="the trade date whose settlements make the curve")
+    parser.add_argument("--trust-weeklies", action="store_true",
+                        help="keep weekly futures whose printed price repeats another "
+                             "contract's (left out by default)")
+    parser.add_argument("--into", metavar="WORKBOOK", help="workbook whose CurveTable to fill")
+    parser.add_argument("--out", metavar="COPY", help="where to write the filled copy")
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = _path_problem(args)
+    if problem:
+        print(f"alvh-xl curve: {problem}", file=sys.stderr)
+        return 2
+    try:
+        date = dt.date.fromisoformat(args.date)
+    except ValueError:
+        raise InputError(f"--date {args.date!r}: expected YYYY-MM-DD") from None
+    curve = read_cfe_curve(args.files, date, trust_weeklies=args.trust_weeklies)
+    _report(curve)
+    if curve.points.empty:
+        raise NoSolutionError(f"no VX future settled on {date.isoformat()} in the files given")
+    rows = [[e, float(p)] for e, p in zip(curve.points["expiry"], curve.points["price"],
+                                          strict=True)]
+    if args.into:
+        from ..tools.xlsxedit import edit_copy
+
+        changed = edit_copy(args.into, args.out,
+                            tables={CURVE_TABLE: [["Expiry", "Price"], *rows]})
+        print(f"wrote {args.out}: {CURVE_TABLE} now holds {len(rows)} futures of "
+              f"{date.isoformat()}; cells changed: {', '.join(changed) or 'none'}")
+        return 0
+    lines = ["Expiry,Price", *(f"{e.isoformat()},{p:.10g}" for e, p in rows)]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _path_problem(args: argparse.Namespace) -> str:
+    for f in args.files:
+        if not Path(f).is_file():
+            return f"{f} is not a file."
+    if bool(args.into) != bool(args.out):
+        return "--into and --out go together: the workbook to read and the copy to write."
+    if args.into:
+        src, dst = Path(args.into), Path(args.out)
+        if not src.is_file():
+            return f"{src} is not a file."
+        if dst.resolve() == src.resolve():
+            return f"--out {dst} is the workbook read; write the copy elsewhere."
+        if not dst.parent.is_dir():
+            return f"the folder of --out {dst} does not exist."
+    return ""
+
+
+def _report(curve: CfeCurve) -> None:
+    for item in curve.left_out:
+        print(f"left out: {item}", file=sys.stderr)
+    for note in curve.notes:
+        print(f"note: {note}", file=sys.stderr)

@@ -1,0 +1,379 @@
+"""Broker readers on the real samples in tests/data/brokers (README there), and on copies of
+them in which a few real rows were given ALVH symbols (the samples themselves hold almost no
+SPX/VIX positions). Expected counts were taken from the files by hand:
+
+* IBKR Flex CSV: 54 data lines, ``AssetClass`` "STK" on 10 and "OPT" on 44 (none SPX/VIX);
+* IBKR Activity XML: 13 ``<OpenPosition>``, 11 STK + 2 OPT (CLNE, ONCT calls);
+* thinkorswim Position Statement: 23 option legs (lines "100 MON YY K CALL|PUT"), one on VXX;
+  6 stock rows with Qty ≠ 0 (GREK, NGE, PG, SNDK, USLV, XOM); 4 futures (/6J, /NG, /NQ, /QM);
+  5 currency pairs, 4 with Qty ≠ 0; 13 option groups whose stock row has Qty 0;
+* thinkorswim Account Statement: no Equities/Options/Futures table (a flat NVDA day trader);
+* tastytrade: 6 trade/expiration rows on 3 /MES puts, all closed by the file's end, and one
+  deposit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+from alvh_xl.book.brokers import detect, positions_table, read_positions
+from alvh_xl.book.brokers.cells import money, number
+from alvh_xl.errors import InputError
+
+BROKERS = DATA / "brokers"
+IBKR_CSV = BROKERS / "ibkr_flex_open_positions_2025-11-07.csv"
+IBKR_XML = BROKERS / "ibkr_flex_activity_full_2023-03-02_redacted.xml"
+TOS_PS = BROKERS / "tos_position_statement_2015-02-20_papermoney.csv"
+TOS_AS = BROKERS / "tos_account_statement_2022-06-21_papermoney_stocks.csv"
+TASTY = BROKERS / "tastytrade_transactions_mes_futopt_2024.csv"
+D = dt.date
+
+
+def _reasons(items, pattern):
+    return [i for i in items if re.search(pattern, i.reason)]
+
+
+@pytest.mark.parametrize(("path", "broker"), [(IBKR_CSV, "ibkr"), (IBKR_XML, "ibkr"),
+                                              (TOS_PS, "tos"), (TOS_AS, "tos"),
+                                              (TASTY, "tastytrade")])
+def test_detect(path, broker):
+    assert detect(path) == broker
+
+
+def test_cells_numbers_and_money_as_brokers_print_them():
+    assert money("($255.50)", "x") == -255.5 and money('$4,358.80', "x") == 4358.8
+    assert number("+1", "x") == 1 and number(".755", "x") == 0.755 and number("--", "x") is None
+    for bad in ("1,0000", "12.5%", "abc", "1.2.3"):
+        with pytest.raises(InputError, match="expected a number"):
+            number(bad, "Qty")
+
+
+# ----------------------------------------------------------------------------- IBKR
+
+def test_ibkr_csv_sample_is_all_outside_the_universe():
+    imp = read_positions(IBKR_CSV)
+    assert (imp.as_of, len(imp.legs), len(imp.unmapped)) == (D(2025, 11, 7), 0, 0)
+    assert len(_reasons(imp.ignored, r"^shares of")) == 10
+    assert len(_reasons(imp.ignored, r"^option on")) == 44
+    assert len(imp.ignored) == 54
+    hal = next(i for i in imp.ignored if i.text == "HAL   251128P00021000")
+    assert hal.where == "line 17" and hal.reason == "option on HAL: outside the ALVH universe"
+
+
+def test_ibkr_xml_sample():
+    imp = read_positions(IBKR_XML)
+    assert (imp.as_of, len(imp.legs), len(imp.unmapped), len(imp.ignored)) == \
+        (D(2023, 3, 2), 0, 0, 13)
+    assert [i.text for i in _reasons(imp.ignored, "^option on")] == \
+        ["CLNE  230915C00010000", "ONCT  230721C00005000"]
+
+
+def _ibkr_variant(tmp_path: Path, edits: list[tuple[str, dict[str, str]]]) -> Path:
+    """The real CSV with the rows whose Symbol is given replaced field by field."""
+    import csv
+
+    with IBKR_CSV.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for symbol, fields in edits:
+        row = next(r for r in rows if r["Symbol"] == symbol)
+        row.update(fields)
+    out = tmp_path / "ibkr.csv"
+    with out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
+def test_ibkr_maps_universe_rows_per_unit(tmp_path):
+    """Real HAL/CHWY rows (marks, values, cost bases) relabelled as SPXW puts: Price is the
+    per-share MarkPrice (PositionValue = MarkPrice × Quantity × 100 in the real file);
+    EntryPrice = CostBasisMoney / (Quantity × 100)."""
+    path = _ibkr_variant(tmp_path, [
+        ("HAL   251128P00021000", {"Symbol": "SPXW  251128P05000000", "Strike": "5000",
+                                   "UnderlyingSymbol": "SPX"}),
+        ("CHWY  251219P00040000", {"Symbol": "SPX   251219P05100000", "Strike": "5100",
+                                   "UnderlyingSymbol": "SPX"}),
+        ("DIS", {"Symbol": "VXX"}),
+        ("B     251121P00026000", {"AssetClass": "FUT", "Symbol": "VXZ5", "Strike": "",
+                                   "Put/Call": "", "Multiplier": "1000",
+                                   "Expiry": "2025-12-17"}),
+        ("NKE   251121P00060000", {"AssetClass": "FOP"}),
+    ])
+    imp = read_positions(path)
+    legs = {leg.text: leg for leg in imp.legs}
+    hal = legs["SPXW  251128P05000000"]                # real: mark 0.0463, cost 22.7959
+    assert (hal.qty, hal.multiplier, hal.price) == (1.0, 100.0, 0.0463)
+    assert hal.entry_price == pytest.approx(0.227959, rel=1e-12)
+    chwy = legs["SPX   251219P05100000"]               # real: -1, mark 6.8743, -558.30131
+    assert (chwy.qty, chwy.price) == (-1.0, 6.8743)
+    assert chwy.entry_price == pytest.approx(5.5830131, rel=1e-12)
+    assert legs["VXX"].symbol.instrument == "ETP" and legs["VXX"].qty == 6
+    vx = legs["VXZ5"]
+    assert (vx.symbol.instrument, vx.symbol.expiry, vx.multiplier) == ("VX", D(2025, 12, 17),
+                                                                      1000.0)
+    assert [i.reason for i in imp.ignored if i.where == "line 22"] == \
+        ["option on a future: not an ALVH instrument"]
+    assert len(imp.ignored) == 54 - 5 + 1
+
+
+def test_ibkr_mark_per_contract_is_divided_and_inconsistent_marks_are_not_used(tmp_path):
+    path = _ibkr_variant(tmp_path, [
+        ("HAL   251128P00021000", {"Symbol": "SPXW  251128P05000000", "Strike": "5000",
+                                   "MarkPrice": "4.63"}),            # 0.0463 per share
+        ("HAL   251219P00020000", {"Symbol": "SPXW  251219P05000000", "Strike": "5000",
+                                   "PositionValue": "99"}),
+    ])
+    imp = read_positions(path)
+    legs = {leg.text: leg for leg in imp.legs}
+    assert legs["SPXW  251128P05000000"].price == pytest.approx(0.0463, rel=1e-12)
+    assert legs["SPXW  251219P05000000"].price is None
+    assert any("≠ PositionValue 99; Price left blank" in n for n in imp.notes)
+
+
+def test_ibkr_rows_that_disagree_are_not_mapped(tmp_path):
+    path = _ibkr_variant(tmp_path, [
+        ("HAL   251128P00021000", {"Symbol": "SPXW  251128P05000000", "Strike": "4999"}),
+        ("B     251121P00026000", {"AssetClass": "FUT", "Symbol": "VXZ5", "Multiplier": "1000",
+                                   "Expiry": "2025-12-16"}),
+    ])
+    imp = read_positions(path)
+    reasons = {u.text: u.reason for u in imp.unmapped}
+    assert reasons == {
+        "SPXW  251128P05000000": "Strike column 4999 disagrees with the symbol's 5000",
+        "VXZ5": "Expiry column 2025-12-16 disagrees with 2025-12-17, the expiry of VXZ5 by the "
+                "exchange's rule"}
+    assert imp.legs == []
+
+
+def test_ibkr_xml_with_a_vix_option(tmp_path):
+    text = IBKR_XML.read_text(encoding="utf-8").replace(
+        'symbol="CLNE  230915C00010000" description="CLNE 15SEP23 10 C"',
+        'symbol="VIX   230920C00015000" description="VIX 20SEP23 15 C"').replace(
+        'multiplier="100" strike="10" expiry="20230915"',
+        'multiplier="100" strike="15" expiry="20230920"')
+    path = tmp_path / "flex.xml"
+    path.write_text(text, encoding="utf-8")
+    (leg,) = read_positions(path).legs
+    assert (leg.where, leg.symbol.instrument, leg.symbol.expiry, leg.qty, leg.price) == \
+        ("OpenPosition 12", "VIX", D(2023, 9, 20), -1.0, 0.0368)
+    assert leg.entry_price == pytest.approx(0.07518304, rel=1e-12)   # −7.518304 / (−1 × 100)
+
+
+# ----------------------------------------------------------------------------- thinkorswim
+
+def test_tos_position_statement_sample():
+    imp = read_positions(TOS_PS)
+    assert imp.as_of == D(2015, 2, 20) and imp.unmapped == []
+    (leg,) = imp.legs
+    assert (leg.where, leg.text, leg.symbol.instrument, leg.symbol.underlying, leg.symbol.cp,
+            leg.symbol.strike, leg.symbol.expiry, leg.qty, leg.multiplier, leg.price,
+            leg.entry_price) == ("line 64", "VXX 100 MAR 15 37 CALL", "ETP", "VXX", "C", 37.0,
+                                 D(2015, 3, 20), 1.0, 100.0, 0.755, 2.67)
+    # ToS's own P/L Open on that line, ($191.50), = (Mark − Trade Price) × Qty × 100
+    line = TOS_PS.read_text(encoding="utf-8-sig").splitlines()[63]
+    assert line.startswith("100 MAR 15 37 CALL") and "($191.50)" in line
+    assert (leg.price - leg.entry_price) * leg.qty * leg.multiplier == pytest.approx(-191.5)
+    assert len(_reasons(imp.ignored, "^option on")) == 22
+    assert {i.text.split()[0] for i in _reasons(imp.ignored, "^shares of")} == \
+        {"GREK", "NGE", "PG", "SNDK", "USLV", "XOM"}
+    assert [i.text for i in _reasons(imp.ignored, "^future on")] == \
+        ["/6J MAR 15", "/NG FEB4 15", "/NQ MAR 15", "/QM FEB 15"]
+    assert [i.text for i in _reasons(imp.ignored, "^forex")] == \
+        ["AUD/SGD", "HKD/JPY", "USD/JPY", "USD/THB"]
+    assert len(imp.ignored) == 36
+    assert any("13 stock rows with Qty 0" in n for n in imp.notes)
+
+
+def _tos_ps_variant(tmp_path: Path, equities: str, futures: str) -> Path:
+    lines = TOS_PS.read_text(encoding="utf-8-sig").splitlines()
+    at = lines.index("VXX,,,,,,21.49,4.26,-3.34,2.52,-2.24%,($191.50),($21.50),$18.00")
+    lines[at:at] = equities.strip().splitlines()
+    at = lines.index("/6J,,,+1,,.008389,.008413,+.000007,+0.08%,$300.00,$87.50,\"($3,300.00)\"")
+    lines[at:at] = futures.strip().splitlines()
+    path = tmp_path / "ps.csv"
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_tos_position_statement_with_spx_vix_and_vx(tmp_path):
+    """Statement of 2/20/15: SPX weekly 27 FEB (Days 7), SPX monthly MAR (Days 29, to the
+    Saturday), VIX MAR 15 = Wed 18 Mar (Days 26), /VX MAR 15 future = 18 Mar."""
+    path = _tos_ps_variant(tmp_path, """
+SPX,,,,,,1,1,1,1,+0.1%,$0.00,$0.00,$0.00
+S&P 500 INDEX,0,,.00,2110.30,+5.00,.00,.00,.00,.00,,$0.00,$0.00,$
+100 (Weeklys) 27 FEB 15 2100 PUT,-2,7,12.40,10.10,-.20,1,1,1,1,,$460.00,$40.00,$
+100 MAR 15 2000 PUT,+1,29,9.00,8.50,-.20,1,1,1,1,,($50.00),$0.00,$
+100 MAR 15 1900 PUT,+1,31,9.00,8.50,-.20,1,1,1,1,,($50.00),$0.00,$
+VIX,,,,,,1,1,1,1,+0.1%,$0.00,$0.00,$0.00
+CBOE VOLATILITY INDEX,0,,.00,14.30,+.10,.00,.00,.00,.00,,$0.00,$0.00,$
+100 MAR 15 20 CALL,+10,26,.55,.45,-.05,1,1,1,1,,($100.00),$0.00,$
+""", """
+/VX,,,+2,,15.50,16.10,+.05,+0.3%,"$1,200.00",$100.00,"($5,000.00)"
+"VIX Futures,Mar-2015,ETH",MAR 15,1/1000,+2,26,15.50,16.10,+.05,,"$1,200.00",$100.00,$
+""")
+    imp = read_positions(path)
+    rows = positions_table(imp).rows
+    got = [(r[0], r[2], r[3], r[4], r[5], r[6], r[7], r[9], r[10]) for r in rows]
+    assert got == [
+        ("Core", "SPX", "P", 2000.0, D(2015, 3, 20), 1.0, 100.0, 8.5, 9.0),
+        ("Core", "SPXW", "P", 2100.0, D(2015, 2, 27), -2.0, 100.0, 10.1, 12.4),
+        ("VIX L1", "VIX", "C", 20.0, D(2015, 3, 18), 10.0, 100.0, 0.45, 0.55),
+        ("VIX L1", "VX", None, None, D(2015, 3, 18), 2.0, 1000.0, 16.1, 15.5),
+        ("Tail", "ETP", "C", 37.0, D(2015, 3, 20), 1.0, 100.0, 0.755, 2.67),
+    ]
+    (bad,) = imp.unmapped
+    assert bad.text == "SPX 100 MAR 15 1900 PUT" and "Days 31 from 2015-02-20 gives " \
+        "2015-03-23" in bad.reason
+
+
+def test_tos_account_statement_sample_has_no_position_tables():
+    imp = read_positions(TOS_AS)
+    assert imp.as_of == D(2022, 6, 21)
+    assert (imp.legs, imp.ignored, imp.unmapped) == ([], [], [])
+    assert "position tables read: none" in imp.notes[0]
+    assert any("Account Trade History" in n and "Profits and Losses" in n for n in imp.notes)
+
+
+def test_tos_account_statement_position_tables(tmp_path):
+    """The real statement with position tables added in the layout other projects' ToS
+    fixtures show (Options: Symbol, Option Code, Exp, Strike, Type, Qty, Trade Price, Mark,
+    Mark Value; Futures: Symbol, Description, SPC, Exp, Qty, Trade Price, Mark, P/L Day)."""
+    text = TOS_AS.read_text(encoding="utf-8-sig")
+    extra = """
+Equities
+Symbol,Description,Qty,Trade Price,Mark,Mark Value
+VXX,IPATH SERIES B S&P 500 VIX,+100,18.20,18.00,"$1,800.00"
+NVDA,NVIDIA CORP COM,+5,160.00,166.00,$830.00
+,OVERALL TOTALS,,,,"$2,630.00"
+
+Options
+Symbol,Option Code,Exp,Strike,Type,Qty,Trade Price,Mark,Mark Value
+SPX,.SPXW220715P3500,15 JUL 22,3500,PUT,-1,25.50,20.10,"($2,010.00)"
+VIX,VIX220720C35,20 JUL 22,35,CALL,+5,1.20,1.05,$525.00
+SPX,SPXW220715P3400,15 JUL 22,3450,PUT,+1,20.00,15.00,"$1,500.00"
+,OVERALL TOTALS,,,,,,,$15.00
+
+Futures
+Symbol,Description,SPC,Exp,Qty,Trade Price,Mark,P/L Day
+/VXN22,"VIX Futures,Jul-2022",1/1000,JUL 22,-1,29.10,28.80,$300.00
+
+"""
+    at = text.index("Profits and Losses")
+    path = tmp_path / "as.csv"
+    path.write_text(text[:at] + extra.lstrip("\n") + text[at:], encoding="utf-8")
+    imp = read_positions(path)
+    got = sorted((leg.symbol.instrument, leg.symbol.expiry, leg.qty, leg.multiplier, leg.price,
+                  leg.entry_price) for leg in imp.legs)
+    assert got == [("ETP", None, 100.0, 1.0, 18.0, 18.2),
+                   ("SPXW", D(2022, 7, 15), -1.0, 100.0, 20.1, 25.5),
+                   ("VIX", D(2022, 7, 20), 5.0, 100.0, 1.05, 1.2),
+                   ("VX", D(2022, 7, 20), -1.0, 1000.0, 28.8, 29.1)]
+    assert [i.text for i in imp.ignored] == ["NVDA"]
+    (bad,) = imp.unmapped
+    assert bad.text == "SPXW220715P3400" and "disagree with the option code" in bad.reason
+
+
+# ----------------------------------------------------------------------------- tastytrade
+
+def test_tastytrade_sample_nets_to_no_position():
+    imp = read_positions(TASTY)
+    assert (imp.as_of, imp.legs, imp.ignored, imp.unmapped) == (D(2024, 9, 20), [], [], [])
+    closed = next(n for n in imp.notes if "opened and closed" in n)
+    for text in ("./MESU4MESU4 240920P4650 (lines 4, 5)", "./MESU4MESU4 240920P5050 (lines 2, 6)",
+                 "./MESU4MESU4 240920P5100 (lines 3, 7)"):
+        assert text in closed
+    assert "1 × Money Movement" in imp.notes[-1]
+    # the Description's trade price equals |Average Price| / 5 on every trade (22.0 = 110/5,
+    # 54.0 = 270/5, 61.5 = 307.5/5, 1.1 = 5.5/5): no disagreement note
+    assert not [n for n in imp.notes if "Average Price" in n]
+
+
+def test_tastytrade_open_positions_before_the_closes(tmp_path):
+    """The real file cut before its first close: the three opening trades stay open."""
+    lines = TASTY.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "opens.csv"
+    path.write_text("\n".join([lines[0], *lines[4:]]), encoding="utf-8")
+    imp = read_positions(path)
+    assert imp.legs == [] and imp.as_of == D(2024, 5, 23)
+    got = {i.text: i.reason for i in imp.ignored}
+    assert got == {
+        "./MESU4MESU4 240920P4650": "-2 × option on the future MESU4: outside the ALVH universe",
+        "./MESU4MESU4 240920P5050": "-1 × option on the future MESU4: outside the ALVH universe",
+        "./MESU4MESU4 240920P5100": "+1 × option on the future MESU4: outside the ALVH universe"}
+
+
+def test_tastytrade_average_cost_per_unit(tmp_path):
+    head = TASTY.read_text(encoding="utf-8").splitlines()[0]
+    rows = [
+        "2026-10-02T16:00:00+0200,Trade,Buy to Close,BUY_TO_CLOSE,SPXW  261218P05000000,Equity"
+        " Option,Bought 1 SPXW 12/18/26 Put 5000.00 @ 2.0,-200.00,1,-200.00,-1.00,-0.66,100,"
+        "SPXW,SPX,12/18/26,5000.0,PUT,3,USD",
+        "2026-10-01T16:00:00+0200,Trade,Sell to Open,SELL_TO_OPEN,SPXW  261218P05000000,Equity"
+        " Option,Sold 1 SPXW 12/18/26 Put 5000.00 @ 4.5,450.00,1,450.00,-1.00,-0.66,100,"
+        "SPXW,SPX,12/18/26,5000.0,PUT,2,USD",
+        "2026-09-30T16:00:00+0200,Trade,Sell to Open,SELL_TO_OPEN,SPXW  261218P05000000,Equity"
+        " Option,Sold 2 SPXW 12/18/26 Put 5000.00 @ 3.0,600.00,2,300.00,-2.00,-1.32,100,"
+        "SPXW,SPX,12/18/26,5000.0,PUT,1,USD",
+        "2026-09-30T15:00:00+0200,Trade,Buy to Open,BUY_TO_OPEN,/VXZ6,Future,Bought 1 /VXZ6 @ "
+        "18.25,0.00,1,0.00,-1.25,-1.82,,,,,,,4,USD",
+    ]
+    path = tmp_path / "tt.csv"
+    path.write_text("\n".join([head, *rows]), encoding="utf-8")
+    imp = read_positions(path)
+    legs = {leg.text: leg for leg in imp.legs}
+    spxw = legs["SPXW 261218P05000000"]
+    assert (spxw.qty, spxw.multiplier, spxw.price) == (-2.0, 100.0, None)
+    assert spxw.entry_price == pytest.approx((2 * 3.0 + 1 * 4.5) / 3, rel=1e-12)
+    vx = legs["/VXZ6"]
+    assert (vx.qty, vx.entry_price, vx.symbol.expiry) == (1.0, 18.25, D(2026, 12, 16))
+
+
+# ----------------------------------------------------------------------------- plain OCC CSV
+
+def test_occ_csv(tmp_path):
+    path = tmp_path / "book.csv"
+    path.write_text("Symbol,Qty,Price,Cost,Note\n"
+                    "SPXW  261218P05000000,-3,12.5,14,condor\n"
+                    "VIX   261118C00020000,10,1.1,,\n"
+                    "/VXZ6,2,18.4,17.9,\n"
+                    "VXX,-100,45.5,50.25,\n"
+                    "AAPL  261218C00200000,1,,,\n"
+                    "VX,1,,,\n"
+                    "SPXW  261318P05000000,1,,,\n"
+                    "SPXW  261218C05000000,1.5x,,,\n")
+    assert detect(path) == "occ"
+    imp = read_positions(path, as_of=D(2026, 10, 5))
+    got = [(leg.where, leg.symbol.instrument, leg.qty, leg.multiplier, leg.price,
+            leg.entry_price) for leg in imp.legs]
+    assert got == [("line 2", "SPXW", -3.0, 100.0, 12.5, 14.0),
+                   ("line 3", "VIX", 10.0, 100.0, 1.1, None),
+                   ("line 4", "VX", 2.0, 1000.0, 18.4, 17.9),
+                   ("line 5", "ETP", -100.0, 1.0, 45.5, 50.25)]
+    assert [(i.where, i.reason) for i in imp.ignored] == \
+        [("line 6", "option on AAPL: outside the ALVH universe")]
+    assert [(u.where, u.reason) for u in imp.unmapped] == [
+        ("line 7", "the future VX needs its contract month, e.g. /VXZ4"),
+        ("line 8", 'symbol "SPXW  261318P05000000": 2026-13-18 is not a date'),
+        ("line 9", 'Qty: expected a number, got "1.5x"')]
+    assert "columns not read: Note" in imp.notes
+
+
+def test_reimport_gives_the_same_rows():
+    for path in (TOS_PS, IBKR_CSV, TASTY):
+        first = positions_table(read_positions(path))
+        again = positions_table(read_positions(path))
+        assert first.rows == again.rows and [s.where for s in first.legs] == \
+            [s.where for s in again.legs]
+
+
+def test_unknown_file_is_refused(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a,b,c\n1,2,3\n")
+    with pytest.raises(InputError, match="not a broker export"):
+        detect(path)

@@ -1,0 +1,163 @@
+"""VIX futures curve from CFE files: values equal the files' own settles (read here with the
+csv module), expired / unsettled / untrusted contracts left out and listed, the CLI."""
+
+import csv
+import datetime as dt
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import DATA, ROOT
+
+from alvh_xl.book.cfe import read_cfe_curve, read_final_settlements
+from alvh_xl.errors import InputError
+
+CFE = DATA / "cfe"
+DAILY = CFE / "cfe_vx_daily_settlement_2026-10-05.csv"
+HISTORY = sorted(CFE.glob("VX_*.csv"))
+ARCHIVE = CFE / "CFE_FinalSettlement_Archive.csv"
+
+
+def _rows(path):
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _settles(path):
+    """Trade date -> Settle text of a per-contract history file."""
+    return {dt.date.fromisoformat(r["Trade Date"]): r["Settle"] for r in _rows(path)}
+
+
+def test_daily_settlement_monthlies_equal_the_file_and_weeklies_are_not_trusted():
+    curve = read_cfe_curve([DAILY], dt.date(2026, 10, 5))
+    raw = _rows(DAILY)
+    monthly = {dt.date.fromisoformat(r["Expiration Date"]): float(r["Price"]) for r in raw
+               if r["Symbol"].startswith("VX/")}
+    got = dict(zip(curve.points["expiry"], curve.points["price"], strict=True))
+    assert got == monthly, f"expected the file's monthly prices {monthly}, got {got}"
+    assert len(got) == 9 and got[dt.date(2027, 5, 18)] == 20.525       # VX/K7, holiday shift
+    weeklies = {r["Symbol"] for r in raw if not r["Symbol"].startswith("VX/")}
+    left = {item.contract: item.reason for item in curve.left_out}
+    assert set(left) == weeklies == {"VX40/V6", "VX41/V6", "VX43/V6", "VX44/X6", "VX45/X6"}
+    assert all("17.4555" in r and "front month" in r and "--trust-weeklies" in r
+               for r in left.values())
+
+
+def test_trusting_weeklies_keeps_them_with_a_note():
+    curve = read_cfe_curve([DAILY], dt.date(2026, 10, 5), trust_weeklies=True)
+    assert len(curve.points) == 14 and not curve.left_out
+    assert sum("kept as asked" in n for n in curve.notes) == 5
+
+
+def test_daily_settlement_of_another_date_is_refused_and_expired_rows_listed(tmp_path):
+    with pytest.raises(InputError, match="settlement of 2026-10-05"):
+        read_cfe_curve([DAILY], dt.date(2026, 10, 6))
+    unnamed = tmp_path / "settlement.csv"
+    shutil.copy(DAILY, unnamed)
+    curve = read_cfe_curve([unnamed], dt.date(2026, 10, 14))
+    assert any("does not say its trade date" in n for n in curve.notes)
+    reasons = {i.contract: i.reason for i in curve.left_out}
+    assert reasons["VX40/V6"] == "expired on 2026-10-07"
+    assert reasons["VX41/V6"].startswith("expired that morning")
+
+
+@pytest.mark.parametrize("date", [dt.date(2016, 12, 1), dt.date(2017, 6, 1),
+                                  dt.date(2018, 1, 4), dt.date(2018, 8, 15),
+                                  dt.date(2019, 3, 1), dt.date(2019, 12, 18)])
+def test_history_curve_equals_each_files_settle_on_that_date(date):
+    curve = read_cfe_curve(HISTORY, date)
+    got = dict(zip(curve.points["expiry"], curve.points["price"], strict=True))
+    left = {i.expiry: i.reason for i in curve.left_out}
+    for path in HISTORY:
+        expiry = dt.date.fromisoformat(path.stem[3:])
+        settle = _settles(path).get(date)
+        if expiry > date and settle is not None and float(settle) > 0:
+            assert got.get(expiry) == float(settle), \
+                f"{path.name} on {date}: expected Settle {settle}, got {got.get(expiry)}"
+        else:
+            assert expiry not in got and expiry in left, f"{path.name} on {date} not listed"
+    assert len(got) + len(left) == len(HISTORY)
+    assert list(curve.points["expiry"]) == sorted(got)
+
+
+def test_history_special_rows():
+    weekly = CFE / "VX_2018-02-21.csv"
+    # Open and Close 0 on a day without trades: the Settle is used
+    assert _rows(weekly)[1]["Open"] == "0.0000" and _rows(weekly)[1]["Close"] == "0.0000"
+    on_jan4 = read_cfe_curve([weekly], dt.date(2018, 1, 4))
+    assert list(on_jan4.points["price"]) == [12.05]
+    # Settle 0 on the first day: no settlement
+    on_jan3 = read_cfe_curve([weekly], dt.date(2018, 1, 3))
+    assert on_jan3.points.empty and "Settle is 0" in on_jan3.left_out[0].reason
+    # expiry day: the final settlement (SOQ), already settled at 09:30
+    final = read_cfe_curve([CFE / "VX_2017-01-18.csv"], dt.date(2017, 1, 18))
+    assert final.points.empty and "final settlement 12.52" in final.left_out[0].reason
+
+
+def test_expiry_from_the_last_trade_date_when_the_name_does_not_say(tmp_path):
+    renamed = tmp_path / "jan2017.csv"
+    shutil.copy(CFE / "VX_2017-01-18.csv", renamed)
+    curve = read_cfe_curve([renamed], dt.date(2017, 1, 13))
+    assert list(curve.points["expiry"]) == [dt.date(2017, 1, 18)]
+    assert list(curve.points["price"]) == [float(_settles(renamed)[dt.date(2017, 1, 13)])]
+    assert any("last trade date 2017-01-18" in n for n in curve.notes)
+
+
+def test_the_same_expiry_twice(tmp_path):
+    copy = tmp_path / "VX_2017-02-15.csv"
+    shutil.copy(CFE / "VX_2017-02-15.csv", copy)
+    same = read_cfe_curve([CFE / "VX_2017-02-15.csv", copy], dt.date(2017, 1, 13))
+    assert len(same.points) == 1 and any("kept once" in n for n in same.notes)
+    text = copy.read_text()
+    row = "2017-01-13,G (Feb 2017),14.3000,14.4500,14.0500,14.2000,14.2250,"
+    assert row in text
+    copy.write_text(text.replace(row, row.replace("14.2250", "14.9000")))
+    with pytest.raises(InputError, match="two different prices"):
+        read_cfe_curve([CFE / "VX_2017-02-15.csv", copy], dt.date(2017, 1, 13))
+
+
+def test_final_settlement_archive_rescale():
+    frame = read_final_settlements(ARCHIVE)
+    assert len(frame) == len(_rows(ARCHIVE)) == 696
+    vx = frame[frame["symbol"] == "VX"].set_index(["year", "month"])
+    assert vx.loc[(2004, 5), "price"] == 183.55
+    assert vx.loc[(2004, 5), "vix_points"] == pytest.approx(18.355, abs=1e-12)
+    assert vx.loc[(2007, 3), "vix_points"] == pytest.approx(12.983, abs=1e-12)
+    assert vx.loc[(2007, 4), "vix_points"] == 12.03
+    other = frame[frame["symbol"] != "VX"]
+    assert (other["vix_points"] == other["price"]).all()
+    with pytest.raises(InputError, match="final-settlement archive"):
+        read_cfe_curve([ARCHIVE], dt.date(2007, 1, 3))
+
+
+def test_unknown_file_and_bad_symbols(tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="not a CFE file"):
+        read_cfe_curve([other], dt.date(2026, 10, 5))
+    bad = tmp_path / "bad_2026-10-05.csv"
+    bad.write_text(DAILY.read_text().replace("VX,VX/Z6,2026-12-16", "VX,VX/Z7,2026-12-16"))
+    with pytest.raises(InputError, match="VX/Z7 .* does not match its expiration date"):
+        read_cfe_curve([bad], dt.date(2026, 10, 5))
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "alvh_xl.cli", "curve", *map(str, args)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_cli_curve_prints_csv_and_lists_what_it_left_out(tmp_path):
+    done = _cli("--date", "2026-10-05", DAILY)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Expiry,Price" and lines[1] == "2026-10-21,17.4555" and len(lines) == 10
+    assert done.stderr.count("left out: VX4") == 5
+    expired = _cli("--date", "2030-01-02", CFE / "VX_2017-01-18.csv")
+    assert expired.returncode == 1 and "no VX future settled" in expired.stderr
+    for args in (("--date", "2026-10-05", tmp_path / "none.csv"),
+                 ("--date", "2026-10-05", DAILY, "--into", tmp_path / "none.xlsx", "--out",
+                  tmp_path / "out.xlsx"),
+                 ("--date", "2026-10-05", DAILY, "--into", DAILY)):
+        bad = _cli(*args)
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1, (args, bad.stderr)
