@@ -159,6 +159,7 @@ class _progress:
             self.bar.update(task, description=text)
             if self.bar.tasks[0].completed < self.STEPS:
                 self.bar.advance(task)
+            self.bar.refresh()                      # each step drawn, however quick
 
         return step
 
