@@ -87,6 +87,14 @@ def input_file(path: str | os.PathLike[str], what: str) -> Path:
     return p
 
 
+def input_workbook(path: str | os.PathLike[str], what: str = "workbook") -> Path:
+    """``path`` as a readable .xlsx/.xlsm file, or ``PathError`` saying why not."""
+    p = input_file(path, what)
+    if p.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise PathError(f"{what} {p}: expected an Excel workbook (.xlsx or .xlsm)")
+    return p
+
+
 def output_file(path: str | os.PathLike[str], *, what: str = "output",
                 not_same_as: Iterable[str | os.PathLike[str]] = ()) -> Path:
     """``path`` as a file that can be (re)written atomically, or ``PathError`` saying why not.

@@ -62,11 +62,11 @@ def split_tables(df: pd.DataFrame, title: str, width: int, digits: dict[str, int
     parts.append(current)
     tables = []
     for k, part in enumerate(parts):
-        t = Table(title=title if k == 0 else f"{title} (continued)", title_justify="left",
+        t = Table(title=Text(title if k == 0 else f"{title} (continued)"), title_justify="left",
                   header_style="bold cyan", box=box.SIMPLE_HEAD, pad_edge=False)
         for c in part:
             numeric = pd.api.types.is_numeric_dtype(df[c]) and c not in flags
-            t.add_column(rename.get(c, str(c)), justify="right" if numeric else "left",
+            t.add_column(Text(rename.get(c, str(c))), justify="right" if numeric else "left",
                          no_wrap=True, min_width=need[c] - PAD)
         for i in range(len(df)):
             t.add_row(*(shown[c][i] for c in part))

@@ -126,13 +126,13 @@ def test_workbook_layer_rules_table(tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("missing.csv",), "broker file not found: missing.csv"),
-    ((TOS_PS, "--into", TEMPLATE, "--out", TEMPLATE), "is one of the inputs"),
+    (("missing.csv",), "broker file missing.csv: no such file"),
+    ((TOS_PS, "--into", TEMPLATE, "--out", TEMPLATE), "would be overwritten"),
     ((TOS_PS, "--into", TEMPLATE, "--out", "/no/such/folder/x.xlsx"),
-     "the output folder /no/such/folder does not exist"),
+     "folder /no/such/folder does not exist"),
     ((TOS_PS, "--into", TEMPLATE), "--into WORKBOOK and --out COPY go together"),
-    ((TOS_PS, "--into", "missing.xlsx", "--out", "x.xlsx"), "workbook not found: missing.xlsx"),
-    ((TOS_PS, "--rules", "missing_rules.csv"), "rules file not found: missing_rules.csv"),
+    ((TOS_PS, "--into", "missing.xlsx", "--out", "x.xlsx"), "workbook missing.xlsx: no such file"),
+    ((TOS_PS, "--rules", "missing_rules.csv"), "rules file missing_rules.csv: no such file"),
 ])
 def test_bad_paths_exit_2_with_one_sentence(args, message):
     proc = cli(*args)

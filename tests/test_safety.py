@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import zipfile
 
 import hostile
@@ -139,8 +140,8 @@ def test_everything_at_once_through_the_cli(tmp_path, capsys):
         run_cli(str(path), "--strip", str(tmp_path / "x.xlsm"))
     with pytest.raises(PathError, match="is a device"):
         run_cli(str(path), "--strip", "/dev/full")
-    proc = subprocess.run(["alvh-xl", "check", str(path), "--strip", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "check", str(path), "--strip",
+                           str(path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
 
 

@@ -83,9 +83,9 @@ def test_the_writer_is_deterministic(fresh, tmp_path):
 def test_command_refuses_to_overwrite_without_force(fresh, capsys):
     parser = argparse.ArgumentParser()
     template_cmd.add_arguments(parser)
-    from alvh_xl.errors import WorkbookError
+    from alvh_xl.errors import PathError
 
-    with pytest.raises(WorkbookError, match="--force"):
+    with pytest.raises(PathError, match="--force"):
         template_cmd.run(parser.parse_args([str(fresh)]))
 
 

@@ -20,15 +20,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..fileio import input_file
     from ..risk.attribution import attribute
     from ..risk.history import read_history
 
-    table = attribute(read_history(args.history), args.date_from, args.date_to)
+    table = attribute(read_history(input_file(args.history, "history")), args.date_from,
+                      args.date_to)
     if args.json:
         print(table.to_json(orient="records", double_precision=10))
         return 0
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     if not console.is_terminal:                 # piped or captured: do not squeeze to 80
@@ -37,12 +40,12 @@ def run(args: argparse.Namespace) -> int:
     counts = ("Legs", "NewLegs", "ClosedLegs", "Resized")
     for (start, end), part in table.groupby(["From", "To"], sort=False):
         days = float(part["Days"].iat[0])
-        out = Table(title=f"P&L attribution {start} → {end} ({days:g} days, $)")
+        out = Table(title=Text(f"P&L attribution {start} → {end} ({days:g} days, $)"))
         for col in ("Layer", *money, *counts):
             out.add_column(col, justify="left" if col == "Layer" else "right")
         records = part.to_dict("records")
         for i, rec in enumerate(records):          # the last row is TOTAL: rule above it
-            out.add_row(str(rec["Layer"]), *(f"{rec[c]:,.2f}" for c in money),
+            out.add_row(Text(str(rec["Layer"])), *(f"{rec[c]:,.2f}" for c in money),
                         *(str(int(rec[c])) for c in counts), end_section=i == len(records) - 2)
         console.print(out)
     console.print(NOTE)

@@ -16,7 +16,6 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,10 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"alvh-xl chain: {path} is not a file.", file=sys.stderr)
-        return 2
+    from ..fileio import input_file
+
+    path = input_file(args.file, "chain file")
     when = parse_user_quote_time(args.quote_time) if args.quote_time else None
     chain = read_cboe_chain(path, quote_time=when)
     for note in chain.notes:

@@ -26,10 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..fileio import input_file
+    from ..fileio import input_file, input_workbook
     from ..tools.check import check_workbook
 
-    workbook = input_file(args.workbook, "workbook")
+    workbook = input_workbook(args.workbook)
     if args.strip:
         from ..tools.strip import strip_copy
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from pathlib import Path
 
 from ..book.cfe import CfeCurve, read_cfe_curve
 from ..errors import InputError, NoSolutionError
@@ -32,10 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = _path_problem(args)
-    if problem:
-        print(f"alvh-xl curve: {problem}", file=sys.stderr)
-        return 2
+    _check_paths(args)
     try:
         date = dt.date.fromisoformat(args.date)
     except ValueError:
@@ -59,21 +55,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _path_problem(args: argparse.Namespace) -> str:
-    for f in args.files:
-        if not Path(f).is_file():
-            return f"{f} is not a file."
+def _check_paths(args: argparse.Namespace) -> None:
+    """PathError (exit 2) for a CFE file or workbook that cannot be read, or a copy that
+    cannot be written (or would overwrite an input)."""
+    from ..errors import PathError
+    from ..fileio import input_file, input_workbook, output_file
+
+    files = [input_file(f, "CFE file") for f in args.files]
     if bool(args.into) != bool(args.out):
-        return "--into and --out go together: the workbook to read and the copy to write."
+        raise PathError("--into WORKBOOK and --out COPY go together: the workbook to read and "
+                        "the copy to write")
     if args.into:
-        src, dst = Path(args.into), Path(args.out)
-        if not src.is_file():
-            return f"{src} is not a file."
-        if dst.resolve() == src.resolve():
-            return f"--out {dst} is the workbook read; write the copy elsewhere."
-        if not dst.parent.is_dir():
-            return f"the folder of --out {dst} does not exist."
-    return ""
+        into = input_workbook(args.into)
+        output_file(args.out, what="copy", not_same_as=[into, *files])
 
 
 def _report(curve: CfeCurve) -> None:

@@ -45,17 +45,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..book.brokers import positions_table, read_positions
     from ..errors import PathError
+    from ..fileio import input_file
 
-    source = Path(args.file)
-    if not source.is_file():
-        raise PathError(f"broker file not found: {source}")
+    source = input_file(args.file, "broker file")
     if bool(args.into) != bool(args.out):
         raise PathError("--into WORKBOOK and --out COPY go together")
     if args.into:
         _check_out(Path(args.into), Path(args.out), source)
     as_of = _as_of(args.as_of)
+    rules = _rules(args)
     imported = read_positions(source, args.broker, as_of=as_of)
-    table = positions_table(imported, _rules(args))
+    table = positions_table(imported, rules)
     _report(imported, table)
     if not args.into:
         write_csv(sys.stdout, [list(table.header), *table.rows])
@@ -70,14 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_out(workbook: Path, out: Path, source: Path) -> None:
-    from ..errors import PathError
+    from ..fileio import input_workbook, output_file
 
-    if not workbook.is_file():
-        raise PathError(f"workbook not found: {workbook}")
-    if out.resolve() in (workbook.resolve(), source.resolve()):
-        raise PathError(f"the output {out} is one of the inputs; name a new file")
-    if not out.parent.resolve().is_dir():
-        raise PathError(f"the output folder {out.parent} does not exist")
+    output_file(out, what="copy", not_same_as=[input_workbook(workbook), source])
 
 
 def _as_of(text: str | None) -> dt.date | None:
@@ -93,12 +88,11 @@ def _as_of(text: str | None) -> dt.date | None:
 
 def _rules(args: argparse.Namespace) -> list[LayerRule] | tuple[LayerRule, ...]:
     from ..book.rules import DEFAULT_RULES, parse_layer_rules
-    from ..errors import PathError
+    from ..fileio import input_file
 
     if args.rules:
         base = args.rules.rpartition("#")[0] if "#" in args.rules else args.rules
-        if not Path(base).is_file():
-            raise PathError(f"rules file not found: {base}")
+        input_file(base, "rules file")
         return parse_layer_rules(args.rules, name=f"layer rules ({Path(base).name})")
     if args.into:
         from ..tools.xlsxedit import read_table, table_names

@@ -45,10 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = _path_problem(args)
-    if problem:
-        print(f"alvh-xl mark: {problem}", file=sys.stderr)
-        return 2
+    _check_paths(args)
     from ..tools.xlsxedit import edit_copy, read_table
 
     when = parse_user_quote_time(args.quote_time) if args.quote_time else None
@@ -79,18 +76,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _path_problem(args: argparse.Namespace) -> str:
-    src, dst = Path(args.workbook), Path(args.out)
-    for path in (src, *map(Path, args.chain)):
-        if not path.is_file():
-            return f"{path} is not a file."
-    if dst.resolve() == src.resolve():
-        return f"--out {dst} is the workbook read; write the copy elsewhere."
-    if any(dst.resolve() == Path(c).resolve() for c in args.chain):
-        return f"--out {dst} is a chain file read; write the copy elsewhere."
-    if not dst.parent.is_dir():
-        return f"the folder of --out {dst} does not exist."
-    return ""
+def _check_paths(args: argparse.Namespace) -> None:
+    """PathError (exit 2) for a workbook or chain that cannot be read, or a copy that cannot
+    be written (or would overwrite an input)."""
+    from ..fileio import input_file, input_workbook, output_file
+
+    src = input_workbook(args.workbook)
+    chains = [input_file(f, "chain file") for f in args.chain]
+    output_file(args.out, what="copy", not_same_as=[src, *chains])
 
 
 def _origin(ref: str) -> tuple[int, int]:

@@ -96,12 +96,9 @@ def run(args: argparse.Namespace) -> int:
 def check_paths(src: Path, out_dir: Path, out_book: Path) -> None:
     """One sentence for each path the report cannot use (PathError: exit 2); creates the
     output folder."""
-    from ..errors import PathError
-    from ..fileio import input_file, output_dir, output_file
+    from ..fileio import input_workbook, output_dir, output_file
 
-    input_file(src, "workbook")
-    if src.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise PathError(f"workbook {src}: expected an .xlsx workbook")
+    input_workbook(src)
     output_dir(out_dir, create=True)
     output_file(out_book, what="report workbook", not_same_as=[src])
 
@@ -159,6 +156,7 @@ class _progress:
             self.bar.update(task, description=text)
             if self.bar.tasks[0].completed < self.STEPS:
                 self.bar.advance(task)
+            self.bar.refresh()                      # each step drawn, however quick
 
         return step
 

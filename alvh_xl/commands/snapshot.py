@@ -19,13 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..fileio import input_file, output_file
+    from ..fileio import input_workbook, output_file
     from ..risk.history import default_history_path, snapshot, update_history
     from ..risk.valuation import value_book
     from ..xl.workbook import read_inputs
     from ..xlsx_package import guard_workbook
 
-    workbook = input_file(args.workbook, "workbook")
+    workbook = input_workbook(args.workbook)
     path = Path(args.history) if args.history else default_history_path(workbook)
     output_file(path, what="history", not_same_as=[workbook])
     guard_workbook(workbook)

@@ -22,16 +22,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import WorkbookError
+    from ..errors import PathError
+    from ..fileio import output_file
     from ..tools.template import build_template
 
     path = Path(args.path)
     if path.suffix.lower() != ".xlsx":
-        raise WorkbookError(f"{path}: the template is an .xlsx file")
+        raise PathError(f"template {path}: the template is an .xlsx file; name it *.xlsx")
+    output_file(path, what="template")
     if path.exists() and not args.force:
-        raise WorkbookError(f"{path} exists; pass --force to overwrite it")
-    if path.parent and not path.parent.exists():
-        raise WorkbookError(f"{path.parent}: no such folder")
+        raise PathError(f"template {path} exists; pass --force to overwrite it")
     build_template(path, live=not args.static)
     kind = "static snapshot" if args.static else "template"
     print(f"wrote {kind} {path}")

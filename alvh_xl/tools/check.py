@@ -309,7 +309,7 @@ def _cell(raw, ref: str, p) -> str | None:
     return L.a1(p.row, first_col + keys.index(header_key(p.column)))
 
 
-_STRAY = re.compile(r"^(.+?)!([A-Z]+\d+) holds ")
+_STRAY = re.compile(r"^(.+?)!([A-Z]+\d+)(?::[A-Z]+\d+)? holds ")
 
 
 def _sheet_of(reason: str) -> str | None:

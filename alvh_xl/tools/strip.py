@@ -30,7 +30,7 @@ from typing import IO
 from xml.sax.saxutils import escape, unescape
 
 from ..errors import PathError, WorkbookError
-from ..fileio import atomic_write, input_file, output_file
+from ..fileio import atomic_write, input_workbook, output_file
 from ..xlsx_package import Package, Rel, open_package, rels_source
 from .safety import (
     AUTO_NAMES,
@@ -59,7 +59,7 @@ def strip_copy(src: str | Path, dst: str | Path) -> list[SafetyFinding]:
     """Write ``dst`` (an .xlsx, never ``src``) as ``src`` without any safety finding; return
     the findings that were removed. ``PathError`` for unusable paths, ``WorkbookError`` for
     packages refused by the size guard or that could not be cleaned."""
-    src = input_file(src, "workbook")
+    src = input_workbook(src)
     dst = output_file(dst, what="stripped copy", not_same_as=[src])
     if dst.suffix.lower() != ".xlsx":
         raise PathError(f"stripped copy {dst}: give it an .xlsx name (it holds no macros)")

@@ -392,11 +392,13 @@ def _charts(w: Writer, ws, shapes) -> None:
     b = L.OUTPUT_BY_KEY["buckets"]
     br, bc = (x - 1 for x in L.cell_ref(b.anchor))
     rows, cols = shapes["buckets"]
+    if rows < 3 or cols < 3 or shapes["ladder"][0] < 2:     # a block shows #ALVH!: no chart
+        return
     last = br + rows - 2                      # skip the Total row
     if cols < 3 or rows < 3:                  # no layer column, no bucket row: an error cell
         return
     chart = w.wb.add_chart({"type": "column", "subtype": "stacked"})
-    for j in range(1, max(cols - 1, 1)):      # one series per layer (not Total)
+    for j in range(1, cols - 1):              # one series per layer (not Total)
         chart.add_series({"name": [sheet, br, bc + j],
                           "categories": [sheet, br + 1, bc, last, bc],
                           "values": [sheet, br + 1, bc + j, last, bc + j],

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, PathError, WorkbookError, describe
+from ..errors import InputError, WorkbookError, describe
 from .xlsxpkg import (
     Cell,
     Package,
@@ -107,19 +107,15 @@ def edit_copy(src: str | Path, dst: str | Path, *, tables: dict[str, list[list]]
 # ----------------------------------------------------------------------------- paths
 
 def _existing(path: Path) -> Path:
-    if not path.is_file():
-        raise PathError(f"workbook not found: {path}")
-    return path
+    from ..fileio import input_workbook
+
+    return input_workbook(path)
 
 
 def _check_paths(src: Path, dst: Path) -> None:
-    _existing(src)
-    if dst.resolve() == src.resolve() or (dst.exists() and os.path.samefile(src, dst)):
-        raise PathError(f"the output {dst} is the workbook being read; name a new file")
-    if not dst.parent.resolve().is_dir():
-        raise PathError(f"the output folder {dst.parent} does not exist")
-    if dst.exists() and not dst.is_file():
-        raise PathError(f"the output {dst} exists and is not a file")
+    from ..fileio import output_file
+
+    output_file(dst, what="copy", not_same_as=[_existing(src)])
 
 
 def _write(pkg: Package, parts: dict[str, bytes], removed: set[str], dst: Path) -> None:

@@ -108,8 +108,10 @@ def build_dashboard(inputs: WorkbookInputs, layout: Layout = LAYOUT) -> Dashboar
         for key, cells in blocks.items():
             if cells and _is_error(cells) and not _incomplete_error(cells):
                 part = BLOCK_PART.get(key, key)
-                if part not in failed and val is not None:
-                    failed[part] = cells[0][0].removeprefix("#ALVH!").strip()
+                reason = cells[0][0].removeprefix("#ALVH!").strip()
+                explained = any(reason.startswith(why[:60]) for why in failed.values())
+                if part not in failed and not explained and val is not None:
+                    failed[part] = reason
         head = _headline(val, inputs, failed, book_error)
         ctx.headline = head
         for out in status_blocks:

@@ -298,9 +298,10 @@ class XlwingsWorkbook:
 
 
 def as_text_cell(v: Any) -> Any:
-    """A value as Excel stores it when typed: strings beginning with '=', '+', '-', '@' or a
-    quote get Excel's leading apostrophe (the cell shows the text, never runs it)."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "'"):
+    """A value as Excel stores it when typed: strings beginning with '=', '+', '-', '@', a
+    quote, a tab or a carriage return (OWASP's formula-injection prefixes) get Excel's leading
+    apostrophe (the cell shows the text, never runs it)."""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "'", "\t", "\r"):
         return "'" + v
     return v
 

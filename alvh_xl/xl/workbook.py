@@ -283,8 +283,9 @@ def read_named_inputs(book: Any, names: tuple[str, ...]) -> list[list[list[Any]]
 
 def stray_cells(io: Any, name: str, sheet: str, ref: str, layout: Layout = LAYOUT
                 ) -> list[Problem]:
-    """Filled cells under an input table (its columns, down to the sheet's used rows) or in
-    the column right next to it, outside the table: each a problem naming sheet!cell."""
+    """Values typed under an input table (in its columns, down to the sheet's used rows) or
+    in the column right next to it, outside the table: one problem per row (naming its
+    cells, sheet!A1:N1) — each such row is left out, never read silently."""
     r0, c0, r1, c1 = bounds(ref)
     used = io.used_rows(sheet) if hasattr(io, "used_rows") else r1
     below = io.read_block(sheet, a1(r1 + 1, c0), max(used - r1, 0), c1 - c0 + 2) \
@@ -292,21 +293,26 @@ def stray_cells(io: Any, name: str, sheet: str, ref: str, layout: Layout = LAYOU
     beside = io.read_block(sheet, a1(r0, c1 + 1), r1 - r0 + 1, 1)
     other = _occupied(io, sheet, name, layout)
     word = TABLE_WORD.get(name, name)
-    out = []
+    rows: dict[int, list[tuple[int, Any]]] = {}
     cells = [(r1 + 1 + i, c0 + j, v) for i, row in enumerate(below) for j, v in enumerate(row)]
     cells += [(r0 + i, c1 + 1, row[0]) for i, row in enumerate(beside) if row]
-    seen = set()
     for r, c, v in cells:
-        if is_blank(v) or (r, c) in seen or any(a <= r <= b and x <= c <= y
-                                                  for a, x, b, y in other):
+        if is_blank(v) or any(a <= r <= b and x <= c <= y for a, x, b, y in other):
             continue
-        seen.add((r, c))
+        if c not in (c for c, _ in rows.get(r, [])):
+            rows.setdefault(r, []).append((c, v))
+    out = []
+    for r in sorted(rows):
+        found = sorted(rows[r], key=lambda cv: cv[0])
+        (first, v), last = found[0], found[-1][0]
+        where = f"{sheet}!{a1(r, first)}" + (f":{a1(r, last)}" if last != first else "")
         shown = error_value(v) or (f'"{v}"' if isinstance(v, str) else
                                    (v.isoformat() if isinstance(v, (dt.date, dt.time))
                                     else f"{v:g}" if isinstance(v, float) else f"{v}"))
-        out.append(Problem(r, None, f"{sheet}!{a1(r, c)} holds {shown[:40]} outside the "
-                           f"{word} table ({sheet}!{ref}); resize the table to include it "
-                           "or clear the cell", True, word))
+        what = f"holds {shown[:40]}" if len(found) == 1 else f"holds {len(found)} values"
+        out.append(Problem(r, None, f"{where} {what} outside the {word} table "
+                           f"({sheet}!{ref}); resize the table to include it or clear it",
+                           True, word))
     return out
 
 
