@@ -48,7 +48,8 @@ class Market:
     """Market state at the valuation date-time (New York wall clock). Rates are decimals.
 
     ``etp_prices``: ETP price per ticker (VXX, UVXY, …) for options on ETPs; ``chain_files`` /
-    ``curve_file``: files Refresh marks the book from; ``mark_prices``: whether it may.
+    ``curve_files``: files Refresh marks the book from (``;``-separated in the cell);
+    ``mark_prices``: whether it may change the legs' Price/IV cells.
     """
 
     valuation: dt.datetime
@@ -64,7 +65,7 @@ class Market:
     volvol_beta: float = DEFAULT_WEIGHTING["VolOfVolBeta"]
     etp_prices: tuple[tuple[str, float], ...] = ()
     chain_files: tuple[str, ...] = ()
-    curve_file: str = ""
+    curve_files: tuple[str, ...] = ()
     mark_prices: bool = False
 
     @property
@@ -167,7 +168,8 @@ def parse_market(source: Any, *, first_row: int = 1) -> Market:
         mark = parse_bool(values.get("MarkPrices"), default=False)
     except CellError as exc:
         raise fail("MarkPrices", str(exc), ": ") from None
-    chains = tuple(p.strip() for p in text_of(values.get("ChainFile")).split(";") if p.strip())
+    chains, curves = (tuple(p.strip() for p in text_of(values.get(k)).split(";") if p.strip())
+                      for k in ("ChainFile", "CurveFile"))
     return Market(
         valuation=valuation, spx_spot=spot, rate=rate, div_yield=div,
         vix_spot=nums.get("VixSpot", float("nan")), vvix=nums.get("Vvix", float("nan")),
@@ -177,7 +179,7 @@ def parse_market(source: Any, *, first_row: int = 1) -> Market:
         weight_cap=nums.get("WeightCap", DEFAULT_WEIGHTING["WeightCap"]),
         volvol_beta=nums.get("VolOfVolBeta", DEFAULT_WEIGHTING["VolOfVolBeta"]),
         etp_prices=tuple(sorted(etps.items())), chain_files=chains,
-        curve_file=text_of(values.get("CurveFile")), mark_prices=mark,
+        curve_files=curves, mark_prices=mark,
     )
 
 

@@ -55,6 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..xl.layout import LAYOUT
+    from ..xl.marking import mark_inputs
     from ..xl.pipeline import build_dashboard, to_json
     from ..xl.workbook import open_workbook, read_inputs
 
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         step("reading the workbook")
         io = open_workbook(src)
         inputs = read_inputs(io)
+        inputs = mark_inputs(inputs, src.resolve().parent, LAYOUT)
         step("valuing the book")
         dash = build_dashboard(inputs)
         step("filling the workbook")

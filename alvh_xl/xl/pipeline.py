@@ -88,6 +88,8 @@ def build_dashboard(inputs: WorkbookInputs, layout: Layout = LAYOUT) -> Dashboar
     val, book_error = _value(inputs)
     failed = _table_failures(inputs)
     notes = list(inputs.notes)
+    if inputs.marks is not None:
+        notes[:0] = [*inputs.marks.problems, inputs.marks.summary(), *inputs.marks.notes]
     engine = None
     if val is not None:
         try:
@@ -209,6 +211,10 @@ def to_json(d: Dashboard) -> dict[str, Any]:
     out["notes"] = [{"row": p.row, "column": p.column, "reason": p.reason}
                     for p in problems if not p.left_out] + [{"row": None, "column": None,
                                                             "reason": n} for n in d.notes]
+    out["marks"] = None if d.inputs.marks is None else {
+        "changed": d.inputs.marks.changed, "tables": {
+            k: len(v) for k, v in d.inputs.marks.tables.items()},
+        "problems": d.inputs.marks.problems}
     out["failed_blocks"] = d.failed_blocks
     out["blocks"] = d.blocks
     return clean(out)

@@ -38,6 +38,7 @@ from .layout import (
     Layout,
     Output,
 )
+from .marking import mark_inputs
 from .pipeline import Dashboard, build_dashboard
 from .registry import script
 from .workbook import WorkbookInputs, WorkbookIO, read_inputs, stamp
@@ -82,6 +83,8 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
         io.write(*MESSAGE_CELL, [[message]])
         say(message)
         return RefreshResult(None, message=message, ok=False)
+    say("ALVH: marking the book from the files the Market sheet names…")
+    inputs = mark_inputs(inputs, workbook_folder(io), layout, io=io)
     say("ALVH: valuing the book and computing the blocks…")
     dash = build_dashboard(inputs, layout)
     result = RefreshResult(inputs, dashboard=dash)
@@ -113,19 +116,47 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     else:
         notes.append("History not updated: the book was not valued")
     head = dash.headline
-    failures = [n for n in notes if n.startswith("History not updated")]
+    failures = [*(inputs.marks.problems if inputs.marks else []),
+                *(n for n in notes if n.startswith("History not updated"))]
     result.ok = not head.incomplete and not failures
     result.message = f"Refreshed {when}. {head.message}"
     if notes:
-        result.message += " Notes: " + " | ".join(notes)
+        result.message += " Notes: " + joined_notes(notes)
         message = message_block(layout)
         if message is not None and not _holds_live_formula(io, message):
-            io.write(*MESSAGE_CELL, [[head.message + " Notes: " + " | ".join(notes)]])
+            io.write(*MESSAGE_CELL, [[head.message + " Notes: " + joined_notes(notes)]])
     io.write(*LAST_REFRESH, [[now]])
     if dash.val is not None:
         io.write(*VALUATION_CELL, [[dash.val.market.valuation.date()]])
     say(result.message)
     return result
+
+
+MAX_NOTES_CHARS = 2000       # of notes in the message cell (Excel holds 32,767 per cell)
+
+
+def joined_notes(notes: list[str]) -> str:
+    """Notes for the message cell, ' | '-separated, the tail counted rather than cut mid-way."""
+    out, used = [], 0
+    for i, n in enumerate(notes):
+        if used + len(n) > MAX_NOTES_CHARS and out:
+            rest = len(notes) - i
+            out.append(f"and {rest} more note{'s' if rest != 1 else ''} (alvh-xl report "
+                       "--json lists them all)")
+            break
+        out.append(n)
+        used += len(n) + 3
+    return " | ".join(out)
+
+
+def workbook_folder(io: Any) -> Path | None:
+    """The folder of the workbook (relative ChainFile/CurveFile names); None when the
+    runtime has no file system path for it (xlwings Lite, a workbook never saved)."""
+    path = getattr(io, "path", None)
+    if path is None and hasattr(io, "book"):
+        full = str(getattr(io.book, "fullname", "") or "")
+        path = Path(full) if full and Path(full).is_absolute() else None
+    return Path(path).resolve().parent if path is not None else None
 
 
 def message_block(layout: Layout) -> Output | None:
@@ -295,6 +326,16 @@ class XlwingsWorkbook:
             ws.range(anchor).resize(*clear).clear_contents()
         if values:
             ws.range(anchor).value = [[as_text_cell(v) for v in row] for row in values]
+
+
+    def resize_table(self, name: str, ref: str) -> None:
+        """Make the Excel Table behind input ``name`` cover ``ref`` (header row included);
+        xlwings' Table.resize (classic and remote engines)."""
+        from .layout import INPUT_BY_NAME
+
+        sheet, _ = self.name_location(name)
+        ws = self._sheet(sheet)
+        ws.tables[INPUT_BY_NAME[name].excel_table].resize(ws.range(ref))
 
 
 def as_text_cell(v: Any) -> Any:

@@ -130,6 +130,19 @@ class FileWorkbook(_FileReader):
                 if isinstance(v, str):
                     cell.data_type = "s"         # '=…' stays text, not a formula
 
+    def resize_table(self, name: str, ref: str) -> None:
+        """Make the Excel Table behind input ``name`` cover ``ref`` (header row included)."""
+        from .layout import INPUT_BY_NAME
+
+        table = INPUT_BY_NAME[name].excel_table
+        for ws in self.book.worksheets:
+            if table in ws.tables:
+                ws.tables[table].ref = ref
+                if ws.tables[table].autoFilter is not None:
+                    ws.tables[table].autoFilter.ref = ref
+                return
+        raise WorkbookError(f"no Excel Table {table} in the workbook")
+
     def save(self, path: str | Path) -> None:
         self.book.save(path)
 
@@ -151,7 +164,9 @@ class WorkbookInputs:
 
     ``parsed``: name → parsed object, or the InputError that stopped it; ``left_out``:
     problems outside the positions table that leave something out (cells typed past a
-    table); ``notes``: optional parts skipped (sheet or table absent).
+    table); ``notes``: optional parts skipped (sheet or table absent); ``stray``: per table,
+    the cells typed next to it (problems), kept so a re-parse keeps them; ``marks``: the
+    :class:`~alvh_xl.xl.marking.MarkPlan` applied (None when nothing was marked).
     """
 
     raw: dict[str, list[list[Any]]]
@@ -159,6 +174,8 @@ class WorkbookInputs:
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)
     left_out: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stray: dict[str, list[Problem]] = field(default_factory=dict)
+    marks: Any = None
 
     def get(self, name: str) -> Any:
         """The parsed object of an input (None when absent); its error when it failed."""
@@ -249,18 +266,8 @@ def read_inputs(source: WorkbookIO | str | Path, layout: Layout = LAYOUT) -> Wor
             continue
         inputs.raw[t.name] = raw
         inputs.locations[t.name] = (sheet, ref)
-        stray = stray_cells(io, t.name, sheet, ref, layout)
-        parser = _PARSERS.get(t.name)
-        if parser is not None:
-            try:
-                inputs.parsed[t.name] = parser(raw, bounds(ref)[0])
-            except InputError as exc:
-                inputs.parsed[t.name] = exc
-        if t.name == "ALVH_POSITIONS" and isinstance(inputs.parsed.get(t.name), Positions):
-            inputs.parsed[t.name].problems.extend(stray)
-            inputs.parsed[t.name].problems.sort(key=lambda p: (p.row or 0))
-        else:
-            inputs.left_out.extend(stray)
+        inputs.stray[t.name] = stray_cells(io, t.name, sheet, ref, layout)
+        _parse(inputs, t.name)
     for name in layout.series:
         if io.has_name(name):
             try:
@@ -271,6 +278,35 @@ def read_inputs(source: WorkbookIO | str | Path, layout: Layout = LAYOUT) -> Wor
         else:
             inputs.notes.append(f"{name} is not in the workbook: signals skipped")
     return inputs
+
+
+def _parse(inputs: WorkbookInputs, name: str) -> None:
+    """Parse one input table from ``inputs.raw``; its stray cells join the positions'
+    problems (legs left out) or ``inputs.left_out``."""
+    parser = _PARSERS.get(name)
+    if parser is not None:
+        try:
+            inputs.parsed[name] = parser(inputs.raw[name], bounds(inputs.locations[name][1])[0])
+        except InputError as exc:
+            inputs.parsed[name] = exc
+    stray = inputs.stray.get(name, [])
+    if name == "ALVH_POSITIONS" and isinstance(inputs.parsed.get(name), Positions):
+        inputs.parsed[name].problems.extend(stray)
+        inputs.parsed[name].problems.sort(key=lambda p: (p.row or 0))
+    else:
+        inputs.left_out.extend(stray)
+
+
+def reparse(inputs: WorkbookInputs, raw: dict[str, list[list[Any]]], names: set[str],
+            layout: Layout = LAYOUT) -> WorkbookInputs:
+    """A copy of ``inputs`` holding ``raw``, the tables ``names`` parsed again."""
+    out = WorkbookInputs(raw=raw, parsed=dict(inputs.parsed), locations=dict(inputs.locations),
+                         left_out=[p for p in inputs.left_out
+                                   if not any(p in inputs.stray.get(n, []) for n in names)],
+                         notes=list(inputs.notes), stray=dict(inputs.stray))
+    for name in names:
+        _parse(out, name)
+    return out
 
 
 def read_named_inputs(book: Any, names: tuple[str, ...]) -> list[list[list[Any]]]:
