@@ -26,14 +26,21 @@ PM_SETTLE = dt.time(16, 0)
 DEFAULT_VALUATION_TIME = dt.time(16, 0)
 
 # Instruments (SPEC §3). Keys are the canonical instrument codes.
-INSTRUMENTS = ("SPX", "SPXW", "VIX", "VX", "VXM", "ETP")
-INSTRUMENT_ALIASES = {"SPX": "SPX", "SPXW": "SPXW", "VIX": "VIX", "VX": "VX", "VXM": "VXM",
-                      "ETP": "ETP"}
-DEFAULT_MULTIPLIER = {"SPX": 100.0, "SPXW": 100.0, "VIX": 100.0, "VX": 1000.0, "VXM": 100.0,
-                      "ETP": 1.0}
-SETTLEMENT_TIME = {"SPX": AM_SETTLE, "SPXW": PM_SETTLE, "VIX": AM_SETTLE, "VX": AM_SETTLE,
-                   "VXM": AM_SETTLE, "ETP": PM_SETTLE}
-OPTION_INSTRUMENTS = ("SPX", "SPXW", "VIX")
+# XSP: mini-SPX options (European, PM-settled) on SPX/10; ES / MES: S&P 500 futures (SPX
+# dollar delta only); ETP: shares, or an American option on the ETP when Type is C/P.
+INSTRUMENTS = ("SPX", "SPXW", "XSP", "VIX", "VX", "VXM", "ES", "MES", "ETP")
+INSTRUMENT_ALIASES = {code: code for code in INSTRUMENTS}
+DEFAULT_MULTIPLIER = {"SPX": 100.0, "SPXW": 100.0, "XSP": 100.0, "VIX": 100.0, "VX": 1000.0,
+                      "VXM": 100.0, "ES": 50.0, "MES": 5.0, "ETP": 1.0}
+ETP_OPTION_MULTIPLIER = 100.0   # an option on an ETP delivers 100 shares
+SETTLEMENT_TIME = {"SPX": AM_SETTLE, "SPXW": PM_SETTLE, "XSP": PM_SETTLE, "VIX": AM_SETTLE,
+                   "VX": AM_SETTLE, "VXM": AM_SETTLE, "ES": AM_SETTLE, "MES": AM_SETTLE,
+                   "ETP": PM_SETTLE}
+OPTION_INSTRUMENTS = ("SPX", "SPXW", "XSP", "VIX")   # always options (ETP: when Type is C/P)
+SPX_OPTIONS = ("SPX", "SPXW", "XSP")                 # European options on the S&P 500 index
+SPX_FUTURES = ("ES", "MES")                          # S&P 500 futures: delta only
+VIX_FUTURES = ("VX", "VXM")
+INDEX_SCALE = {"SPX": 1.0, "SPXW": 1.0, "XSP": 0.1}  # underlying = SPX (or its forward) × this
 
 # Vol ETPs: constant-maturity point they track (calendar days) and daily leverage.
 ETP_TARGET_DAYS = {"VXX": 30.0, "VIXY": 30.0, "UVXY": 30.0, "SVXY": 30.0, "VIXM": 150.0}

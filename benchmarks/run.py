@@ -82,6 +82,33 @@ def iv_section() -> Section:
     return sec
 
 
+def american_section() -> Section:
+    sec = Section("American options on a vol ETP: price + all Greeks (benchmarks/"
+                  "bench_american.py)",
+                  ["case", "n", "ours", "per option", "price only", "QuantLib QdFp loop",
+                   "speed-up", "BSM (European)", "ours / BSM", "target 0.5 s"])
+    try:
+        bench_american = importlib.import_module("bench_american")
+    except ImportError as exc:
+        sec.notes.append(f"skipped: benchmarks/bench_american.py not importable ({exc}).")
+        return sec
+    for r in bench_american.run_american_bench():
+        n, ours, ql_s = r["n"], r["greeks_s"], r.get("ql_s")
+        sec.rows.append([r["case"], f"{n:,}", _ms(ours), _per_option(ours, n),
+                         _ms(r["price_s"]), _ms(ql_s) + " *" if ql_s else "n/a",
+                         f"{ql_s / ours:,.0f}×" if ql_s else "n/a", _ms(r["bsm_s"]),
+                         f"{ours / r['bsm_s']:,.0f}×",
+                         "met" if ours <= bench_american.TARGET_S else "NOT met"])
+    sec.notes += [
+        "ours: american_greeks, price and 8 Greeks (delta, gamma, theta, charm analytic;"
+        " vega, vanna, volga from two more boundary solves; rho by identity or two more).",
+        f"QuantLib: QdFpAmericanEngine fast scheme, price + 8 bumped prices per option; * ="
+        f" {bench_american.QL_SAMPLE} options timed, extrapolated linearly to n.",
+        "BSM: bsm_greeks on the same options (European, analytic): the floor.",
+    ]
+    return sec
+
+
 def memory_section() -> Section:
     sec = Section("Peak memory, price + all Greeks for 1,000,000 options (fresh subprocess)",
                   ["tracemalloc peak", "max RSS", "RSS growth in the call", "result arrays"])
@@ -145,7 +172,7 @@ def calc_section() -> Section:
 
 
 SECTIONS: list[Callable[[], Section]] = [
-    greeks_section, iv_section, memory_section,
+    greeks_section, iv_section, american_section, memory_section,
     targets_section("Book engine and Excel functions (benchmarks/bench_book.py)", "bench_book",
                     "run_book_bench"),
     targets_section("Close-of-day reconciliation (benchmarks/bench_scenarios.py)",

@@ -104,8 +104,8 @@ def test_short_and_long_rows_are_tolerated():
 
 
 @pytest.mark.parametrize("row, column, text", [
-    (leg(instr="SPY"), "Instrument", 'unknown instrument "SPY"; expected one of SPX, SPXW, VIX, '
-                                     "VX, VXM, ETP"),
+    (leg(instr="SPY"), "Instrument", 'unknown instrument "SPY"; expected one of SPX, SPXW, XSP, '
+                                     "VIX, VX, VXM, ES, MES, ETP"),
     (leg(instr=None), "Instrument", "Instrument is blank"),
     (leg(layer=None), "Layer", "Layer is blank; every leg belongs to a layer"),
     (leg(cp="X"), "Type", 'expected C or P (Call/Put), got "X"'),

@@ -52,10 +52,12 @@ CURVE = [["Expiry", "Price"], ["2026-12-16", 18.6], ["2027-01-20", 19.5],
 TH = [["Layer", "Limit", "Target", "Warn", "Basis"], ["VIX L1", 12, 520, 0.75, None],
       ["VIX L2", 12, 985, 0.75, None], ["Tail", 12, 20, 0.75, None],
       ["PORTFOLIO", 0.08, 0, 0.75, "Core"]]
-CANDS = [["Instrument", "Type", "Strike", "Expiry", "IV", "Qty"],
-         ["VIX", "P", 18, "2026-12-16", 0.9, None],
-         ["VX", None, None, "2027-02-17", None, None],
-         ["VIX", "C", 22, "2026-12-23", 0.9, None]]
+# The last candidate names (in Underlying) a future the curve lacks: it cannot be valued
+# (a weekly with Underlying blank would be, on the interpolated forward: SPEC §4).
+CANDS = [["Instrument", "Type", "Strike", "Expiry", "IV", "Qty", "Underlying"],
+         ["VIX", "P", 18, "2026-12-16", 0.9, None, None],
+         ["VX", None, None, "2027-02-17", None, None, None],
+         ["VIX", "C", 22, "2026-12-23", 0.9, None, "2026-12-23"]]
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +118,7 @@ def test_legs_table_header_rows_and_footer():
     assert body[-2][LEG_COLUMNS.index("Expiry")] is None               # ETP: no expiry
     footer = [r[:2] for r in cells[len(body) + 1:]]
     assert footer == [["Left out", 'row 10 (Instrument): unknown instrument "SPY"; expected '
-                                   "one of SPX, SPXW, VIX, VX, VXM, ETP"],
+                                   "one of SPX, SPXW, XSP, VIX, VX, VXM, ES, MES, ETP"],
                       ["Note", "row 11 (Expiry): expired on 2026-11-20: valued at intrinsic, "
                                "Greeks 0"]]
     assert all(len(r) == len(LEG_COLUMNS) for r in cells)
@@ -411,10 +413,12 @@ def test_no_argument_netvega_reads_the_workbook_names_in_classic_excel(monkeypat
     monkeypatch.setattr(registry, "CLASSIC", True)
     params = list(inspect.signature(ALVH_NETVEGA).parameters.values())
     fn = registry._classic(ALVH_NETVEGA, params, registry.WORKBOOK_INPUTS)
-    assert fn(None, None, None, None, False, caller) == ALVH_NETVEGA(POS, MKT, CURVE)
-    assert fn(None, None, None, "Tail", False, caller) == ALVH_NETVEGA(POS, MKT, CURVE, "Tail")
+    # xlwings passes ``caller`` after every parameter (the last one is ``forwards``)
+    assert fn(None, None, None, None, False, None, caller) == ALVH_NETVEGA(POS, MKT, CURVE)
+    assert fn(None, None, None, "Tail", False, None, caller) == ALVH_NETVEGA(POS, MKT, CURVE,
+                                                                           "Tail")
     del book.names["ALVH_CURVE"]
-    assert fn(None, None, None, None, False, caller) == (
+    assert fn(None, None, None, None, False, None, caller) == (
         "#ALVH! defined name ALVH_CURVE does not refer to one range")
 
 

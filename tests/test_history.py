@@ -505,7 +505,11 @@ def test_snapshot_command_appends_then_replaces(tmp_path, capsys):
     out = capsys.readouterr().out
     assert str(hist_path) in out and "2026-11-24 appended" in out and "holds 1 date\n" in out
     first = read_history(hist_path)
-    assert (first["Level"] == "leg").sum() == 8 and (first["Level"] == "layer").sum() == 4
+    from alvh_xl.xl.layout import INPUT_BY_NAME
+
+    sample = INPUT_BY_NAME["ALVH_POSITIONS"].sample          # one leg row per sample row
+    assert (first["Level"] == "leg").sum() == len(sample)
+    assert (first["Level"] == "layer").sum() == len({r[0] for r in sample})
     make_workbook(wb, spot=6750.0)
     assert cmd.run(args) == 0
     assert "2026-11-24 replaced" in capsys.readouterr().out

@@ -133,7 +133,7 @@ def test_bounds_and_bad_elements_give_nan_with_reason():
     assert explain(imp.ABOVE_MAXIMUM).startswith("price at or above the no-arbitrage maximum")
     assert explain(imp.EXPIRED) == "expired (t <= 0)"
     assert explain(99) == "unknown status 99"
-    assert set(STATUS) == set(range(9))
+    assert set(STATUS) == set(range(10))
 
 
 def test_price_exactly_at_bounds():

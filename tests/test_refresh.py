@@ -150,8 +150,11 @@ def test_refresh_fills_every_output_block_with_the_engines_values(book, tmp_path
         assert_block(out_path, out, expected)
         assert result.outputs[out.key] == expected
     assert cell(out_path, L.MESSAGE_CELL) == result.dashboard.headline.message
-    assert cell(out_path, L.MESSAGE_CELL).startswith("BREACH: all 8 legs valued; net raw vega")
-    assert result.message.startswith("Refreshed 2026-11-24 17:30. BREACH: all 8 legs valued")
+    legs = len(L.INPUT_BY_NAME["ALVH_POSITIONS"].sample)
+    assert cell(out_path, L.MESSAGE_CELL).startswith(f"BREACH: all {legs} legs valued; net raw "
+                                                     "vega")
+    assert result.message.startswith(f"Refreshed 2026-11-24 17:30. BREACH: all {legs} legs "
+                                     "valued")
     assert cell(out_path, L.LAST_REFRESH) == NOW
     assert cell(out_path, L.VALUATION_CELL) == dt.datetime(2026, 11, 24)
 
@@ -321,8 +324,9 @@ def test_a_broken_positions_row_refreshes_the_good_rows_and_names_the_cell(book,
     got = block(out_path, L.DASHBOARD, L.OUTPUT_BY_KEY["layers"].anchor, len(table) + 1, 2)
     assert [r[0] for r in got[1:]] == list(table["Layer"])
     np.testing.assert_allclose([r[1] for r in got[1:]], table["RawVega"], rtol=1e-12)
-    assert len(val.legs) == 7
-    # history is written from the same 7 legs
+    sample = L.INPUT_BY_NAME["ALVH_POSITIONS"].sample
+    assert len(val.legs) == len(sample) - 1          # every sample leg but the broken one
+    # history is written from the same legs
     rows = history(out_path)
     portfolio = next(r for r in rows[1:] if r[1] == "PORTFOLIO")
     assert portfolio[2] == pytest.approx(float(table["RawVega"].iloc[-1]), rel=1e-12)

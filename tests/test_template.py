@@ -133,7 +133,12 @@ def test_sample_book_is_an_alvh_book_with_ok_watch_and_breach(values):
     legs = inputs.positions.legs
     assert set(legs["layer"]) == {"Core", "VIX L1", "VIX L2", "Tail"}
     core = legs[legs["layer"] == "Core"]
-    assert len(core) == 4 and set(core["instrument"]) <= {"SPX", "SPXW"}
+    # Core: an SPX condor, its XSP twin (SPEC §3: one leg of each instrument in the sample)
+    # and an MES future for delta
+    by_instr = core.groupby("instrument").size().to_dict()
+    assert by_instr == {"SPXW": 4, "XSP": 4, "MES": 1}, by_instr
+    kinds = set(zip(legs["instrument"], legs["cp"] != 0, strict=True))
+    assert {("XSP", True), ("MES", False), ("VIX", True), ("ETP", True), ("ETP", False)} <= kinds
     dte = (core["expiry"].iloc[0].date() - L.VALUATION_DATE).days
     assert 35 <= dte <= 55, dte
     layers = block(values, "layers")

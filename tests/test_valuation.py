@@ -116,18 +116,27 @@ def test_long_vix_put_lowers_vol_exposure_long_call_raises_it():
     assert (call - put) / 100 == pytest.approx(math.exp(-0.04 * t), rel=1e-12)
 
 
-def test_vix_option_without_matching_future_is_left_out_naming_the_leg():
+def test_vix_weekly_is_valued_on_the_interpolated_forward_a_named_missing_future_left_out():
+    # SPEC §4: a VIX option whose expiry has no listed future is valued on a forward linear in
+    # time between the bracketing futures (Dec 16 18.6, Jan 20 19.5: 7 of 35 days along);
+    # a future named in Underlying that the curve lacks is still an error naming the row.
     val = value([row("L", "VIX", "C", 20.0, "2026-12-23", 1.0, 0.9), *HEDGES[:1],
-                 row("L", "VIX", "C", 20.0, "2026-12-23", 1.0, 0.9, Underlying="2027-01-20")])
-    assert val.legs["Row"].tolist() == [3, 4]
+                 row("L", "VIX", "C", 20.0, "2026-12-23", 1.0, 0.9, Underlying="2027-01-20"),
+                 row("L", "VIX", "C", 20.0, "2026-12-23", 1.0, 0.9, Underlying="2026-12-30")])
+    assert val.legs["Row"].tolist() == [2, 3, 4]
     (p,) = val.problems
-    assert (p.row, p.column, p.left_out) == (2, "Underlying", True)
-    assert p.reason.startswith("VIX option needs the VIX future expiring 2026-12-23 in "
+    assert (p.row, p.column, p.left_out) == (5, "Underlying", True)
+    assert p.reason.startswith("VIX option needs the VIX future expiring 2026-12-30 in "
                                "ALVH_CURVE; the curve has 2026-12-16, 2027-01-20")
+    expected = 18.6 + (19.5 - 18.6) * 7 / 35
+    assert val.legs["UnderlyingPrice"].iloc[0] == pytest.approx(expected, rel=1e-15)
+    assert val.legs["Underlying"].iloc[0] == "VX interp 2026-12-23"
+    # τ of the weekly: its own expiry (+30 days), on the one clock
+    assert val.legs["Weight"].iloc[0] == pytest.approx(math.sqrt(30 / (29 - 6.5 / 24 + 30)))
     # with Underlying naming the January future it is priced on that future, τ from it
-    assert val.legs["UnderlyingPrice"].iloc[1] == 19.5
-    assert val.legs["Underlying"].iloc[1] == "VX 2027-01-20"
-    assert val.legs["Weight"].iloc[1] == pytest.approx(math.sqrt(30 / (57 - 6.5 / 24 + 30)))
+    assert val.legs["UnderlyingPrice"].iloc[2] == 19.5
+    assert val.legs["Underlying"].iloc[2] == "VX 2027-01-20"
+    assert val.legs["Weight"].iloc[2] == pytest.approx(math.sqrt(30 / (57 - 6.5 / 24 + 30)))
 
 
 def test_empty_curve_leaves_out_vix_linked_legs_with_a_reason():
@@ -374,7 +383,9 @@ CANDIDATES = [["Layer", "Instrument", "Type", "Strike", "Expiry", "IV", "Price",
               ["H", "VXM", None, None, "2027-01-20", None, None, None],
               ["H", "ETP", None, None, None, None, 40.0, "UVXY"],
               ["H", "SPX", "C", 6700.0, "2027-01-08", 0.15, None, None],
-              ["H", "VIX", "C", 22.0, "2026-12-23", 0.95, None, None]]       # no future
+              # names a future the curve lacks (a weekly with Underlying blank would be valued
+              # on the interpolated forward, SPEC §4)
+              ["H", "VIX", "C", 22.0, "2026-12-23", 0.95, None, "2026-12-30"]]
 
 
 def _hedge_table(measure: str):

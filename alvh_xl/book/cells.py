@@ -114,7 +114,7 @@ def parse_number(v: Any, *, percent: bool = False) -> float | None:
 
 def _text_number(text: str, percent: bool) -> float:
     if _NUMBER.fullmatch(text):
-        x = float(text.replace(",", ""))
+        x = float(text.strip().replace(",", ""))   # strip(): the pattern's \s, e.g. '\x1f'
         if "," in text and "." not in text and text.count(",") == 1:
             raise CellError(f"{describe(text)} could be {text.replace(',', '')} or "
                             f"{text.replace(',', '.')} (decimal comma); type the number")

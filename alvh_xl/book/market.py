@@ -233,6 +233,25 @@ class Curve:
         idx = np.clip(np.searchsorted(self.expiries, expiries), 0, len(self.expiries) - 1)
         return np.where(self.expiries[idx] == expiries, self.prices[idx], np.nan)
 
+    def interpolated(self, valuation_date: np.datetime64, expiries: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Forward for dates without a listed future (VIX weeklies, SPEC §4): linear in
+        calendar days between the two live futures (expiry ≥ ``valuation_date``) that
+        bracket each date, flat beyond the curve's ends.
+
+        Returns (price, beyond): ``beyond`` is True where the date lies before the first or
+        after the last live future (the flat extrapolation callers must say they used). A date
+        on the curve gets that future's price exactly. NaN where no future is live.
+        """
+        expiries = np.asarray(expiries, dtype="datetime64[D]")
+        live = self.expiries >= valuation_date
+        x = self.expiries[live].astype("int64").astype(float)
+        if x.size == 0:
+            return np.full(expiries.shape, np.nan), np.zeros(expiries.shape, dtype=bool)
+        days = expiries.astype("int64").astype(float)
+        beyond = (days < x[0]) | (days > x[-1])
+        return np.interp(days, x, self.prices[live]), beyond
+
     def constant_maturity(self, valuation_date: np.datetime64, days: np.ndarray,
                           shifts: np.ndarray | None = None) -> np.ndarray:
         """Futures level at valuation + ``days`` calendar days, linear in days, flat at ends.

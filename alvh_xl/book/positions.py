@@ -4,9 +4,15 @@ Every unusable row becomes a ``Problem`` (row, column, reason) and is left out; 
 rows are returned as a DataFrame with canonical lower-case columns:
 
 row, layer, strategy, instrument, cp (+1 call, −1 put, 0 none), strike, expiry
-(datetime64[D], NaT for ETPs), qty, multiplier, iv (NaN → solve from price), price,
-entry_price, underlying (future expiry for VIX options, NaT otherwise), ticker (ETPs),
-leverage, beta (NaN → weighting formula).
+(datetime64[D], NaT for ETP shares), qty, multiplier, iv (NaN → solve from price), price,
+entry_price, underlying (future expiry for VIX options, NaT otherwise), ticker (ETPs and
+options on them), leverage, beta (NaN → weighting formula).
+
+Instruments (SPEC §3): SPX/SPXW/XSP and VIX options need Type, Strike, Expiry and IV or Price;
+an ``ETP`` row is shares (Type blank, Price required) or, with Type C/P, an American option on
+the ETP (Strike, Expiry, IV or Price; the ETP's own price comes from the market table; default
+multiplier 100); VX/VXM and ES/MES futures need an Expiry (ES/MES Price is optional: their
+risk is SPX dollar delta).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import pandas as pd
 from ..conventions import (
     DEFAULT_MULTIPLIER,
     ETP_LEVERAGE,
+    ETP_OPTION_MULTIPLIER,
     INSTRUMENTS,
     MAX_BETA,
     MAX_IV,
@@ -29,6 +36,8 @@ from ..conventions import (
     MAX_QTY,
     MAX_STRIKE,
     OPTION_INSTRUMENTS,
+    SPX_FUTURES,
+    VIX_FUTURES,
 )
 from ..errors import describe
 from .cells import CellError, error_reason, error_value, errors_in, parse_cp, to_dates, to_numbers
@@ -158,9 +167,12 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
     chk.flag(~known, "instrument", lambda i: (
         f"unknown instrument {describe(instr_text[i])}; expected one of "
         f"{', '.join(INSTRUMENTS)}" if instr_text[i] else "Instrument is blank"))
-    is_opt = _member(instr, OPTION_INSTRUMENTS)
-    is_fut = _member(instr, ("VX", "VXM"))
     is_etp = instr == "ETP"
+    type_text = texts(cell("type"))
+    etp_option = is_etp & (type_text != "")        # C/P on an ETP row: an option on the ETP
+    is_opt = _member(instr, OPTION_INSTRUMENTS) | etp_option
+    is_fut = _member(instr, VIX_FUTURES + SPX_FUTURES)
+    is_shares = is_etp & ~etp_option
 
     for key, label, who, needs in (("type", "Type", "an option", is_opt),
                                    ("strike", "Strike", "an option", is_opt),
@@ -169,10 +181,10 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
         if key not in raw.columns:
             chk.flag(needs, key, f"the table has no {label} column; {who} needs one")
 
-    type_text = texts(cell("type"))
     cp = map_cells(type_text, _cp, np.nan, float)
     chk.flag(is_opt & np.isnan(cp), "type", lambda i: (
-        f"expected C or P (Call/Put), got {describe(type_text[i])}" if type_text[i]
+        f"expected C or P (Call/Put{'; blank for ETP shares' if is_etp[i] else ''}), got "
+        f"{describe(type_text[i])}" if type_text[i]
         else "Type is blank; an option needs C or P"))
     cp = np.where(is_opt, np.nan_to_num(cp), 0.0)
 
@@ -187,7 +199,7 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
     expiry, why = to_dates(cell("expiry"))
     chk.reasons(why, "expiry", needs_expiry)
     chk.flag(needs_expiry & np.isnat(expiry), "expiry", "Expiry is blank")
-    expiry = np.where(is_etp, np.datetime64("NaT"), expiry)
+    expiry = np.where(is_shares, np.datetime64("NaT"), expiry)
 
     qty, why = to_numbers(cell("qty"))
     if default_qty is not None:
@@ -203,6 +215,7 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
         f"Multiplier must be positive, got {mult[i]:g}" if mult[i] <= 0 else
         f"Multiplier {mult[i]:g} is not a sane contract size (at most {MAX_MULTIPLIER:g})"))
     default_mult = map_cells(instr, lambda s: DEFAULT_MULTIPLIER.get(s, np.nan), np.nan, float)
+    default_mult = np.where(etp_option, ETP_OPTION_MULTIPLIER, default_mult)
     mult = np.where(np.isnan(mult), default_mult, mult)
 
     iv, why = to_numbers(cell("iv"), percent=True)
@@ -219,8 +232,8 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
         f"Price {price[i]:g} is not a sane price (at most {MAX_PRICE:g})"))
     chk.flag(is_opt & np.isnan(iv) & np.isnan(price), "iv",
              "IV and Price are both blank; give IV or a Price to solve it from")
-    chk.flag(is_etp & np.isnan(price), "price", "an ETP row needs its Price")
-    chk.flag(is_etp & (price == 0), "price", "an ETP's Price must be positive")
+    chk.flag(is_shares & np.isnan(price), "price", "an ETP row needs its Price")
+    chk.flag(is_shares & (price == 0), "price", "an ETP's Price must be positive")
 
     entry, why = to_numbers(cell("entry_price"))
     chk.reasons(why, "entry_price")
@@ -230,8 +243,9 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
     under_cells = cell("underlying")
     under_text = texts(under_cells)
     ticker = np.where(is_etp, _upper(under_text), "").astype(object)
-    chk.flag(is_etp & (ticker == ""), "underlying", (
-        f"an ETP row needs its ticker in Underlying ({', '.join(ETP_LEVERAGE)})"))
+    chk.flag(is_etp & (ticker == ""), "underlying", lambda i: (
+        f"an ETP {'option' if etp_option[i] else 'row'} needs its ticker in Underlying "
+        f"({', '.join(ETP_LEVERAGE)})"))
     chk.flag(is_etp & (ticker != "") & ~_member(ticker, tuple(ETP_LEVERAGE)), "underlying",
              lambda i: (f"unknown ETP ticker {describe(under_text[i])}; supported: "
                         f"{', '.join(ETP_LEVERAGE)}"))

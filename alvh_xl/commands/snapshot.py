@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     output_file(path, what="history", not_same_as=[workbook])
     guard_workbook(workbook)
     inputs = read_inputs(workbook)
-    val = value_book(inputs.positions, inputs.market, inputs.curve)
+    val = value_book(inputs.positions, inputs.market, inputs.curve, inputs.forwards)
     snap = snapshot(val, inputs.thresholds)
     date = snap["Date"].iat[0]
     update = update_history(path, snap, on_wait=lambda text: print(

@@ -1,4 +1,5 @@
-"""Implied volatility, vectorised, for Black–Scholes–Merton (spot, dividend yield) and Black-76.
+"""Implied volatility, vectorised, for Black–Scholes–Merton (spot, dividend yield) and Black-76
+(model="american": American options, :mod:`alvh_xl.pricing.implied_american`).
 
 Every option is reduced to the normalised Black call (Jäckel, "Let's Be Rational", 2013):
 with forward F, discount D, x = ln(F/K) and s = σ√t,
@@ -39,6 +40,7 @@ from ..errors import InputError
 
 OK, BELOW_INTRINSIC, ABOVE_MAXIMUM, EXPIRED = 0, 1, 2, 3
 NOT_A_NUMBER, BAD_INPUT, BAD_CP, ZERO_TIME_VALUE, NOT_CONVERGED = 4, 5, 6, 7, 8
+NEGATIVE_CARRY = 9
 
 STATUS: dict[int, str] = {
     OK: "ok",
@@ -51,9 +53,11 @@ STATUS: dict[int, str] = {
     ZERO_TIME_VALUE: "no time value left within rounding (price at intrinsic or maximum): "
                      "vol undetermined",
     NOT_CONVERGED: "solver did not converge",
+    NEGATIVE_CARRY: "the american model needs rate >= 0 and div >= 0",
 }
 
-_MODELS = {"bsm": "bsm", "bs": "bsm", "black76": "black76", "black": "black76", "b76": "black76"}
+_MODELS = {"bsm": "bsm", "bs": "bsm", "black76": "black76", "black": "black76", "b76": "black76",
+           "american": "american"}
 _CP_TEXT = {"C": 1.0, "CALL": 1.0, "P": -1.0, "PUT": -1.0}
 
 _BLOCK = 32768                # options per thread-pool task
@@ -101,13 +105,23 @@ def solve_implied_vol(price, cp, underlying, strike, t, rate=0.0, div=0.0,
     """Implied vol and status per element; arrays broadcast.
 
     model "bsm": underlying is spot, forward S·e^{(r−q)t}; "black76": underlying is the
-    forward (div ignored). Both discount at ``rate``. cp: "C"/"P"/"Call"/"Put" or ±1.
-    t in years; price in currency units per unit of underlying.
+    forward (div ignored). Both discount at ``rate``. "american": American option on spot
+    with dividend yield (:mod:`alvh_xl.pricing.implied_american`). cp: "C"/"P"/"Call"/"Put"
+    or ±1. t in years; price in currency units per unit of underlying.
     """
     kind = _MODELS.get(str(model).strip().lower())
     if kind is None:
-        raise InputError(f"model ({model!r}) must be bsm or black76")
+        raise InputError(f"model ({model!r}) must be bsm, black76 or american")
     w = _cp_codes(cp)
+    if kind == "american":
+        from .implied_american import american_implied_vol  # imports this module
+
+        arrays = np.broadcast_arrays(w, *(_floats(a) for a in (price, underlying, strike, t,
+                                                                rate, div)))
+        flat = [np.ascontiguousarray(a, dtype=float).ravel() for a in arrays]
+        order = (flat[1], flat[0], *flat[2:])                  # price, cp, s, k, t, r, q
+        vol, status = american_implied_vol(*order)
+        return IVResult(vol.reshape(arrays[0].shape), status.reshape(arrays[0].shape))
     arrays = np.broadcast_arrays(w, *(_floats(a) for a in (price, underlying, strike, t, rate,
                                                             0.0 if kind == "black76" else div)))
     shape = arrays[0].shape

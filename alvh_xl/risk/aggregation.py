@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..book import Thresholds
 from ..conventions import DEFAULT_BUCKET_EDGES, DEFAULT_WARN, PORTFOLIO
-from .valuation import SPX_OPT, BookValuation, bucket_index, bucket_labels, exact_grid
+from .valuation import SPX_FUT, SPX_OPT, BookValuation, bucket_index, bucket_labels, exact_grid
 
 LAYER_COLUMNS = ("Layer", "RawVega", "WeightedVega", "VolOfVolVega", "Delta", "Gamma", "Theta",
                  "Measure", "Target", "Limit", "Warn", "Utilization", "Flag")
@@ -44,22 +44,25 @@ def _sums(codes: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
 def layer_totals(val: BookValuation) -> pd.DataFrame:
     """Sums per layer in order of first appearance.
 
-    RawVega / WeightedVega: Σ (weighted) vol exposure, $ per vol point; VolOfVolVega: Σ VIX
-    option Black-76 vega; Delta: SPX dollar delta Σ Δ·mult·qty·S ($ per 100 % move, i.e. $ per
-    1 % = Delta/100); Gamma: SPX dollar gamma per 1 % move Σ Γ·mult·qty·S²/100; Theta: $ per day.
+    RawVega / WeightedVega: Σ (weighted) vol exposure, $ per vol point; VolOfVolVega: Σ own
+    vega of VIX options and options on ETPs; Delta: SPX dollar delta of the SPX-linked legs
+    (SPX/SPXW/XSP options, ES/MES futures) Σ Δ·mult·qty·U, U the leg's own underlying (SPX
+    spot, SPX/10 for XSP, the forward for a leg on a forward), $ per 100 % move, i.e. $ per
+    1 % = Delta/100; Gamma: SPX dollar gamma per 1 % move Σ Γ·mult·qty·U²/100; Theta: $ per day.
     Every column is on an exact-sum grid (``exact_grid``), so the layers add up to the book
     total exactly, in any order.
     """
     legs = val.legs
-    spx = val.state.kind == SPX_OPT
-    s = val.market.spx_spot
+    spx = (val.state.kind == SPX_OPT) | (val.state.kind == SPX_FUT)
+    s = legs["UnderlyingPrice"].to_numpy(float)
     codes, names = layer_codes(val)
     columns = {
         "RawVega": legs["VolExposure"].to_numpy(float),
         "WeightedVega": legs["WeightedVolExposure"].to_numpy(float),
         "VolOfVolVega": legs["VolOfVolExposure"].to_numpy(float),
         "Delta": exact_grid(np.where(spx, legs["Delta"].to_numpy(float) * s, 0.0)),
-        "Gamma": exact_grid(np.where(spx, legs["Gamma"].to_numpy(float) * s * s / 100.0, 0.0)),
+        "Gamma": exact_grid(np.where(spx, legs["Gamma"].to_numpy(float) * s * s / 100.0,
+                                     0.0)),
         "Theta": legs["Theta"].to_numpy(float),
     }
     out = pd.DataFrame({"Layer": np.array(names, dtype=object)})

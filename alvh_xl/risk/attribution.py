@@ -1,16 +1,19 @@
 """P&L attribution between two history snapshots, per layer (SPEC §8).
 
 For every leg held on both dates (same key, see ``history.leg_keys``), with the quantity and
-Greeks of the earlier snapshot (ΔU: move of the leg's own underlying — SPX spot, its VIX
-future, or the ETP price; ΔIV: move of its implied vol, decimal; d: calendar days elapsed
-between the two valuation date-times):
+Greeks of the earlier snapshot (ΔU: move of the leg's own underlying — SPX spot (SPX/10 for
+XSP, the forward for a leg priced on ALVH_FORWARDS), its VIX future (listed or interpolated),
+or the ETP price; ΔIV: move of its implied vol, decimal; d: calendar days elapsed between the
+two valuation date-times):
 
 * Realised = Qty·Multiplier·(Price_to − Price_from)   ($)
-* SPX options: Delta = Delta·ΔS;  Vega = Vega·ΔIV·100 (vol points)
-* VIX-linked legs (VIX options, VX/VXM futures, ETPs): their first-order move with their
-  future (or ETP price) is their *vol exposure* at work, so it is reported as Vega =
-  Delta·ΔU, not as Delta (SPEC §5: this is what offsets the condor's vega); a VIX option's
-  own implied-vol move is VolOfVol = Vega·ΔIV·100
+* SPX/SPXW/XSP options and ES/MES futures: Delta = Delta·ΔU;  Vega = Vega·ΔIV·100 (vol
+  points; 0 for futures)
+* VIX-linked legs (VIX options, VX/VXM futures, ETPs and options on them — all Instrument
+  VIX, VX, VXM or ETP): their first-order move with their future (or ETP price) is their *vol
+  exposure* at work, so it is reported as Vega = Delta·ΔU, not as Delta (SPEC §5: this is
+  what offsets the condor's vega); a VIX or ETP option's own implied-vol move is VolOfVol =
+  Vega·ΔIV·100
 * Gamma = ½·Gamma·ΔU²;  Theta = Theta·d
 * Unexplained = Realised − (Delta + Gamma + Vega + VolOfVol + Theta)   (cross terms, higher
   orders, rate moves, expiries), so the parts sum to Realised exactly.

@@ -1,9 +1,11 @@
 """Iron condor analytics (SPEC §8): credit, max profit/loss, break-evens at expiry and today.
 
-An iron condor is a Strategy group of four SPX/SPXW options with one expiry and equal |Qty|:
-long put K1 < short put K2 < short call K3 < long call K4 (K2 < K3). Units:
+An iron condor is a Strategy group of four SPX/SPXW options — or four XSP options — with one
+expiry and equal |Qty|: long put K1 < short put K2 < short call K3 < long call K4 (K2 < K3).
+Units:
 
-* strikes and break-evens: SPX index points;
+* strikes and break-evens: index points of the condor's own underlying (SPX; SPX/10 for an
+  XSP condor);
 * ``Credit``: index points per 1 condor = P(K2) + C(K3) − P(K1) − C(K4), from EntryPrice
   when all four legs have one (basis "entry"), else from today's model mark (basis "mark");
 * ``CreditUSD`` = ``MaxProfit`` = Credit × multiplier × condors ($);
@@ -12,11 +14,13 @@ long put K1 < short put K2 < short call K3 < long call K4 (K2 < K3). Units:
 * ``ReturnOnRisk`` = MaxProfit / MaxLoss (a fraction);
 * ``ProbBetween``: risk-neutral P(BE_low < S_T < BE_high) = N(d2(BE_low; σ_K2)) −
   N(d2(BE_high; σ_K3)), S_T lognormal around the forward F = S·e^{(r−q)T}, each tail with
-  its short strike's IV: d2(K; σ) = (ln(F/K) − σ²T/2) / (σ√T).
+  its short strike's IV: d2(K; σ) = (ln(F/K) − σ²T/2) / (σ√T). F is the legs' forward: S·e^{(r−q)T}
+on spot, or the ALVH_FORWARDS forward the legs are priced on (scaled with spot).
 
 T+0 P&L per condor (index points) at spot S under a vol shift Δ (weighted absolute points,
 as ``scenarios.revalue``: each leg's IV + w·Δ/100, floored at 0) is Credit + V(S, Δ), with
-V = Σ sign · BSM price today (long +, short −). It is the P&L since the credit was taken:
+V = Σ sign · price today (long +, short −): BSM on spot, or Black-76 on the forward scaled
+with spot, as the legs are valued. It is the P&L since the credit was taken:
 with basis "mark" it is 0 at today's spot when Δ = 0. T+0 break-evens are the edges of the
 profit zone within ±50 % of spot: the lower one is the first rise of P&L above 0 scanning
 up from −50 % (none if P&L > 0 already there), the upper one the last fall to ≤ 0 (none if
@@ -31,9 +35,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from ..conventions import DEFAULT_VOL_SHIFTS
+from ..conventions import DEFAULT_VOL_SHIFTS, INDEX_SCALE
 from ..errors import InputError
-from ..pricing.prices import bsm_price
+from ..pricing.prices import black_price
 from .scenarios import row_blocks
 from .valuation import BookValuation
 
@@ -49,7 +53,8 @@ CONDOR_COLUMNS = ("Strategy", "Expiry", "ShortPut", "LongPut", "ShortCall", "Lon
                   "Credit", "CreditUSD", "MaxProfit", "MaxLoss", "BreakevenLow",
                   "BreakevenHigh", "T0BreakevenLow", "T0BreakevenHigh", "ReturnOnRisk",
                   "ProbBetween", "CreditBasis", "Note")
-_SPX = ("SPX", "SPXW")
+_SPX = ("SPX", "SPXW")          # a condor's four legs are all of these, or all XSP
+_XSP = ("XSP",)
 
 
 @dataclass
@@ -58,7 +63,7 @@ class Condors:
 
     strategy: np.ndarray      # (G,) group names
     expiry: np.ndarray        # (G,) datetime64[D]
-    strike: np.ndarray        # (G, 4) index points
+    strike: np.ndarray        # (G, 4) index points of the condor's own underlying
     iv: np.ndarray            # (G, 4) decimal implied vols
     weight: np.ndarray        # (G, 4) term-structure weights w
     t: np.ndarray             # (G, 4) years to settlement
@@ -67,9 +72,21 @@ class Condors:
     credit: np.ndarray        # (G,) index points per condor
     basis: np.ndarray         # (G,) "entry" or "mark"
     notes: list[list[str]]    # per condor
-    spot: float
+    spot: float               # SPX spot (break-evens are searched in SPX points)
     rate: float
     div: float
+    scale: np.ndarray | None = None     # (G,) own points per SPX point: 1 (SPX), 0.1 (XSP)
+    carry: np.ndarray | None = None     # (G,) forward / spot at the expiry
+    discount: np.ndarray | None = None  # (G,) discount factor to the expiry
+
+    def __post_init__(self) -> None:
+        tt = np.maximum(self.t[:, 0], 0.0) if self.t.size else np.zeros(0)
+        if self.scale is None:
+            self.scale = np.ones(tt.size)
+        if self.carry is None:
+            self.carry = np.exp((self.rate - self.div) * tt)
+        if self.discount is None:
+            self.discount = np.exp(-self.rate * tt)
 
     @property
     def size(self) -> int:
@@ -126,9 +143,11 @@ class _GroupColumns:
 
 def _why_not(c: _GroupColumns, g: np.ndarray) -> str:
     """Why the legs ``g`` (puts first, then strikes ascending) are not an iron condor."""
-    other = sorted(set(c.instrument[g]) - set(_SPX))
-    if other:
-        return f"has {', '.join(other)} legs (needs four SPX options)"
+    kinds = set(c.instrument[g])
+    if not (kinds <= set(_SPX) or kinds <= set(_XSP)):
+        other = sorted(kinds - set(_SPX) - set(_XSP))
+        return (f"has {', '.join(other)} legs (needs four SPX options)" if other else
+                "mixes SPX and XSP legs (needs four SPX options, or four XSP)")
     if len(g) != 4:
         return f"{_count(len(g), 'leg')} (needs 4)"
     puts = int((c.type[g] == "P").sum())
@@ -164,6 +183,13 @@ def _condors(val: BookValuation, idx: np.ndarray) -> Condors:
     qty = col("Qty").astype(float)
     mult = col("Multiplier").astype(float)
     entry = col("Price").astype(float) - col("PnL").astype(float) / (mult * qty)
+    first = idx[:, 0] if idx.size else np.zeros(0, dtype=int)
+    scale = np.array([INDEX_SCALE[x] for x in legs["Instrument"].to_numpy()[first]], float)
+    t0 = np.maximum(legs["T"].to_numpy(float)[first], 0.0)
+    st = val.state
+    on_fwd = st.on_forward[first]
+    carry = np.where(on_fwd, st.under[first] / (scale * m.spx_spot),
+                     np.exp((st.rate - st.div) * t0))
     c = Condors(
         strategy=col("Strategy")[:, 0] if idx.size else np.array([], dtype=object),
         expiry=legs["Expiry"].to_numpy(dtype="datetime64[D]")[idx[:, 0]],
@@ -171,7 +197,8 @@ def _condors(val: BookValuation, idx: np.ndarray) -> Condors:
         weight=col("Weight").astype(float), t=col("T").astype(float),
         count=np.abs(qty[:, 0]), multiplier=mult[:, 0], credit=np.zeros(len(idx)),
         basis=np.full(len(idx), "mark", dtype=object), notes=[[] for _ in range(len(idx))],
-        spot=m.spx_spot, rate=val.state.rate, div=val.state.div)
+        spot=m.spx_spot, rate=st.rate, div=st.div, scale=scale, carry=carry,
+        discount=np.exp(-st.leg_rate[first] * t0))
     has_entry = np.isfinite(entry)
     all_entry = has_entry.all(axis=1)
     mark_credit = -value_points(c, np.full((len(idx), 1, 1), c.spot), np.zeros(1))[:, 0, 0]
@@ -186,15 +213,18 @@ def _condors(val: BookValuation, idx: np.ndarray) -> Condors:
 
 
 def value_points(c: Condors, spots: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-    """Today's value V per condor (index points, long +), shape (G, K shifts, M spots).
+    """Today's value V per condor (own index points, long +), shape (G, K shifts, M spots).
 
-    ``spots`` broadcasts to (G, K, M); each leg's IV moves by w·shift/100 (floored at 0).
+    ``spots`` (SPX points) broadcasts to (G, K, M); each leg's IV moves by w·shift/100
+    (floored at 0). A leg's forward is spot × scale × carry, its discount the condor's.
     """
     s = np.asarray(spots, dtype=float)[..., None]
     d = np.asarray(shifts, dtype=float)[None, :, None, None]
     leg = lambda a: a[:, None, None, :]  # noqa: E731
+    per = lambda a: a[:, None, None, None]  # noqa: E731
     iv = np.maximum(leg(c.iv) + leg(c.weight) * d / 100.0, 0.0)
-    price = bsm_price(CP, s, leg(c.strike), leg(c.t), iv, c.rate, c.div)
+    fwd = s * per(c.scale) * per(c.carry)
+    price = black_price(CP, fwd, leg(c.strike), leg(c.t), iv, per(c.discount))
     return (price * SIGN).sum(axis=-1)
 
 
@@ -204,7 +234,8 @@ def t0_pnl(c: Condors, spots: np.ndarray, shifts: np.ndarray) -> np.ndarray:
 
 
 def t0_breakevens(c: Condors, shifts) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper T+0 break-evens (index points), shape (G, K); NaN where none in range.
+    """Lower and upper T+0 break-evens (own index points: SPX, or SPX/10 for XSP), shape
+    (G, K); NaN where none in range.
 
     Searched ``SEARCH_BLOCK`` (condor, shift) pairs at a time, so memory stays a few MB
     however many condors and shifts; every pair's search is independent of the others.
@@ -216,7 +247,7 @@ def t0_breakevens(c: Condors, shifts) -> tuple[np.ndarray, np.ndarray]:
         part = _subset(c, g)
         for k in row_blocks(shifts.size, part.size, SEARCH_BLOCK):
             low[g, k], high[g, k] = _search_breakevens(part, shifts[k])
-    return low, high
+    return low * c.scale[:, None], high * c.scale[:, None]
 
 
 def _search_breakevens(c: Condors, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -253,7 +284,7 @@ def prob_between(c: Condors, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     ``low`` ≤ 0 means no lower bound, ``high`` = inf no upper bound; NaN gives 0.
     """
     t = np.maximum(c.t[:, 0], 0.0)
-    fwd = c.spot * np.exp((c.rate - c.div) * t)
+    fwd = c.spot * c.scale * c.carry
     p = _prob_above(fwd, low, c.iv[:, 1] * np.sqrt(t)) - _prob_above(fwd, high,
                                                                      c.iv[:, 2] * np.sqrt(t))
     ok = ~np.isnan(low) & ~np.isnan(high)
@@ -368,4 +399,5 @@ def _subset(c: Condors, sel: slice) -> Condors:
     """The condors ``sel`` of ``c``."""
     return Condors(c.strategy[sel], c.expiry[sel], c.strike[sel], c.iv[sel], c.weight[sel],
                    c.t[sel], c.count[sel], c.multiplier[sel], c.credit[sel], c.basis[sel],
-                   c.notes[sel], c.spot, c.rate, c.div)
+                   c.notes[sel], c.spot, c.rate, c.div, c.scale[sel], c.carry[sel],
+                   c.discount[sel])

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..book import Curve, Market, Positions, Thresholds
+from ..book.forwards import Forwards
+from ..conventions import SPX_FUTURES, VIX_FUTURES
 from .aggregation import INCOMPLETE, MEASURE_COLUMN, MEASURE_NAME, NO_LIMIT, flag, portfolio_row
 from .scenarios import revalue
 from .valuation import BookValuation, value_book
@@ -22,7 +24,8 @@ SEARCH = 3                 # contracts either side of the rounded size tried for
 
 
 def size_hedges(book: BookValuation, candidates: Positions, market: Market, curve: Curve,
-                thresholds: Thresholds | None = None) -> pd.DataFrame:
+                thresholds: Thresholds | None = None,
+                forwards: Forwards | None = None) -> pd.DataFrame:
     """One row per usable candidate, ranked by |residual| then |premium|.
 
     Sizing is on the PORTFOLIO row's measure (raw net vega unless it says Weighted), the same
@@ -34,6 +37,7 @@ def size_hedges(book: BookValuation, candidates: Positions, market: Market, curv
     PremiumPaid = n × price × multiplier ($; negative = premium received; 0 for futures).
     PnLDown10/PnLUp10: full-revaluation P&L of book + hedge for a ∓10-point weighted vol shift.
     Candidates that cannot be valued are left out and listed in ``attrs["problems"]``.
+    Candidates are valued like the book (``forwards``: ALVH_FORWARDS, default the book's).
     """
     th = thresholds or Thresholds()
     legs = candidates.legs.copy()
@@ -42,7 +46,8 @@ def size_hedges(book: BookValuation, candidates: Positions, market: Market, curv
         out.attrs["problems"] = []
         return out
     legs["qty"] = 1.0
-    one = value_book(Positions(legs, []), market, curve)
+    one = value_book(Positions(legs, []), market, curve,
+                     book.forwards if forwards is None else forwards)
     c = one.legs
     port = portfolio_row(book, th)
     measure = port["measure"]
@@ -72,7 +77,7 @@ def size_hedges(book: BookValuation, candidates: Positions, market: Market, curv
     else:
         flag_after = np.where(tol_after > 0, flag(res_after, tol_after, th.portfolio_warn),
                               NO_LIMIT).astype(object)
-    is_future = c["Instrument"].isin(("VX", "VXM")).to_numpy()
+    is_future = c["Instrument"].isin(VIX_FUTURES + SPX_FUTURES).to_numpy()
     premium = np.where(is_future, 0.0, n * c["Value"].to_numpy(float))  # price × mult × n
     shocks = np.array([-SHOCK, 0.0, SHOCK])           # P&L against the unshifted revaluation
     book_v = revalue(book.state, vol_shift=shocks, volvol_beta=market.volvol_beta).sum(axis=1)
@@ -98,8 +103,11 @@ def size_hedges(book: BookValuation, candidates: Positions, market: Market, curv
 
 
 def _describe(r) -> str:
-    if r.Instrument in ("SPX", "SPXW", "VIX"):
-        return f"{r.Instrument} {pd.Timestamp(r.Expiry):%Y-%m-%d} {r.Strike:g}{r.Type}"
+    """'SPXW 2027-01-08 6150P', 'VXX 2027-01-15 50C' (option on VXX), 'VXX', 'MES 2026-12-18'."""
+    ticker = r.Underlying.split()[0]
     if r.Instrument == "ETP":
-        return r.Underlying.split()[0]
+        return (f"{ticker} {pd.Timestamp(r.Expiry):%Y-%m-%d} {r.Strike:g}{r.Type}" if r.Type
+                else ticker)
+    if r.Type:
+        return f"{r.Instrument} {pd.Timestamp(r.Expiry):%Y-%m-%d} {r.Strike:g}{r.Type}"
     return f"{r.Instrument} {pd.Timestamp(r.Expiry):%Y-%m-%d}"

@@ -12,13 +12,20 @@ the order numpy used for the former column gather whenever there were two or mor
 Vol shift, mode ``abs`` (points) or ``rel`` (percent); weighting ``weighted`` uses the leg's
 term-structure weight w, ``parallel`` uses 1:
 
-* SPX option: IV + w·Δ/100 (abs) or IV·(1 + w·Δ/100) (rel), on spot × (1 + spot%);
+* SPX/SPXW/XSP option: IV + w·Δ/100 (abs) or IV·(1 + w·Δ/100) (rel), on its underlying ×
+  (1 + spot%) — spot (BSM) or, for a leg on an ALVH_FORWARDS forward, the forward scaled with
+  spot (Black-76 at its own discount rate); XSP on SPX/10 alike;
+* ES/MES future: price + S·spot% (delta 1 per SPX point; no vol, no decay);
 * VX future: F + w·Δ (abs) or F·(1 + w·Δ/100) (rel);
-* VIX option: repriced on its shifted future; its own IV moves by VolOfVolBeta·Δ;
-* ETP: price × (1 + leverage · ΔF_cm / F_cm), F_cm shifted like a future with the ETP's w.
+* VIX option: repriced on its shifted future (listed or interpolated); its own IV moves by
+  VolOfVolBeta·Δ;
+* ETP: price × (1 + leverage · ΔF_cm / F_cm), F_cm shifted like a future with the ETP's w;
+* option on an ETP: American, repriced on the ETP price moved as above (as ETP shares move),
+  its own IV moved by VolOfVolBeta·Δ.
 
 Shifted implied vols are floored at 0 (the deterministic limit), futures and the ETPs' curve
-points at 0.01, and ETP prices at 0 (an ETP cannot lose more than it is worth).
+points at 0.01, and ETP prices at 0 (an ETP cannot lose more than it is worth; an option on
+it is then priced on a price of MIN_ETP).
 """
 
 from __future__ import annotations
@@ -32,11 +39,12 @@ from ..conventions import DAYS_PER_YEAR, DEFAULT_SPOT_SHIFTS_PCT, DEFAULT_VOL_SH
 from ..errors import InputError
 from ..pricing.prices import black76_price, bsm_price
 from .aggregation import layer_codes
-from .valuation import ETP, FUTURE, SPX_OPT, VIX_OPT, BookValuation, LegState
+from .valuation import ETP, ETP_OPT, FUTURE, SPX_FUT, SPX_OPT, VIX_OPT, BookValuation, LegState
 
 MODES = ("abs", "rel")
 WEIGHTINGS = ("weighted", "parallel")
 MIN_FUTURE = 0.01
+MIN_ETP = 1e-8             # ETP price an option on it is priced on when the ETP is wiped out
 BLOCK_CELLS = 1 << 18      # scenario × leg values per block: 2 MB per temporary array
 
 
@@ -65,13 +73,21 @@ def revalue(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, m
 
     out = np.empty((m, state.n))
     kind = state.kind
-    idx = np.flatnonzero(kind == SPX_OPT)
+    for on_fwd in (False, True):
+        idx = np.flatnonzero((kind == SPX_OPT) & (state.on_forward == on_fwd))
+        if idx.size:
+            iv = np.maximum(move_iv(state.iv[idx], w[idx] * d), 0.0)
+            s = state.under[idx] * (1.0 + spot / 100.0)
+            t = state.t[idx] - days / DAYS_PER_YEAR
+            out[:, idx] = (black76_price(state.cp[idx], s, state.strike[idx], t, iv,
+                                         state.leg_rate[idx]) if on_fwd else
+                           bsm_price(state.cp[idx], s, state.strike[idx], t, iv, state.rate,
+                                     state.div))
+    idx = np.flatnonzero(kind == SPX_FUT)
     if idx.size:
-        iv = np.maximum(move_iv(state.iv[idx], w[idx] * d), 0.0)
-        s = state.under[idx] * (1.0 + spot / 100.0)
-        t = state.t[idx] - days / DAYS_PER_YEAR
-        out[:, idx] = bsm_price(state.cp[idx], s, state.strike[idx], t, iv, state.rate,
-                                state.div)
+        live = state.t[idx] > 0
+        out[:, idx] = state.fut_price[idx] + np.where(live, state.under[idx] * spot / 100.0,
+                                                      0.0)
     idx = np.flatnonzero(kind == VIX_OPT)
     if idx.size:
         f = np.maximum(move(state.under[idx], w[idx] * d), MIN_FUTURE)
@@ -88,6 +104,18 @@ def revalue(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, m
         # An ETP cannot be worth less than zero, however far the futures fall.
         out[:, idx] = np.maximum(
             state.under[idx] * (1.0 + state.leverage[idx] * (shifted - f_cm) / f_cm), 0.0)
+    idx = np.flatnonzero(kind == ETP_OPT)
+    if idx.size:
+        from ..pricing.american import american_price
+
+        f_cm = state.f_cm[idx]
+        shifted = np.maximum(move(f_cm, w[idx] * d), MIN_FUTURE)
+        etp = np.maximum(state.under[idx] * (1.0 + state.leverage[idx] * (shifted - f_cm)
+                                             / f_cm), MIN_ETP)
+        iv = np.maximum(move_iv(state.iv[idx], volvol_beta * d), 0.0)
+        t = state.t[idx] - days / DAYS_PER_YEAR
+        out[:, idx] = american_price(state.cp[idx], etp, state.strike[idx], t, iv, state.rate,
+                                     0.0)
     return out * state.units
 
 
@@ -107,7 +135,7 @@ def linear_pnl(state: LegState, vol_exposure: np.ndarray, vol_shift, *, mode="ab
     w = state.weight if weighting == "weighted" else 1.0
     eff = w * d
     if mode == "rel":
-        level = np.select([state.kind == SPX_OPT, state.kind == ETP],
+        level = np.select([state.kind == SPX_OPT, (state.kind == ETP) | (state.kind == ETP_OPT)],
                           [np.nan_to_num(state.iv) * 100.0, state.f_cm], state.under)
         eff = eff * level / 100.0
     return vol_exposure * eff
@@ -201,7 +229,8 @@ def named_scenarios(val: BookValuation, scenarios: pd.DataFrame) -> pd.DataFrame
     layer (in order of first appearance).
 
     Vol shifts are weighted absolute points; DaysForward decays every option (expiries
-    passed become intrinsic); futures and ETP prices move only with vol.
+    passed become intrinsic); VIX futures and ETP prices move only with vol, ES/MES only with
+    spot.
     """
     check_vol_shifts(scenarios["vol_pts"].to_numpy(float), "abs", "scenarios VolPts")
     codes, layers = layer_codes(val)

@@ -203,14 +203,15 @@ def _positions_validation(w: Writer, ws, layout: L.Layout, raw) -> None:
     col = {h: c0 + j for j, h in enumerate(t.headers)}
     ws.data_validation(r0 + 1, col["Instrument"], last, col["Instrument"], {
         "validate": "list", "source": list(INSTRUMENTS),
-        "input_title": "Instrument", "input_message": "SPX/SPXW option, VIX option, VX or "
-        "VXM future, ETP (ticker in Underlying)", "error_type": "warning",
+        "input_title": "Instrument", "input_message": "SPX/SPXW/XSP option, VIX option, VX or "
+        "VXM future, ES or MES future (delta only), ETP (ticker in Underlying; shares, or an "
+        "option when Type is C/P)", "error_type": "warning",
         "error_title": "Instrument", "error_message": "Choose one of the listed instruments."})
     ws.data_validation(r0 + 1, col["Type"], last, col["Type"], {
         "validate": "list", "source": list(TYPE_CHOICES), "ignore_blank": True,
-        "input_title": "Type", "input_message": "C or P for options; blank for futures and "
-        "ETPs", "error_title": "Type", "error_message": "C, P, Call or Put (blank for "
-        "futures and ETPs)."})
+        "input_title": "Type", "input_message": "C or P for options (also on an ETP); blank "
+        "for futures and ETP shares", "error_title": "Type", "error_message": "C, P, Call or "
+        "Put (blank for futures and ETP shares)."})
     ws.data_validation(r0 + 1, col["IV"], last, col["IV"], {
         "validate": "decimal", "criteria": "between", "minimum": 0.0001, "maximum": 5,
         "error_type": "warning", "input_title": "IV", "input_message": "decimal (0.18 = 18 %);"
@@ -384,7 +385,9 @@ def _lite_button(w: Writer, ws) -> None:
 
 
 def _charts(w: Writer, ws, shapes) -> None:
-    """Native charts: vega by bucket x layer (stacked columns), ladder full vs linear."""
+    """Native charts: vega by bucket x layer (stacked columns), ladder full vs linear. A block
+    that shows an error (the book could not be valued) has no data: its chart is left out
+    (a chart without series is not a valid chart part)."""
     sheet = L.DASHBOARD
     b = L.OUTPUT_BY_KEY["buckets"]
     br, bc = (x - 1 for x in L.cell_ref(b.anchor))
@@ -392,6 +395,8 @@ def _charts(w: Writer, ws, shapes) -> None:
     if rows < 3 or cols < 3 or shapes["ladder"][0] < 2:     # a block shows #ALVH!: no chart
         return
     last = br + rows - 2                      # skip the Total row
+    if cols < 3 or rows < 3:                  # no layer column, no bucket row: an error cell
+        return
     chart = w.wb.add_chart({"type": "column", "subtype": "stacked"})
     for j in range(1, cols - 1):              # one series per layer (not Total)
         chart.add_series({"name": [sheet, br, bc + j],

@@ -20,6 +20,7 @@ from ..book import (
     parse_thresholds,
 )
 from ..book.cells import CellError, parse_bool
+from ..book.forwards import Forwards, parse_forwards
 from ..conventions import DEFAULT_BUCKET_EDGES, DEFAULT_WARN
 from ..errors import InputError
 from ..risk.aggregation import INCOMPLETE, bucket_table, flag, layers_table, portfolio_row
@@ -48,6 +49,8 @@ DOC_CURVE = "VIX futures curve Expiry|Price (ALVH_CURVE)"
 DOC_TH = "thresholds Layer|Limit|Target|Warn|Measure[|Basis] (ALVH_THRESHOLDS)"
 DOC_HEDGES = "candidate hedges, positions schema (ALVH_HEDGES); Qty ignored"
 DOC_SCEN = "Name|SpotPct|VolPts|DaysForward table (ALVH_SCENARIOS)"
+DOC_FWD = ("optional SPX forwards Expiry|Forward|Discount (ALVH_FORWARDS): legs of those "
+           "expiries are priced Black-76 on them")
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -56,16 +59,18 @@ DOC_SCEN = "Name|SpotPct|VolPts|DaysForward table (ALVH_SCENARIOS)"
 # once per distinct set of values: BOOKS).
 
 
-def valuation(positions: Any, market: Any, curve: Any) -> BookValuation:
-    """The book for these three ranges, evaluated once per distinct set of values."""
+def valuation(positions: Any, market: Any, curve: Any, forwards: Any = None) -> BookValuation:
+    """The book for these ranges (``forwards``: the optional ALVH_FORWARDS), evaluated once
+    per distinct set of values."""
     ctx = pipeline_active()
     if ctx is not None:
-        hit = ctx.valuation_for(positions, market, curve)
+        hit = ctx.valuation_for(positions, market, curve, forwards)
         if hit is not None:
             return hit
-    key = (freeze(positions), freeze(market), freeze(curve))
+    key = (freeze(positions), freeze(market), freeze(curve), freeze(forwards))
     return BOOKS.get_or_compute(key, lambda: value_book(
-        parse_positions(positions), parse_market(market), parse_curve(curve)))
+        parse_positions(positions), parse_market(market), parse_curve(curve),
+        forwards_from(forwards)))
 
 
 def _parsed(values: Any, parse) -> Any:
@@ -77,6 +82,11 @@ def _parsed(values: Any, parse) -> Any:
                 raise obj
             return obj
     return parse(values)
+
+
+def forwards_from(values: Any) -> Forwards | None:
+    """The ALVH_FORWARDS table, or None when the argument is omitted (or blank cells only)."""
+    return None if omitted(values) else _parsed(values, parse_forwards)
 
 
 def thresholds_from(values: Any) -> Thresholds | None:
@@ -113,10 +123,11 @@ def _left_out_error(val: BookValuation) -> None:
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
        layer="optional layer name (blank = whole book)",
        weighted="TRUE for term-structure weighted net vega (default FALSE = raw)",
-       workbook_inputs=WORKBOOK_INPUTS)
-def ALVH_NETVEGA(positions=None, market=None, curve=None, layer=None, weighted=False):
+       forwards=DOC_FWD, workbook_inputs=WORKBOOK_INPUTS)
+def ALVH_NETVEGA(positions=None, market=None, curve=None, layer=None, weighted=False,
+                 forwards=None):
     """Net vega in $ per vol point: raw sum of vol exposures (VIX options via delta to the future) or term-structure weighted. Optional layer. Rows left out: #ALVH! INCOMPLETE."""
-    val = valuation(positions, market, curve)
+    val = valuation(positions, market, curve, forwards)
     _left_out_error(val)
     col = "WeightedVolExposure" if boolean(weighted, "weighted") else "VolExposure"
     legs = val.legs
@@ -130,10 +141,11 @@ def ALVH_NETVEGA(positions=None, market=None, curve=None, layer=None, weighted=F
     return float(legs[col].sum())
 
 
-@excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, workbook_inputs=WORKBOOK_INPUTS)
-def ALVH_LEGS(positions=None, market=None, curve=None):
-    """Per-leg table: DTE, T, underlying, price, IV, position Greeks ($; vega per vol pt, theta per day), vol and vol-of-vol exposure, weight, bucket. Rows left out are listed below."""
-    val = valuation(positions, market, curve)
+@excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, forwards=DOC_FWD,
+       workbook_inputs=WORKBOOK_INPUTS)
+def ALVH_LEGS(positions=None, market=None, curve=None, forwards=None):
+    """Per-leg table: DTE, T, underlying (spot, forward, future, interpolated), price, IV, position Greeks ($; vega per vol pt, theta per day), vol and vol-of-vol exposure, weight, bucket. Rows left out listed below."""
+    val = valuation(positions, market, curve, forwards)
     legs = val.legs.copy()
     expiry = legs["Expiry"].to_numpy(dtype="datetime64[D]")
     legs["Expiry"] = np.where(np.isnat(expiry), None, expiry.astype(object))  # ETPs: blank
@@ -169,20 +181,20 @@ def layer_notes(val: BookValuation, th: Thresholds | None) -> list[Problem]:
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, thresholds=DOC_TH,
-       workbook_inputs=WORKBOOK_INPUTS)
-def ALVH_LAYERS(positions=None, market=None, curve=None, thresholds=None):
+       forwards=DOC_FWD, workbook_inputs=WORKBOOK_INPUTS)
+def ALVH_LAYERS(positions=None, market=None, curve=None, thresholds=None, forwards=None):
     """Per layer: raw, weighted and vol-of-vol vega, SPX $delta, $gamma/1%, theta/day, then Measure, Target, Limit, Warn, utilization and flag (OK/WATCH/BREACH, no limit, INCOMPLETE); last row PORTFOLIO."""
-    val = valuation(positions, market, curve)
+    val = valuation(positions, market, curve, forwards)
     th = thresholds_from(thresholds)
     return frame_to_cells(layers_table(val, th), layer_notes(val, th))
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
-       edges="optional bucket upper edges in days, e.g. 7,30,60,90,180",
+       edges="optional bucket upper edges in days, e.g. 7,30,60,90,180", forwards=DOC_FWD,
        workbook_inputs=WORKBOOK_INPUTS)
-def ALVH_BUCKETS(positions=None, market=None, curve=None, edges=None):
+def ALVH_BUCKETS(positions=None, market=None, curve=None, edges=None, forwards=None):
     """Vol exposure ($ per vol point) by maturity bucket (rows) and layer (columns), with totals. Default buckets 0-7, 8-30, 31-60, 61-90, 91-180, 180+ days."""
-    val = valuation(positions, market, curve)
+    val = valuation(positions, market, curve, forwards)
     return frame_to_cells(bucket_table(val, _edges(edges)), val.problems)
 
 
@@ -204,10 +216,10 @@ def ALVH_FLAG(value, limit, warn=DEFAULT_WARN):
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, thresholds=DOC_TH,
-       candidates=DOC_HEDGES)
-def ALVH_HEDGE(positions, market, curve, thresholds, candidates):
+       candidates=DOC_HEDGES, forwards=DOC_FWD)
+def ALVH_HEDGE(positions, market, curve, thresholds, candidates, forwards=None):
     """Hedge sizing on the PORTFOLIO flag's measure: whole contracts of each candidate to the target; raw and weighted vega after, flag after, premium paid ($), +/-10 vol P&L after."""
-    val = valuation(positions, market, curve)
+    val = valuation(positions, market, curve, forwards)
     if omitted(candidates):
         raise InputError("candidates: pass a hedge candidates table (ALVH_HEDGES)")
     cands = candidates_from(candidates)
@@ -224,15 +236,15 @@ STATUS_VIEWS = ("flag", "message", "net", "tolerance", "headroom", "left_out", "
        candidates="optional hedge candidates (ALVH_HEDGES)",
        scenarios="optional named scenarios (ALVH_SCENARIOS)",
        vix_futures_series="optional VIX futures closes (ALVH_VIXFUT_SERIES)",
-       vvix_series="optional VVIX closes (ALVH_VVIX_SERIES)")
+       vvix_series="optional VVIX closes (ALVH_VVIX_SERIES)", forwards=DOC_FWD)
 def ALVH_STATUS(what, positions, market, curve, thresholds=None, candidates=None,
-                scenarios=None, vix_futures_series=None, vvix_series=None):
+                scenarios=None, vix_futures_series=None, vvix_series=None, forwards=None):
     """Portfolio headline: OK/WATCH/BREACH on the whole book, or INCOMPLETE (with the count) when any row is left out or any given table fails; 'message' gives the first problem."""
     view = scalar_text(what, "what").lower() or "flag"
     if view not in STATUS_VIEWS:
         raise InputError(f"what: expected one of {', '.join(STATUS_VIEWS)}, got {view!r}")
     head = book_headline(positions, market, curve, thresholds, candidates, scenarios,
-                         vix_futures_series, vvix_series)
+                         vix_futures_series, vvix_series, forwards)
     return status_cell(head, view)
 
 
@@ -250,15 +262,16 @@ def status_cell(head: Headline, view: str) -> Any:
 
 
 def book_headline(positions, market, curve, thresholds=None, candidates=None, scenarios=None,
-                  vix_futures_series=None, vvix_series=None) -> Headline:
+                  vix_futures_series=None, vvix_series=None, forwards=None) -> Headline:
     """The headline of the book these tables describe; a table that does not parse makes it
     INCOMPLETE (the pipeline passes its own headline, which also counts failed blocks)."""
     ctx = pipeline_active()
-    if ctx is not None and ctx.headline is not None and ctx.owns(positions, market, curve):
+    if ctx is not None and ctx.headline is not None and ctx.owns(positions, market, curve,
+                                                                 forwards):
         return ctx.headline
     failed: dict[str, str] = {}
     try:
-        val = valuation(positions, market, curve)
+        val = valuation(positions, market, curve, forwards)
     except InputError as exc:
         return headline(None, failed={"book": str(exc)})
     th = None

@@ -25,7 +25,7 @@ from ..risk.condor import (
     resolve_strategy,
 )
 from .cells import grid, numbers, scalar
-from .fn_book import DOC_CURVE, DOC_MKT, DOC_POS, valuation
+from .fn_book import DOC_CURVE, DOC_FWD, DOC_MKT, DOC_POS, valuation
 from .frames import frame_to_cells
 from .registry import WORKBOOK_INPUTS, excel
 
@@ -36,11 +36,11 @@ MIGRATION_HEADER = ("Shift", "T0Low", "T0High")
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, strategy=DOC_STRATEGY,
-       workbook_inputs=WORKBOOK_INPUTS)
-def ALVH_CONDOR(positions=None, market=None, curve=None, strategy=None):
+       forwards=DOC_FWD, workbook_inputs=WORKBOOK_INPUTS)
+def ALVH_CONDOR(positions=None, market=None, curve=None, strategy=None, forwards=None):
     """Iron condors: credit (index pts per condor; CreditUSD $), max profit/loss ($), break-evens at expiry and T+0, return on risk, risk-neutral P(between break-evens). Other Strategy groups: the reason."""
     def compute():
-        val = valuation(positions, market, curve)
+        val = valuation(positions, market, curve, forwards)
         report = condor_report(val)
         table = report.table
         name = scalar(strategy)
@@ -56,12 +56,13 @@ def ALVH_CONDOR(positions=None, market=None, curve=None, strategy=None):
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE, strategy=DOC_STRATEGY,
-       vol_shifts=DOC_SHIFTS, workbook_inputs=WORKBOOK_INPUTS)
-def ALVH_BREAKEVENS(positions=None, market=None, curve=None, strategy=None, vol_shifts=None):
+       vol_shifts=DOC_SHIFTS, forwards=DOC_FWD, workbook_inputs=WORKBOOK_INPUTS)
+def ALVH_BREAKEVENS(positions=None, market=None, curve=None, strategy=None, vol_shifts=None,
+                    forwards=None):
     """T+0 break-evens (SPX points) of one iron condor under each vol shift (each leg's IV + w x shift): Shift, T0Low, T0High; words where none within +/-50% of spot. Default: the first condor."""
     def compute():
         shifts = _shifts(vol_shifts)
-        val = valuation(positions, market, curve)
+        val = valuation(positions, market, curve, forwards)
         name = scalar(strategy)
         condors, reasons, _ = find_condors(val)
         if name in (None, "") and condors.size == 0:

@@ -1,18 +1,20 @@
-"""ALVH_BSM, ALVH_BLACK76, ALVH_IV: per-option Excel functions that broadcast like arithmetic."""
+"""ALVH_BSM, ALVH_BLACK76, ALVH_AMERICAN, ALVH_IV: per-option Excel functions that broadcast
+like arithmetic."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..conventions import GREEKS, MAX_IV
-from ..pricing import black76_greeks, bsm_greeks
+from ..pricing import american_greeks, black76_greeks, bsm_greeks
 from ..pricing.implied import OK, STATUS, solve_implied_vol
 from .cells import broadcast, domain_errors, first_error, grid, numbers, spill, texts
 from .registry import excel
 
 _GREEK_INDEX = {g.upper(): i for i, g in enumerate(GREEKS)}
 _CP = {"C": 1.0, "CALL": 1.0, "P": -1.0, "PUT": -1.0, "1": 1.0, "-1": -1.0}
-_MODELS = {"BSM": "bsm", "BS": "bsm", "BLACK76": "black76", "BLACK": "black76", "B76": "black76"}
+_MODELS = {"BSM": "bsm", "BS": "bsm", "BLACK76": "black76", "BLACK": "black76", "B76": "black76",
+           "AMERICAN": "american"}
 
 _DOC_GREEK = "price, delta, gamma, vega, theta, rho, vanna, volga or charm (a range spills)"
 _DOC_CP = "C or P (Call/Put, 1/-1)"
@@ -26,18 +28,27 @@ _DOC_RATE = "risk-free rate, decimal, continuous (default 0)"
        div="dividend yield, decimal, continuous (default 0)")
 def ALVH_BSM(greek, cp, spot, strike, t_years, vol, rate=0.0, div=0.0):
     """Black-Scholes-Merton price or Greek per unit. Vega/vanna per vol point, volga per point², theta/charm per day, rho per 1% rate. Ranges broadcast and spill."""
-    return _greeks_cells(greek, cp, spot, strike, t_years, vol, rate, div, forward_model=False)
+    return _greeks_cells(greek, cp, spot, strike, t_years, vol, rate, div, model="bsm")
+
+
+@excel(greek=_DOC_GREEK, cp=_DOC_CP, spot="underlying spot price (e.g. the ETP)",
+       strike="strike price", t_years=_DOC_T, vol=_DOC_VOL,
+       rate="risk-free rate, decimal, continuous, >= 0 (default 0)",
+       div="dividend yield, decimal, continuous, >= 0 (default 0; ETPs pay none)")
+def ALVH_AMERICAN(greek, cp, spot, strike, t_years, vol, rate=0.0, div=0.0):
+    """American option (e.g. on a vol ETP) price or Greek per unit, same units as ALVH_BSM. Without dividend a call equals the BSM call. Ranges broadcast and spill."""
+    return _greeks_cells(greek, cp, spot, strike, t_years, vol, rate, div, model="american")
 
 
 @excel(greek=_DOC_GREEK, cp=_DOC_CP, fwd="forward or futures price", strike="strike price",
        t_years=_DOC_T, vol=_DOC_VOL, rate=_DOC_RATE)
 def ALVH_BLACK76(greek, cp, fwd, strike, t_years, vol, rate=0.0):
     """Black-76 price or Greek on a forward (delta/gamma to the forward; rho holds it fixed). Vega per vol point, theta per day. Ranges broadcast and spill."""
-    return _greeks_cells(greek, cp, fwd, strike, t_years, vol, rate, 0.0, forward_model=True)
+    return _greeks_cells(greek, cp, fwd, strike, t_years, vol, rate, 0.0, model="black76")
 
 
-def _greeks_cells(greek, cp, s, k, t, vol, rate, div, *, forward_model):
-    under = "fwd" if forward_model else "spot"
+def _greeks_cells(greek, cp, s, k, t, vol, rate, div, *, model):
+    under = "fwd" if model == "black76" else "spot"
     g_idx, g_err = texts(greek, "greek", _GREEK_INDEX)
     w, w_err = texts(cp, "cp", _CP)
     s, s_err = numbers(s, under)
@@ -56,14 +67,19 @@ def _greeks_cells(greek, cp, s, k, t, vol, rate, div, *, forward_model):
     t_err = domain_errors(t_err, t, t <= 100, "t_years is in years, at most 100")
     r_err = domain_errors(r_err, r, np.abs(r) < 1, "rate is a decimal: 0.04 for 4 %")
     q_err = domain_errors(q_err, q, np.abs(q) < 1, "div is a decimal: 0.013 for 1.3 %")
+    if model == "american":
+        r_err = domain_errors(r_err, r, r >= 0, "rate must not be negative for American options")
+        q_err = domain_errors(q_err, q, q >= 0, "div must not be negative for American options")
     errs = first_error(g_err, w_err, s_err, k_err, t_err, v_err, r_err, q_err, shape=shape)
     ok = errs == ""
     out = np.full(shape, np.nan)
     if ok.any():
         b = [np.broadcast_to(a, shape)[ok] for a in (w, s, k, t, v, r, q)]
         b[0] = b[0].astype(float)
-        if forward_model:
+        if model == "black76":
             res = black76_greeks(b[0], b[1], b[2], b[3], b[4], b[5])
+        elif model == "american":
+            res = american_greeks(*b)
         else:
             res = bsm_greeks(*b)
         table = np.stack(res)
@@ -74,10 +90,10 @@ def _greeks_cells(greek, cp, s, k, t, vol, rate, div, *, forward_model):
 
 @excel(price="option price per unit of underlying", cp=_DOC_CP,
        underlying="spot (bsm) or forward (black76)", strike="strike price", t_years=_DOC_T,
-       rate=_DOC_RATE, div="dividend yield, decimal, continuous (default 0; bsm only)",
-       model="bsm (default) or black76")
+       rate=_DOC_RATE, div="dividend yield, decimal, continuous (default 0; not black76)",
+       model="bsm (default), black76 or american")
 def ALVH_IV(price, cp, underlying, strike, t_years, rate=0.0, div=0.0, model="bsm"):
-    """Implied vol (decimal) of a European option price: BSM on spot with dividend yield, or Black-76 on a forward. No solution (e.g. price below intrinsic) gives #ALVH! with the reason. Ranges broadcast and spill."""
+    """Implied vol (decimal) of an option price: BSM on spot with dividend yield, Black-76 on a forward, or American on spot. No solution (e.g. price below intrinsic) gives #ALVH! with the reason. Ranges broadcast and spill."""
     model_cells = grid(model)
     model_cells[np.vectorize(lambda v: v is None or (isinstance(v, str) and not v.strip()),
                              otypes=[bool])(model_cells)] = "bsm"
@@ -98,7 +114,7 @@ def ALVH_IV(price, cp, underlying, strike, t_years, rate=0.0, div=0.0, model="bs
     out = np.full(shape, np.nan)
     ok = errs == ""
     models = np.broadcast_to(m, shape)
-    for name in ("bsm", "black76"):
+    for name in ("bsm", "black76", "american"):
         sel = ok & (models == name)
         if not sel.any():
             continue

@@ -8,7 +8,7 @@ from ..conventions import DEFAULT_SPOT_SHIFTS_PCT, DEFAULT_VOL_SHIFTS
 from ..errors import InputError
 from ..risk.scenarios import MODES, WEIGHTINGS, named_scenarios, shock_ladder, spot_vol_grid
 from .cells import grid, omitted, scalar
-from .fn_book import DOC_CURVE, DOC_MKT, DOC_POS, boolean, scenarios_from, valuation
+from .fn_book import DOC_CURVE, DOC_FWD, DOC_MKT, DOC_POS, boolean, scenarios_from, valuation
 from .frames import frame_to_cells
 from .registry import excel
 
@@ -55,12 +55,12 @@ def weighting_arg(value: Any) -> str:
        shifts="vol shifts, default -10,-5,-2,0,2,5,10",
        mode="abs = vol points (default), rel = percent",
        by_layer="TRUE adds one full-P&L column per layer",
-       weighting="weighted (default: term-structure weights) or parallel")
+       weighting="weighted (default: term-structure weights) or parallel", forwards=DOC_FWD)
 def ALVH_SHOCKPNL(positions, market, curve, shifts=None, mode="abs", by_layer=False,
-                  weighting="weighted"):
+                  weighting="weighted", forwards=None):
     """Vol-shock ladder: full-revaluation P&L ($) vs linear estimate (weighted vega x shift) per shift, term-structure weighted; optional columns by layer."""
     def compute():
-        val = valuation(positions, market, curve)
+        val = valuation(positions, market, curve, forwards)
         table = shock_ladder(val, shifts_arg(shifts, "shifts", DEFAULT_VOL_SHIFTS),
                              mode=mode_arg(mode), by_layer=boolean(by_layer, "by_layer"),
                              weighting=weighting_arg(weighting))
@@ -70,11 +70,11 @@ def ALVH_SHOCKPNL(positions, market, curve, shifts=None, mode="abs", by_layer=Fa
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
        spot_shifts_pct="SPX spot shifts in %, default -10..10 step 2",
-       vol_shifts="vol shifts in points, default -10,-5,-2,0,2,5,10")
-def ALVH_GRID(positions, market, curve, spot_shifts_pct=None, vol_shifts=None):
+       vol_shifts="vol shifts in points, default -10,-5,-2,0,2,5,10", forwards=DOC_FWD)
+def ALVH_GRID(positions, market, curve, spot_shifts_pct=None, vol_shifts=None, forwards=None):
     """Book P&L ($, full revaluation) on a grid: SPX spot shifts (%) down the first column, weighted vol shifts (points) across the header row."""
     def compute():
-        val = valuation(positions, market, curve)
+        val = valuation(positions, market, curve, forwards)
         table = spot_vol_grid(val, shifts_arg(spot_shifts_pct, "spot_shifts_pct",
                                               DEFAULT_SPOT_SHIFTS_PCT),
                               shifts_arg(vol_shifts, "vol_shifts", DEFAULT_VOL_SHIFTS))
@@ -86,11 +86,11 @@ def ALVH_GRID(positions, market, curve, spot_shifts_pct=None, vol_shifts=None):
 
 
 @excel(positions=DOC_POS, market=DOC_MKT, curve=DOC_CURVE,
-       scenarios="Name|SpotPct|VolPts|DaysForward table (ALVH_SCENARIOS)")
-def ALVH_SCENARIOPNL(positions, market, curve, scenarios):
+       scenarios="Name|SpotPct|VolPts|DaysForward table (ALVH_SCENARIOS)", forwards=DOC_FWD)
+def ALVH_SCENARIOPNL(positions, market, curve, scenarios, forwards=None):
     """P&L ($) per named scenario (spot %, weighted vol points, days forward with time decay), for the book and by layer."""
     def compute():
-        val = valuation(positions, market, curve)
+        val = valuation(positions, market, curve, forwards)
         if omitted(scenarios):
             raise InputError("scenarios: pass a Name|SpotPct|VolPts|DaysForward table")
         table = named_scenarios(val, scenarios_from(scenarios))

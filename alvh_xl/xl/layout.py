@@ -45,16 +45,25 @@ SHEET_TITLES: dict[str, tuple[str, str]] = {
     START: ("ALVH risk desk: Adaptive Layered VIX Hedge", "Read me first."),
     DASHBOARD: ("ALVH Dashboard", ""),
     POSITIONS: ("Positions", "One row per leg; blank rows are skipped.\n"
-                "Instrument: SPX, SPXW, VIX (option), VX, VXM (futures), ETP.\n"
-                "Type: C or P for options; blank for futures and ETPs.\n"
-                "Qty signed (negative = short); blank Multiplier = the default.\n"
+                "Instrument: SPX, SPXW, XSP (mini-SPX, strikes in SPX/10 points), VIX "
+                "(option), VX, VXM (VIX futures), ES, MES (S&P futures: SPX delta only), "
+                "ETP.\n"
+                "Type: C or P for options; blank for futures and ETP shares; C or P on an ETP "
+                "row makes it an (American) option on that ETP.\n"
+                "Qty signed (negative = short); blank Multiplier = the default (SPX, XSP, VIX "
+                "and ETP options 100, VX 1000, VXM 100, ES 50, MES 5, ETP shares 1).\n"
                 "IV as a decimal (0.18); blank IV is solved from Price.\n"
-                "Underlying: a VIX option's future expiry (default: same expiry); an "
-                "ETP's ticker.\n"
+                "Underlying: a VIX option's future expiry (default: same expiry; a weekly "
+                "without a listed future uses the forward interpolated between the two "
+                "futures around it); an ETP's ticker (its options take the ETP price from "
+                "the Market sheet's VXX, UVXY … rows).\n"
                 "Row numbers in #ALVH! messages are this sheet's rows."),
-    MARKET: ("Market", "Valuation date and time (New York), SPX and VIX levels, the VIX "
-             "futures curve, and the term-structure weighting w = min(WeightCap, "
-             "(TRefDays / max(tau, TauFloorDays))^Alpha)."),
+    MARKET: ("Market", "Valuation date and time (New York), SPX and VIX levels, ETP prices by "
+             "ticker (VXX, UVXY … for options on them), the VIX futures curve, optional SPX "
+             "forwards (Expiry | Forward | Discount: SPX/SPXW/XSP legs of a listed expiry "
+             "are priced Black-76 on them, the others on spot with Rate and DivYield; "
+             "alvh-xl mark fills them from a Cboe chain), and the term-structure weighting "
+             "w = min(WeightCap, (TRefDays / max(tau, TauFloorDays))^Alpha)."),
     THRESHOLDS: ("Thresholds", "Flag: |vega - target| below Warn x Limit is OK, up to Limit "
                  "WATCH, above BREACH, on the row's Measure (Raw or Weighted vega). Limits in "
                  "$ per vol point; the PORTFOLIO Limit is a fraction of the Basis layer's "
@@ -103,9 +112,11 @@ START_TEXT: tuple[tuple[str, str], ...] = (
           "INCOMPLETE and names the cell. Without the add-in Excel still opens the file with "
           "the stored sample results."),
     ("h", "Units"),
-    ("b", "Vega and vol exposure: $ per 1 vol point. SPX options: position vega; VIX "
-          "options: Black-76 delta to the VIX future x 100 x qty; VX futures: multiplier x "
-          "qty; ETPs: qty x price x leverage / constant-maturity future."),
+    ("b", "Vega and vol exposure: $ per 1 vol point. SPX and XSP options: position vega; "
+          "VIX options: Black-76 delta to the VIX future x 100 x qty; VX futures: multiplier "
+          "x qty; ETPs: qty x price x leverage / constant-maturity future; options on ETPs: "
+          "their delta x 100 x qty x the ETP's exposure per share (their own vega is "
+          "vol-of-vol, like a VIX option's); ES/MES futures: none (SPX $delta only)."),
     ("b", "Theta and charm per calendar day; rho per 1 % rate; IV as a decimal (0.18); P&L, "
           "premium and $delta in dollars; dates yyyy-mm-dd; times New York."),
     ("b", "Weighted net vega: each exposure x w = min(cap, (TRefDays / max(tau, floor))^"
@@ -116,8 +127,9 @@ SHEET_PURPOSE = (
     (DASHBOARD, "net vega raw and weighted, layers with limits and flags, buckets, "
                 "vol-shock ladder, hedge sizing, charts"),
     (POSITIONS, "INPUT - the book, one row per leg (Excel Table, name ALVH_POSITIONS)"),
-    (MARKET, "INPUT - valuation date, SPX, rates, VIX, VVIX, weighting parameters "
-             "(ALVH_MARKET) and the VIX futures curve (ALVH_CURVE)"),
+    (MARKET, "INPUT - valuation date, SPX, rates, VIX, VVIX, ETP prices, weighting "
+             "parameters (ALVH_MARKET), the VIX futures curve (ALVH_CURVE) and optional SPX "
+             "forwards (ALVH_FORWARDS)"),
     (THRESHOLDS, "INPUT - limits per layer and for the portfolio (ALVH_THRESHOLDS)"),
     (HEDGES, "INPUT - hedge candidates (ALVH_HEDGES)"),
     (SCENARIOS, "INPUT named scenarios (ALVH_SCENARIOS) with their P&L, and the spot x vol "
@@ -225,16 +237,23 @@ class Name(str):
 
 P, M, C, T = Name("ALVH_POSITIONS"), Name("ALVH_MARKET"), Name("ALVH_CURVE"), Name(
     "ALVH_THRESHOLDS")
-H, S = Name("ALVH_HEDGES"), Name("ALVH_SCENARIOS")
+H, S, F = Name("ALVH_HEDGES"), Name("ALVH_SCENARIOS"), Name("ALVH_FORWARDS")
 VIXF, VVIX = Name("ALVH_VIXFUT_SERIES"), Name("ALVH_VVIX_SERIES")
 
 VALUATION_DATE = dt.date(2026, 11, 24)
 
-# A one-lot ALVH book on 2026-11-24 (SPX 6712, VIX 16.9, curve in contango):
-# Core: 45-DTE SPX iron condor 6150/6125 puts, 7050/7075 calls (25 wide), about -73 $/pt;
-# VIX L1: front-month (Dec) VIX 19/24 call spread; VIX L2: second-month (Jan) VIX 22 calls;
-# Tail: VXX shares (the 30-day constant-maturity point). Thresholds make L1 OK, Tail WATCH
-# and L2 BREACH (over-hedged after the VIX rally that lifted its delta).
+# A one-lot ALVH book on 2026-11-24 (SPX 6712, VIX 16.9, curve in contango), one leg of each
+# kind of instrument:
+# Core: 45-DTE SPX iron condor 6150/6125 puts, 7050/7075 calls (25 wide), about -73 $/pt, the
+#   same condor in XSP (mini-SPX, strikes in SPX/10 points, about a tenth of its vega) and one
+#   long MES future (SPX $delta only);
+# VIX L1: front-month (Dec) VIX 19/24 call spread and a long VIX weekly 13 put (Dec 23: no
+#   listed future, valued on the forward interpolated between Dec and Jan; it lowers the layer's
+#   exposure); VIX L2: second-month (Jan) VIX 22 calls;
+# Tail: VXX shares (the 30-day constant-maturity point) and a VXX 65/75 call spread (American
+#   options on VXX, on the VXX price of the Market sheet).
+# Thresholds make Core and L1 OK, Tail WATCH and L2 BREACH (over-hedged after the VIX rally
+# that lifted its delta); the PORTFOLIO is in BREACH.
 _SAMPLE_POSITIONS = (
     # Layer, Strategy, Instrument, Type, Strike, Expiry, Qty, Mult, IV, Price, Entry, Underlying,
     # Leverage, Beta
@@ -252,7 +271,23 @@ _SAMPLE_POSITIONS = (
      None, None, None),
     ("VIX L2", "Calls-Jan", "VIX", "C", 22, dt.date(2027, 1, 20), 1, None, 0.88, None, 1.10,
      None, None, None),
-    ("Tail", "VXX", "ETP", None, None, None, 10, None, None, 44.8, 43.9, "VXX", None, None),
+    ("Tail", "VXX", "ETP", None, None, None, 3, None, None, 44.8, 43.9, "VXX", None, None),
+    ("Core", "IC-XSP", "XSP", "P", 615, dt.date(2027, 1, 8), -1, None, 0.205, None, 3.14,
+     None, None, None),
+    ("Core", "IC-XSP", "XSP", "P", 612, dt.date(2027, 1, 8), 1, None, 0.21, None, 2.80,
+     None, None, None),
+    ("Core", "IC-XSP", "XSP", "C", 705, dt.date(2027, 1, 8), -1, None, 0.118, None, 1.41,
+     None, None, None),
+    ("Core", "IC-XSP", "XSP", "C", 708, dt.date(2027, 1, 8), 1, None, 0.116, None, 1.02,
+     None, None, None),
+    ("Core", "Delta", "MES", None, None, dt.date(2026, 12, 18), 1, None, None, 6724.0, 6690.0,
+     None, None, None),
+    ("VIX L1", "Wkly-Dec", "VIX", "P", 13, dt.date(2026, 12, 23), 1, None, 0.78, None, 0.12,
+     None, None, None),
+    ("Tail", "CS-VXX", "ETP", "C", 65, dt.date(2027, 1, 15), 1, None, 0.85, None, 1.20,
+     "VXX", None, None),
+    ("Tail", "CS-VXX", "ETP", "C", 75, dt.date(2027, 1, 15), -1, None, 0.90, None, 0.65,
+     "VXX", None, None),
 )
 _SAMPLE_MARKET = (
     ("ValuationDate", VALUATION_DATE, "date of the close being valued"),
@@ -266,7 +301,8 @@ _SAMPLE_MARKET = (
     ("Alpha", 0.5, "weighting: exponent (0.5 = square-root-of-time, 0 = parallel)"),
     ("TauFloorDays", 7, "weighting: shortest tau in days"),
     ("WeightCap", 3, "weighting: largest weight"),
-    ("VolOfVolBeta", 0, "VIX option IV move per vol point of shift"),
+    ("VolOfVolBeta", 0, "VIX and ETP option IV move per vol point of shift"),
+    ("VXX", 44.8, "VXX price, for options on VXX (add UVXY, SVXY … the same way)"),
 )
 _SAMPLE_CURVE = (
     (dt.date(2026, 12, 16), 18.15), (dt.date(2027, 1, 20), 19.25), (dt.date(2027, 2, 17), 19.95),
@@ -287,6 +323,8 @@ _SAMPLE_HEDGES = (
      None, None),
     ("Hedge", None, "ETP", None, None, None, 0, None, None, 44.8, None, "VXX", None, None),
     ("Hedge", None, "ETP", None, None, None, 0, None, None, 31.2, None, "UVXY", None, None),
+    ("Hedge", None, "ETP", "C", 50, dt.date(2027, 1, 15), 0, None, 0.8, None, None, "VXX",
+     None, None),
 )
 _SAMPLE_SCENARIOS = (
     ("FOMC hawkish", -2, 5, 1), ("FOMC dovish", 1.5, -3, 1), ("Vol crush", 1, -5, 0),
@@ -304,6 +342,10 @@ INPUTS: tuple[InputTable, ...] = (
                "MarketTable"),
     InputTable("ALVH_CURVE", MARKET, "E1", ("Expiry", "Price"), _SAMPLE_CURVE, "CurveTable",
                spare_rows=4),
+    # Optional SPX forwards (alvh-xl mark fills them from a Cboe chain): legs of an expiry
+    # listed here are priced Black-76 on that forward and discount, the others on spot.
+    InputTable("ALVH_FORWARDS", MARKET, "H1", ("Expiry", "Forward", "Discount"), (),
+               "ForwardsTable", spare_rows=8, required=False),
     InputTable("ALVH_THRESHOLDS", THRESHOLDS, "A1", ("Layer", "Limit", "Target", "Warn",
                                                      "Measure", "Basis"),
                _SAMPLE_THRESHOLDS, "ThresholdsTable", spare_rows=6),
@@ -316,19 +358,21 @@ INPUTS: tuple[InputTable, ...] = (
 )
 INPUT_BY_NAME = {t.name: t for t in INPUTS}
 # Help text of an input sheet: (sheet, cell) right of its tables, past the gap column.
-HELP = {POSITIONS: "P1", MARKET: "H1", THRESHOLDS: "H1", HEDGES: "P1"}
+HELP = {POSITIONS: "P1", MARKET: "L1", THRESHOLDS: "H1", HEDGES: "P1"}
 
 # Daily series of the Signals sheet: one column each of SignalsTable.
 SERIES = {"ALVH_VIXFUT_SERIES": ("SignalsTable", "VXFront"),
           "ALVH_VVIX_SERIES": ("SignalsTable", "VVIX")}
 
-STATUS_ARGS = (P, M, C, T, H, S, VIXF, VVIX)
+# Every book function takes the optional SPX forwards (ALVH_FORWARDS) as its last argument;
+# "" stands for an argument left at its default.
+STATUS_ARGS = (P, M, C, T, H, S, VIXF, VVIX, F)
 OUTPUTS: tuple[Output, ...] = (
     Output("message", DASHBOARD, "A2", "ALVH_STATUS", ("message", *STATUS_ARGS), "",
            max_rows=1, max_cols=1),
-    Output("netvega_raw", DASHBOARD, "B4", "ALVH_NETVEGA", (P, M, C), "Net vega (raw)",
-           max_rows=1, max_cols=1),
-    Output("netvega_weighted", DASHBOARD, "D4", "ALVH_NETVEGA", (P, M, C, "", True),
+    Output("netvega_raw", DASHBOARD, "B4", "ALVH_NETVEGA", (P, M, C, "", False, F),
+           "Net vega (raw)", max_rows=1, max_cols=1),
+    Output("netvega_weighted", DASHBOARD, "D4", "ALVH_NETVEGA", (P, M, C, "", True, F),
            "Net vega (weighted)", max_rows=1, max_cols=1),
     Output("tolerance", DASHBOARD, "F4", "ALVH_STATUS", ("tolerance", *STATUS_ARGS), "",
            max_rows=1, max_cols=1),
@@ -336,27 +380,27 @@ OUTPUTS: tuple[Output, ...] = (
            max_rows=1, max_cols=1),
     Output("headroom", DASHBOARD, "H5", "ALVH_STATUS", ("headroom", *STATUS_ARGS), "",
            max_rows=1, max_cols=1),
-    Output("layers", DASHBOARD, "A8", "ALVH_LAYERS", (P, M, C, T),
+    Output("layers", DASHBOARD, "A8", "ALVH_LAYERS", (P, M, C, T, F),
            "Layers and limits ($ per vol point; Delta = SPX $delta, Gamma = $gamma per 1 %)",
            max_rows=14, max_cols=len(LAYER_COLUMNS)),
-    Output("buckets", DASHBOARD, "A24", "ALVH_BUCKETS", (P, M, C),
+    Output("buckets", DASHBOARD, "A24", "ALVH_BUCKETS", (P, M, C, "", F),
            "Vol exposure by maturity bucket ($ per vol point)", max_rows=10, max_cols=12),
     Output("ladder", DASHBOARD, "A36", "ALVH_SHOCKPNL",
-           (P, M, C, tuple(DEFAULT_VOL_SHIFTS), "abs", True),
+           (P, M, C, tuple(DEFAULT_VOL_SHIFTS), "abs", True, "weighted", F),
            "Vol-shock ladder: full revaluation vs linear ($)", max_rows=10, max_cols=12),
-    Output("hedges", DASHBOARD, "A48", "ALVH_HEDGE", (P, M, C, T, H),
+    Output("hedges", DASHBOARD, "A48", "ALVH_HEDGE", (P, M, C, T, H, F),
            "Hedge sizing to the PORTFOLIO target (on its Measure)", max_rows=12,
            max_cols=len(HEDGE_COLUMNS)),
-    Output("scenarios", SCENARIOS, "F3", "ALVH_SCENARIOPNL", (P, M, C, S),
+    Output("scenarios", SCENARIOS, "F3", "ALVH_SCENARIOPNL", (P, M, C, S, F),
            "Named scenarios: P&L ($), book and by layer", max_rows=15, max_cols=12),
-    Output("grid", SCENARIOS, "F22", "ALVH_GRID", (P, M, C),
+    Output("grid", SCENARIOS, "F22", "ALVH_GRID", (P, M, C, "", "", F),
            "Spot x vol grid: P&L ($); spot shift % down, weighted vol points across",
            max_rows=14, max_cols=10),
-    Output("condor", CONDOR, "A4", "ALVH_CONDOR", (P, M, C), "Iron condors",
-           max_rows=8, max_cols=20),
-    Output("breakevens", CONDOR, "A15", "ALVH_BREAKEVENS", (P, M, C),
+    Output("condor", CONDOR, "A4", "ALVH_CONDOR", (P, M, C, "", F), "Iron condors",
+           max_rows=12, max_cols=20),
+    Output("breakevens", CONDOR, "A19", "ALVH_BREAKEVENS", (P, M, C, "", "", F),
            "T+0 break-even migration under vol shifts (SPX points)", max_rows=10, max_cols=3),
-    Output("legs", LEGS, "A4", "ALVH_LEGS", (P, M, C), "Legs", max_rows=60,
+    Output("legs", LEGS, "A4", "ALVH_LEGS", (P, M, C, F), "Legs", max_rows=60,
            max_cols=len(LEG_COLUMNS)),
     Output("regime", SIGNALS, "F3", "ALVH_REGIME", (VIXF, VVIX), "Regime (last day)",
            max_rows=1, max_cols=2),

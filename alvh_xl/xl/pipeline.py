@@ -26,6 +26,7 @@ from .layout import LAYOUT, Layout, Name, Output
 from .workbook import TABLE_WORD, WorkbookInputs, output_args
 
 BOOK = ("ALVH_POSITIONS", "ALVH_MARKET", "ALVH_CURVE")
+FORWARDS = "ALVH_FORWARDS"     # optional: every book function takes it as its last argument
 # The part of the dashboard a block belongs to (its name in the headline's failures).
 BLOCK_PART = {"hedges": "hedges", "scenarios": "scenarios", "macd": "signals",
               "rsi": "signals", "regime": "signals", "layers": "thresholds"}
@@ -41,13 +42,15 @@ class Context:
     book_error: InputError | None = None
     headline: Headline | None = None
 
-    def owns(self, positions: Any, market: Any, curve: Any) -> bool:
+    def owns(self, positions: Any, market: Any, curve: Any, forwards: Any = None) -> bool:
         raw = self.inputs.raw
-        return all(a is not None and a is raw.get(n)
-                   for a, n in zip((positions, market, curve), BOOK, strict=True))
+        return forwards is raw.get(FORWARDS) and all(
+            a is not None and a is raw.get(n)
+            for a, n in zip((positions, market, curve), BOOK, strict=True))
 
-    def valuation_for(self, positions: Any, market: Any, curve: Any) -> BookValuation | None:
-        if not self.owns(positions, market, curve):
+    def valuation_for(self, positions: Any, market: Any, curve: Any,
+                      forwards: Any = None) -> BookValuation | None:
+        if not self.owns(positions, market, curve, forwards):
             return None
         if self.val is None:
             raise self.book_error or InputError("the book could not be valued")
@@ -119,12 +122,13 @@ def build_dashboard(inputs: WorkbookInputs, layout: Layout = LAYOUT) -> Dashboar
 
 
 def _value(inputs: WorkbookInputs) -> tuple[BookValuation | None, InputError | None]:
-    for name in BOOK:
+    for name in (*BOOK, FORWARDS):
         err = inputs.parsed.get(name)
         if isinstance(err, InputError):
             return None, err
     try:
-        return value_book(inputs.positions, inputs.market, inputs.curve), None
+        return value_book(inputs.positions, inputs.market, inputs.curve,
+                          inputs.parsed.get(FORWARDS)), None
     except InputError as exc:
         return None, exc
 
@@ -145,7 +149,7 @@ def _headline(val, inputs: WorkbookInputs, failed: dict[str, str], book_error) -
     extra = inputs.left_out
     if extra:           # cells typed past an input table (not positions): rows left out
         val = BookValuation(val.legs, val.state, val.market, [*val.problems, *extra],
-                            val.curve)
+                            val.curve, val.forwards)
     return headline(val, inputs.thresholds, failed=failed)
 
 
@@ -177,8 +181,9 @@ def evaluate_output(out: Output, raw: dict[str, list[list[Any]]]) -> list[list[A
 
 
 def _optional_in(out: Output, name: Name) -> bool:
-    """ALVH_STATUS takes the optional tables as optional arguments."""
-    return out.function == "ALVH_STATUS" and name not in BOOK
+    """ALVH_STATUS takes the optional tables as optional arguments; every book function takes
+    ALVH_FORWARDS as an optional one (absent: legs on spot)."""
+    return (out.function == "ALVH_STATUS" and name not in BOOK) or name == FORWARDS
 
 
 def _incomplete_error(cells: list[list[Any]]) -> bool:

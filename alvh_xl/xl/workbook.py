@@ -39,6 +39,7 @@ from ..book import (
     parse_thresholds,
 )
 from ..book.cells import error_value, is_blank
+from ..book.forwards import Forwards, parse_forwards
 from ..book.xlsx import (  # noqa: F401 (re-exported: the file side of the seam)
     CalamineWorkbook,
     TableInfo,
@@ -200,6 +201,11 @@ class WorkbookInputs:
         return self.get("ALVH_CURVE")
 
     @property
+    def forwards(self) -> Forwards | None:
+        """ALVH_FORWARDS (None when the workbook has none; its error when it failed)."""
+        return self.get("ALVH_FORWARDS")
+
+    @property
     def thresholds(self) -> Thresholds | None:
         return self.parsed.get("ALVH_THRESHOLDS") if not self.error("ALVH_THRESHOLDS") \
             else None
@@ -225,6 +231,7 @@ _PARSERS = {
     "ALVH_THRESHOLDS": lambda raw, row: parse_thresholds(raw, first_row=row),
     "ALVH_HEDGES": lambda raw, row: parse_candidates(raw, first_row=row),
     "ALVH_SCENARIOS": lambda raw, row: parse_scenarios(raw, first_row=row),
+    "ALVH_FORWARDS": lambda raw, row: parse_forwards(raw, first_row=row),
 }
 TABLE_WORD = {"ALVH_POSITIONS": "positions", "ALVH_MARKET": "market", "ALVH_CURVE": "curve",
               "ALVH_THRESHOLDS": "thresholds", "ALVH_HEDGES": "candidates",
