@@ -404,9 +404,15 @@ def test_no_argument_netvega_reads_the_workbook_names_in_classic_excel(monkeypat
             assert ndim == 2 and err_to_str
             return type("R", (), {"value": self.values})()
 
+    class Names(dict):                       # xlwings' Names: iterates Name objects
+        def __iter__(self):
+            return iter(self.values())
+
+    def name(k, v):
+        return type("N", (), {"name": k, "refers_to_range": Range(v)})()
+
     names = {"ALVH_POSITIONS": POS, "ALVH_MARKET": MKT, "ALVH_CURVE": CURVE}
-    book = type("Book", (), {"names": {k: type("N", (), {"refers_to_range": Range(v)})()
-                                       for k, v in names.items()}})()
+    book = type("Book", (), {"names": Names({k: name(k, v) for k, v in names.items()})})()
     caller = type("Caller", (), {"sheet": type("S", (), {"book": book})()})()
     import inspect
 
@@ -417,6 +423,12 @@ def test_no_argument_netvega_reads_the_workbook_names_in_classic_excel(monkeypat
     assert fn(None, None, None, None, False, None, caller) == ALVH_NETVEGA(POS, MKT, CURVE)
     assert fn(None, None, None, "Tail", False, None, caller) == ALVH_NETVEGA(POS, MKT, CURVE,
                                                                            "Tail")
+    # a workbook with ALVH_FORWARDS: the no-argument form reads it too (SPX legs on forwards)
+    fwd = [["Expiry", "Forward", "Discount"], ["2027-01-08", 6731.5, 0.9935]]
+    book.names["ALVH_FORWARDS"] = name("ALVH_FORWARDS", fwd)
+    on_forward = ALVH_NETVEGA(POS, MKT, CURVE, forwards=fwd)
+    assert on_forward != ALVH_NETVEGA(POS, MKT, CURVE)
+    assert fn(None, None, None, None, False, None, caller) == on_forward
     del book.names["ALVH_CURVE"]
     assert fn(None, None, None, None, False, None, caller) == (
         "#ALVH! defined name ALVH_CURVE does not refer to one range")

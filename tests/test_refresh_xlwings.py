@@ -362,3 +362,53 @@ def test_refresh_script_starts_history_under_a_lone_header(template):
     clears = [rect(a, sheet_names) for a in actions if a["func"] == "rangeClearContents"
               and rect(a, sheet_names)[:3] == (L.HISTORY, r0, c0)]
     assert clears == [(L.HISTORY, r0, c0, r0, c0 + len(write["values"][0]) - 1)]
+
+
+JAN_CHAIN = Path(__file__).parent / "data" / "cboe" / \
+    "spx_quotedata_2025-01-06_jan2025_expiries_cboe.csv"
+
+
+def test_refresh_script_marks_spot_and_grows_the_forwards_table(template):
+    """ChainFile (an absolute path: xlwings' remote book has no folder) with MarkPrices FALSE:
+    the actions set SpxSpot, resize ForwardsTable (more series than its rows) and fill it —
+    no other input cell is written."""
+    wb = openpyxl.load_workbook(template)
+    market = wb[L.MARKET]
+    row = {market.cell(r, 1).value: r for r in range(2, market.max_row + 1)}
+    market.cell(row["ValuationDate"], 2).value = dt.datetime(2025, 1, 6)
+    market.cell(row["ChainFile"], 2).value = str(JAN_CHAIN)
+    wb.save(template)
+    book_json = payload(template)
+    sheet_names = [s["name"] for s in book_json["sheets"]]
+    actions = run_script(book_json)
+    resize = [a for a in actions if a["func"] == "resizeTable"]
+    market_tables = book_json["sheets"][sheet_names.index(L.MARKET)]["tables"]
+    table_index = [t["name"] for t in market_tables].index("ForwardsTable")  # on its sheet
+    h1 = L.cell_ref(L.INPUT_BY_NAME["ALVH_FORWARDS"].anchor)
+    body = [a for a in actions if a["func"] == "setValues"
+            and rect(a, sheet_names)[:3] == (L.MARKET, h1[0] + 1, h1[1])]
+    assert len(body) == 1
+    forwards = body[0]["values"]
+    expiries = [dt.date.fromisoformat(str(r[0])[:10]) for r in forwards if r[0] != ""]
+    assert len(expiries) > L.INPUT_BY_NAME["ALVH_FORWARDS"].spare_rows     # it had to grow
+    assert expiries == sorted(set(expiries)) and expiries[0] >= dt.date(2025, 1, 7)
+    assert all(5900 < r[1] < 6200 and 0.99 < r[2] < 1 + 1e-9 for r in forwards if r[0] != "")
+    assert len(resize) == 1 and resize[0]["args"][0] == table_index
+    last = h1[0] + len(expiries)
+    assert resize[0]["args"][1].replace("$", "") == f"H{h1[0]}:J{last}"
+    spot = [a for a in actions if a["func"] == "setValues"
+            and rect(a, sheet_names)[:3] == (L.MARKET, row["SpxSpot"], 2)]
+    assert [a["values"] for a in spot] == [[[5975.3799]]]                  # the file's Last
+    inputs = input_areas(book_json)
+    for a in actions:
+        if a["func"] == "resizeTable":
+            continue
+        r = rect(a, sheet_names)
+        if any(overlaps(r, area) for area in inputs):
+            assert a in spot or a in body or a["func"] == "rangeClearContents", r
+    # the valuation used the marked spot (the remote engine only queues the writes)
+    legs = writes_at(actions, sheet_names, L.LEGS, L.OUTPUT_BY_KEY["legs"].anchor)[0]["values"]
+    col = legs[0].index("UnderlyingPrice")
+    kinds = legs[0].index("Instrument")
+    spx = [r[col] for r in legs[1:] if r[kinds] in ("SPX", "SPXW")]
+    assert spx and all(v == 5975.3799 for v in spx)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..book.positions import HEADERS as POSITION_HEADERS
+from ..book.rules import RULE_HEADERS, default_rules_table
 from ..book.xlsx import a1, cell_ref, col_letter  # noqa: F401 (the layout's A1 helpers)
 from ..conventions import DEFAULT_VOL_SHIFTS, PORTFOLIO
 from ..risk.aggregation import LAYER_COLUMNS
@@ -303,6 +304,10 @@ _SAMPLE_MARKET = (
     ("WeightCap", 3, "weighting: largest weight"),
     ("VolOfVolBeta", 0, "VIX and ETP option IV move per vol point of shift"),
     ("VXX", 44.8, "VXX price, for options on VXX (add UVXY, SVXY … the same way)"),
+    ("ChainFile", None, "Cboe chain download(s) Refresh marks from (SpxSpot, forwards); "
+                        "';' between several; relative to this workbook's folder"),
+    ("CurveFile", None, "CFE settlement CSV(s): Refresh fills the curve of ValuationDate"),
+    ("MarkPrices", False, "TRUE: Refresh also fills the legs' Price and IV from ChainFile"),
 )
 _SAMPLE_CURVE = (
     (dt.date(2026, 12, 16), 18.15), (dt.date(2027, 1, 20), 19.25), (dt.date(2027, 2, 17), 19.95),
@@ -346,6 +351,11 @@ INPUTS: tuple[InputTable, ...] = (
     # listed here are priced Black-76 on that forward and discount, the others on spot.
     InputTable("ALVH_FORWARDS", MARKET, "H1", ("Expiry", "Forward", "Discount"), (),
                "ForwardsTable", spare_rows=8, required=False),
+    # Optional rules `alvh-xl import-positions --into` assigns imported legs to layers by.
+    InputTable("ALVH_LAYERRULES", POSITIONS, "P1", RULE_HEADERS,
+               tuple(tuple(v if v != "" else None for v in r) for r in default_rules_table()[1:]),
+               "LayerRulesTable",
+               spare_rows=6, required=False),
     InputTable("ALVH_THRESHOLDS", THRESHOLDS, "A1", ("Layer", "Limit", "Target", "Warn",
                                                      "Measure", "Basis"),
                _SAMPLE_THRESHOLDS, "ThresholdsTable", spare_rows=6),
@@ -358,7 +368,7 @@ INPUTS: tuple[InputTable, ...] = (
 )
 INPUT_BY_NAME = {t.name: t for t in INPUTS}
 # Help text of an input sheet: (sheet, cell) right of its tables, past the gap column.
-HELP = {POSITIONS: "P1", MARKET: "L1", THRESHOLDS: "H1", HEDGES: "P1"}
+HELP = {POSITIONS: "W1", MARKET: "L1", THRESHOLDS: "H1", HEDGES: "P1"}
 
 # Daily series of the Signals sheet: one column each of SignalsTable.
 SERIES = {"ALVH_VIXFUT_SERIES": ("SignalsTable", "VXFront"),

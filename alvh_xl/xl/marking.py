@@ -341,8 +341,11 @@ def mark_inputs(inputs: Any, folder: Path | None, layout: Any, io: Any = None) -
         return inputs
     marked = marked_inputs(inputs, plan, layout) if not plan.empty else inputs
     if io is not None and not plan.empty:
-        plan.problems += write_marks(io, inputs, plan, marked)
-        marked = read_inputs(io, layout)
+        plan.problems += write_marks(io, inputs, plan, marked)   # drops what it did not write
+        # classic Excel and files read back what was written; xlwings' remote engine only
+        # queues the writes, so there the inputs are the marked ones computed here
+        marked = read_inputs(io, layout) if getattr(io, "reads_back_writes", True) else \
+            marked_inputs(inputs, plan, layout)
     plan.locations = dict(inputs.locations)
     marked.marks = plan
     return marked
@@ -351,16 +354,20 @@ def mark_inputs(inputs: Any, folder: Path | None, layout: Any, io: Any = None) -
 def write_marks(io: Any, inputs: Any, plan: MarkPlan, marked: Any) -> list[str]:
     """Write ``plan`` into a live workbook: each changed cell alone, each table body (the
     table resized when it must grow). Returns problems (a table that would grow over a filled
-    cell, a cell holding a formula) — what they name is not written."""
+    cell, a cell holding a formula) — what they name is not written, and is taken out of
+    ``plan``."""
     problems = []
     formula_at = getattr(io, "formula_at", None)
+    written = []
     for c in plan.cells:
         formula = formula_at(c.sheet, a1(c.row, c.col)) if formula_at else None
         if formula:
             problems.append(f"{c.address} holds a formula ({formula[:30]}); not overwritten")
             continue
         io.write(c.sheet, a1(c.row, c.col), [[c.new]])
-    for name, rows in plan.tables.items():
+        written.append(c)
+    plan.cells = written
+    for name, rows in list(plan.tables.items()):
         sheet, ref = inputs.locations[name]
         r0, c0, r1, c1 = bounds(ref)
         body = marked.raw[name][1:]
@@ -372,6 +379,7 @@ def write_marks(io: Any, inputs: Any, plan: MarkPlan, marked: Any) -> list[str]:
             if filled:
                 problems.append(f"{name.removeprefix('ALVH_').title()}Table would grow over "
                                 f"{sheet}!{a1(*filled[0])}; not written")
+                del plan.tables[name]
                 continue
             io.resize_table(name, f"{a1(r0, c0)}:{a1(need, c1)}")
         io.write(sheet, a1(r0 + 1, c0), body[:max(need, r1) - r0],

@@ -268,6 +268,12 @@ class XlwingsWorkbook:
     def has_name(self, name: str) -> bool:
         return any(n.name == name for n in self.book.names)
 
+    @property
+    def reads_back_writes(self) -> bool:
+        """Whether a read after a write sees it: desktop Excel (COM) does; xlwings' remote
+        engine (Lite/Server) queues writes as actions and reads the payload it was sent."""
+        return getattr(getattr(self.book.app, "engine", None), "name", None) == "excel"
+
     def _range(self, name: str):
         try:
             return self.book.names[name].refers_to_range

@@ -35,6 +35,9 @@ from .cells import error_text, excel_function, from_officejs, pipeline_active, t
 
 MAX_DOC = 255
 WORKBOOK_INPUTS = ("ALVH_POSITIONS", "ALVH_MARKET", "ALVH_CURVE")
+# Optional inputs the no-argument classic form also reads, when the workbook has the name:
+# parameter → defined name.
+OPTIONAL_WORKBOOK_INPUTS = {"forwards": "ALVH_FORWARDS"}
 ON_SERVER = bool(getattr(xw, "on_server", False))
 CLASSIC = sys.platform.startswith("win") and not ON_SERVER
 IN_PYODIDE = sys.platform == "emscripten"
@@ -144,6 +147,7 @@ def _cached(plain, params):
 def _classic(plain, params, names: tuple[str, ...]):
     """Classic Excel: omitted leading range arguments are read from the workbook's names."""
     k = len(names)
+    optional = [j for j, p in enumerate(params) if p.name in OPTIONAL_WORKBOOK_INPUTS]
 
     @functools.wraps(plain)
     def fn(*args):
@@ -153,8 +157,13 @@ def _classic(plain, params, names: tuple[str, ...]):
         if caller is not None and all(a is None for a in args[:k]):
             from .workbook import read_named_inputs
 
+            book = caller.sheet.book
             try:
-                args[:k] = read_named_inputs(caller.sheet.book, names)
+                args[:k] = read_named_inputs(book, names)
+                for j in optional:
+                    name = OPTIONAL_WORKBOOK_INPUTS[params[j].name]
+                    if args[j] is None and any(n.name == name for n in book.names):
+                        args[j] = read_named_inputs(book, (name,))[0]
             except AlvhError as exc:
                 return error_text(exc)
         key = (plain.__name__, tuple(freeze(a) for a in args))

@@ -40,6 +40,7 @@ from ..book import (
 )
 from ..book.cells import error_value, is_blank
 from ..book.forwards import Forwards, parse_forwards
+from ..book.rules import parse_layer_rules
 from ..book.xlsx import (  # noqa: F401 (re-exported: the file side of the seam)
     CalamineWorkbook,
     TableInfo,
@@ -231,8 +232,11 @@ _PARSERS = {
     "ALVH_THRESHOLDS": lambda raw, row: parse_thresholds(raw, first_row=row),
     "ALVH_HEDGES": lambda raw, row: parse_candidates(raw, first_row=row),
     "ALVH_SCENARIOS": lambda raw, row: parse_scenarios(raw, first_row=row),
+    "ALVH_LAYERRULES": lambda raw, row: parse_layer_rules(raw, name="LayerRulesTable",
+                                                          first_row=row),
     "ALVH_FORWARDS": lambda raw, row: parse_forwards(raw, first_row=row),
 }
+NOT_THE_BOOK = ("ALVH_LAYERRULES",)     # inputs the valuation never reads
 TABLE_WORD = {"ALVH_POSITIONS": "positions", "ALVH_MARKET": "market", "ALVH_CURVE": "curve",
               "ALVH_THRESHOLDS": "thresholds", "ALVH_HEDGES": "candidates",
               "ALVH_SCENARIOS": "scenarios", "ALVH_FORWARDS": "forwards",
@@ -293,6 +297,10 @@ def _parse(inputs: WorkbookInputs, name: str) -> None:
     if name == "ALVH_POSITIONS" and isinstance(inputs.parsed.get(name), Positions):
         inputs.parsed[name].problems.extend(stray)
         inputs.parsed[name].problems.sort(key=lambda p: (p.row or 0))
+    elif name in NOT_THE_BOOK:          # not valued: what is typed there is a note
+        inputs.notes.extend(p.reason for p in stray)
+        if isinstance(inputs.parsed.get(name), Exception):
+            inputs.notes.append(f"{inputs.parsed[name]} (import-positions --into uses it)")
     else:
         inputs.left_out.extend(stray)
 
