@@ -40,6 +40,12 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def warm_up() -> None:
+    """Import matplotlib (and this module's engine types) ahead of the drawing: the report
+    calls it first in its chart process, so the imports overlap its own reading."""
+    _plt()
+
+
 def write_charts(d: Dashboard, out_dir: Path, vix: Any = None, vvix: Any = None) -> list[Path]:
     """Write every chart that has data; return the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)

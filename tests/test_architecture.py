@@ -64,3 +64,30 @@ def test_no_test_module_imports_from_benchmarks():
             found += [f"{path.name}:{node.lineno} {n}" for n in names
                       if n.split(".")[0] in bench | {"benchmarks"}]
     assert not found, found
+
+
+def test_report_runs_without_importing_xlwings(tmp_path):
+    """`alvh-xl report` (and Calc's worker, which uses the same functions) never import
+    xlwings: its import (with the matplotlib xlwings pulls in) is start-up time for nothing."""
+    code = (f"from alvh_xl.cli import main\nassert main(['report', '--no-charts', '--json', "
+            f"'--out', {str(tmp_path)!r}]) == 0")
+    mods = imported_after(code)
+    assert "xlwings" not in mods
+    assert "alvh_xl.xl.pipeline" in mods                # the report did run the pipeline
+
+
+def test_udfs_import_needs_no_matplotlib():
+    """Excel imports alvh_xl.udfs at start-up: nothing of ours needs matplotlib there.
+    (xlwings itself imports matplotlib when it is installed; blocked here, udfs still loads
+    and registers every function.)"""
+    code = ("sys.modules['matplotlib'] = None\nimport alvh_xl.udfs as u\n"
+            "from alvh_xl.xl.functions import FUNCTIONS\n"
+            "assert all(hasattr(u, n) for n in FUNCTIONS) and len(FUNCTIONS) > 15")
+    mods = imported_after(code)
+    assert "alvh_xl.udfs" in mods and "alvh_xl.charts" not in mods
+
+
+def test_registry_reads_the_runtime_as_xlwings_does():
+    code = ("import xlwings\nfrom alvh_xl.xl import registry\n"
+            "assert registry.ON_SERVER == xlwings.on_server")
+    imported_after(code)                                  # raises if the assertion fails

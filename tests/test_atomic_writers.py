@@ -48,7 +48,7 @@ def readable(path: Path) -> str | None:
 def test_two_reports_into_one_folder_never_leave_an_unreadable_workbook(tmp_path):
     """Two different books, both named desk.xlsx, reported into one folder at once: both
     write out/desk_report.xlsx, of different sizes."""
-    from test_report import big_book, write_positions
+    from alvh_xl.tools.synthetic import big_book, write_positions
 
     sources = [tmp_path / "a" / "desk.xlsx", tmp_path / "b" / "desk.xlsx"]
     for src in sources:

@@ -265,7 +265,7 @@ def test_refresh_script_writes_the_engines_values(template):
 
 
 def test_refresh_script_history_replaces_the_valuation_dates_rows(template):
-    from alvh_xl.xl.refresh import history_rows
+    from alvh_xl.xl.history_block import history_rows
 
     book_json = payload(template)
     sheet_names = [s["name"] for s in book_json["sheets"]]

@@ -211,7 +211,7 @@ def test_too_many_cells_too_many_parts_a_dtd_and_junk(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def big(tmp_path_factory) -> Path:
     """The template with 2,000 legs."""
-    from test_report import big_book, write_positions
+    from alvh_xl.tools.synthetic import big_book, write_positions
 
     path = tmp_path_factory.mktemp("big") / "big.xlsx"
     path.write_bytes(TEMPLATE.read_bytes())

@@ -66,34 +66,70 @@ def run(args: argparse.Namespace) -> int:
     check_paths(src, out_dir, out_book)
     t0 = time.perf_counter()
     big = src.is_file() and src.stat().st_size >= PROGRESS_MIN_BYTES and not args.json
-    with _progress(big) as step:
-        step("reading the workbook")
+    with _progress(big) as step, _Charts(out_dir, enabled=not args.no_charts) as charts:
+        step("reading the workbook")           # meanwhile the charts process starts up
         io = open_workbook(src)
         inputs = read_inputs(io)
         inputs = mark_inputs(inputs, src.resolve().parent, LAYOUT)
         step("valuing the book")
         dash = build_dashboard(inputs)
-        step("filling the workbook")
-        notes = write_report_workbook(io, dash, out_book)
-        dash.notes.extend(notes)
-        charts: list[Path] = []
-        if not args.no_charts and dash.engine is not None:
-            step("drawing charts")
-            from ..charts import write_charts
-
-            charts = write_charts(dash.engine, out_dir, inputs.raw.get("ALVH_VIXFUT_SERIES"),
-                                  inputs.raw.get("ALVH_VVIX_SERIES"))
+        charts.draw(dash.engine, inputs.raw.get("ALVH_VIXFUT_SERIES"),
+                    inputs.raw.get("ALVH_VVIX_SERIES"))
+        step("filling the workbook")           # while the other process draws the charts
+        dash.notes.extend(write_report_workbook(io, dash, out_book))
+        step("drawing charts")
     elapsed = time.perf_counter() - t0
     if args.json:
         payload = to_json(dash)
-        payload["files"] = {"workbook": str(out_book), "charts": [str(p) for p in charts]}
+        payload["files"] = {"workbook": str(out_book),
+                            "charts": [str(p) for p in charts.paths]}
         json.dump(payload, sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")
     else:
         from ..terminal import print_dashboard
 
-        print_dashboard(dash, src=src, out_book=out_book, charts=charts, seconds=elapsed)
+        print_dashboard(dash, src=src, out_book=out_book, charts=charts.paths,
+                        seconds=elapsed)
     return 0
+
+
+class _Charts:
+    """The PNG charts, drawn in a second process while this one reads, values and writes the
+    workbook: the process starts (and imports matplotlib) on entering the block, ``draw``
+    hands it the engine tables, and leaving the block waits for it (``paths`` then lists the
+    files; an error in the charts is raised there). Disabled: nothing starts."""
+
+    def __init__(self, out_dir: Path, *, enabled: bool = True):
+        self.out_dir, self.enabled = out_dir, enabled
+        self.paths: list[Path] = []
+        self.pool: Any = None
+        self.future: Any = None
+
+    def __enter__(self) -> _Charts:
+        if self.enabled:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from ..charts import warm_up
+
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self.pool.submit(warm_up)
+        return self
+
+    def draw(self, engine: Any, vix: Any, vvix: Any) -> None:
+        if self.pool is not None and engine is not None:
+            from ..charts import write_charts
+
+            self.future = self.pool.submit(write_charts, engine, self.out_dir, vix, vvix)
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        if self.pool is None:
+            return
+        try:
+            if exc_type is None and self.future is not None:
+                self.paths.extend(self.future.result())
+        finally:
+            self.pool.shutdown(wait=exc_type is None, cancel_futures=True)
 
 
 def check_paths(src: Path, out_dir: Path, out_book: Path) -> None:
@@ -114,7 +150,8 @@ def write_report_workbook(io: Any, dash: Any, out_book: Path) -> list[str]:
     from ..fileio import atomic_write
     from ..tools.template import write_workbook
     from ..xl import layout as L
-    from ..xl.refresh import HISTORY_MAX_ROWS, history_rows, merge_history
+    from ..xl.frames import fit
+    from ..xl.history_block import HISTORY_MAX_ROWS, history_rows, merge_history
     from ..xl.workbook import stamp
 
     notes = []
@@ -130,10 +167,18 @@ def write_report_workbook(io: Any, dash: Any, out_book: Path) -> list[str]:
     if extra:
         notes.append(f"sheets not carried into the report: {', '.join(extra)}")
     valuation = dash.val.market.valuation.date() if dash.val is not None else None
+    # each block in its layout area, as Refresh writes it (a longer table ends in a row saying
+    # how many rows more and where they are)
+    blocks = {o.key: fit(dash.blocks[o.key], o.max_rows, o.max_cols, FULL_TABLE_REPORT)
+              if dash.blocks.get(o.key) else dash.blocks.get(o.key) for o in L.OUTPUTS}
     atomic_write(out_book, lambda fh: write_workbook(
-        fh, dash.inputs.raw, dash.blocks, live=False, history=history, kind="report",
+        fh, dash.inputs.raw, blocks, live=False, history=history, kind="report",
         stamp=stamp(), valuation=valuation), binary=True, what="report workbook")
     return notes
+
+
+FULL_TABLE_REPORT = ("`alvh-xl report --json` lists every row; in Excel the live ALVH_* "
+                     "formula spills them all")
 
 
 class _progress:

@@ -2,12 +2,15 @@
 
 ``make_book(n)`` is a positions table (header + ``n`` rows) mixing SPX/SPXW and VIX options,
 VX/VXM futures and ETPs over eight layers, with the market, curve and thresholds tables that
-value it. Deterministic for a seed.
+value it. Deterministic for a seed. ``big_book(n)`` is a plainer book (SPXW condor legs and
+VIX calls on the template's curve); ``write_positions(path, rows)`` puts rows into the
+positions table of a workbook copy, growing the Excel Table as Excel does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 
@@ -78,3 +81,47 @@ def curve_table() -> list[list]:
 def thresholds_table() -> list[list]:
     return [["Layer", "Limit", "Target", "Warn", "Basis"], ["VIX L1", 12.0, 0.0, 0.75, None],
             ["VIX L2", 12.0, 0.0, 0.75, None], ["PORTFOLIO", 0.08, 0.0, 0.75, "Core"]]
+
+
+def write_positions(path: Path, rows: list[list], *, extend: bool = True) -> None:
+    """Replace the positions rows of a workbook copy with ``rows``; ``extend``: the Excel
+    Table grows to hold them (what Excel does when rows are typed right under it), else the
+    table keeps its size and the extra rows sit under it."""
+    import openpyxl
+
+    from ..xl.layout import INPUT_BY_NAME, cell_ref, col_letter
+
+    table = INPUT_BY_NAME["ALVH_POSITIONS"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb[table.sheet]
+    r0, c0 = cell_ref(table.anchor)
+    for r in range(r0 + 1, ws.max_row + 1):
+        for c in range(c0, c0 + len(table.headers)):
+            ws.cell(r, c).value = None
+    for i, row in enumerate(rows, start=1):
+        for j, v in enumerate(row):
+            ws.cell(r0 + i, c0 + j).value = v
+    if extend:
+        t = ws.tables[table.excel_table]
+        last = f"{col_letter(c0 + len(table.headers) - 1)}{r0 + max(len(rows), 1)}"
+        t.ref = f"{col_letter(c0)}{r0}:{last}"
+        t.autoFilter.ref = t.ref
+    wb.save(path)
+
+
+def big_book(n: int, seed: int = 7) -> list[list]:
+    """n legs: SPX condor legs around 6700 and VIX calls on the template's curve."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        if i % 4 == 3:
+            rows.append([f"VIX L{i % 3 + 1}", None, "VIX", "C", float(rng.integers(17, 30)),
+                         dt.datetime(2027, 1, 20), float(rng.integers(1, 5)), None,
+                         float(rng.uniform(0.6, 1.1)), None, None, None, None, None])
+        else:
+            cp = "P" if rng.random() < 0.5 else "C"
+            k = float(5 * round(6700 * rng.uniform(0.85, 1.15) / 5))
+            rows.append(["Core", f"S{i // 4}", "SPXW", cp, k, dt.datetime(2027, 1, 8),
+                         float(rng.choice([-2, -1, 1, 2])), None, float(rng.uniform(0.1, 0.3)),
+                         None, None, None, None, None])
+    return rows

@@ -40,7 +40,9 @@ from .xlsxstyle import (
     Widths,
     Writer,
     cached,
+    column_width,
     display_width,
+    is_missing,
     is_numeric_column,
 )
 
@@ -55,8 +57,8 @@ def build_template(path: str | Path, layout: L.Layout = L.LAYOUT, *, live: bool 
     """Write the ALVH template workbook to ``path`` and return it.
 
     ``live=False`` writes a static snapshot: every block as values, no ALVH_* formulas."""
+    from ..xl.history_block import history_rows
     from ..xl.pipeline import build_dashboard
-    from ..xl.refresh import history_rows
     from ..xl.workbook import read_inputs
 
     raw = sample_raw(layout)
@@ -184,15 +186,30 @@ def write_table(w: Writer, ws, table: L.InputTable, rows: list[list[Any]],
                     for j, h in enumerate(table.headers)]})
     for j, h in enumerate(table.headers):
         widths.add_header(c0 + j, h)
-    for i, row in enumerate(rows, 1):
-        for j, v in enumerate(row):
-            fmt = (MARKET_FORMATS.get(row[0], "General") if market and j == 1
-                   else INPUT_FORMATS.get(table.headers[j], FORMATS.get(table.headers[j],
-                                                                        "General")))
-            extra = {"align": "left"} if market and j == 1 else {}
-            w.put(ws, r0 + i, c0 + j, v, w.num(fmt, bg_color=INPUT_FILL, border=1,
-                                                border_color="#D9D9D9", **extra))
-            widths.add(c0 + j, display_width(v, fmt))
+    def number_format(j: int, row: list[Any]) -> str:
+        if market and j == 1:
+            return MARKET_FORMATS.get(row[0], "General")
+        return INPUT_FORMATS.get(table.headers[j], FORMATS.get(table.headers[j], "General"))
+
+    def cell_format(fmt: str, j: int) -> Any:
+        extra = {"align": "left"} if market and j == 1 else {}
+        return w.num(fmt, bg_color=INPUT_FILL, border=1, border_color="#D9D9D9", **extra)
+
+    put = w.put
+    if market:                                  # a format per row in the Value column
+        for i, row in enumerate(rows, 1):
+            for j, v in enumerate(row):
+                fmt = number_format(j, row)
+                put(ws, r0 + i, c0 + j, v, cell_format(fmt, j))
+                widths.add(c0 + j, display_width(v, fmt))
+    else:                                       # one format per column
+        fmts = [number_format(j, []) for j in range(n)]
+        cell_fmts = [cell_format(f, j) for j, f in enumerate(fmts)]
+        for i, row in enumerate(rows, 1):
+            for j, v in enumerate(row):
+                put(ws, r0 + i, c0 + j, v, cell_fmts[j])
+        for j in range(n):
+            widths.add(c0 + j, column_width(list(columns[j]), fmts[j]))
     ws.set_row(r0, 20)
 
 
@@ -287,15 +304,23 @@ def write_output(w: Writer, ws, out: L.Output, cells: list[list[Any]], live: boo
         for j in range(max(out.max_cols, n_cols) if out.max_rows > 1 else n_cols):
             if i >= n_rows or j >= len(cells[i]):
                 ws.write_blank(r0 + i, c0 + j, None, col_format(j, i))
+    head_fmts = [col_format(j, 0) for j in range(n_cols)]
+    body_fmts = [col_format(j, 1) for j in range(n_cols)]
+    put = w.put
     for i, row in enumerate(cells):
-        footer = header is not None and i > 0 and row and row[0] in ("Left out", "Note")
+        fmts = head_fmts if i == 0 else body_fmts
         for j, v in enumerate(row):
+            if not live and i and is_missing(v):
+                continue                # a values-only body: an empty cell looks the same
             if i or j or not live:
-                w.put(ws, r0 + i, c0 + j, v, col_format(j, i))
-            if i > 0 and not footer and out.max_rows > 1:
-                name = header[j] if header is not None and j < len(header) else ""
-                fmt = overrides.get(name, FORMATS.get(name, default))
-                widths.add(c0 + j, display_width(v, fmt))
+                put(ws, r0 + i, c0 + j, v, fmts[j])
+    if out.max_rows > 1:                       # widths from the body (not footers), by column
+        rows = [r for r in cells[1:] if not (header is not None and r and r[0] in
+                                              ("Left out", "Note"))]
+        for j in range(n_cols):
+            name = header[j] if header is not None and j < len(header) else ""
+            fmt = overrides.get(name, FORMATS.get(name, default))
+            widths.add(c0 + j, column_width([r[j] for r in rows if j < len(r)], fmt))
     return n_rows, n_cols
 
 

@@ -84,7 +84,9 @@ class Writer:
     def put(self, ws, row: int, col: int, value: Any, cell_format=None) -> None:
         """Write a value of any type (0-based row/col); None leaves a formatted blank; text
         is stored as text even when it starts with '=' (never a formula)."""
-        if is_missing(value):
+        if type(value) is float and value == value:            # the common case first
+            ws.write_number(row, col, value, cell_format)
+        elif is_missing(value):
             ws.write_blank(row, col, None, cell_format)
         elif isinstance(value, (bool, np.bool_)):
             ws.write_boolean(row, col, bool(value), cell_format)
@@ -144,6 +146,35 @@ def display_width(value: Any, num_format: str = "General") -> float:
         extra = sum(num_format.split(";")[0].count(ch) for ch in "$+\"") / 2 + 1
         return len(text) + extra
     return float(len(str(value)))
+
+
+def column_width(values: list[Any], num_format: str = "General") -> float:
+    """``max(display_width(v, num_format) for v in values)``, computed from a column's
+    extremes: a formatted number's width only grows with its magnitude (and a minus sign),
+    so with a fixed-decimals format only the largest and the most negative number matter
+    ("General" shortens small numbers, so there every number is measured)."""
+    numbers, others = [], []
+    for v in values:
+        if type(v) is float or (isinstance(v, (int, float, np.integer, np.floating))
+                                and not isinstance(v, (bool, np.bool_))):
+            numbers.append(v)
+        elif not is_missing(v):
+            others.append(v)
+    width = max((display_width(v, num_format) for v in others), default=0.0)
+    if numbers:
+        if num_format == "General":
+            width = max(width, max(display_width(v, num_format) for v in numbers))
+        else:
+            arr = np.asarray(numbers, dtype=float)
+            arr = arr[~np.isnan(arr)]                  # NaN is a blank cell
+            finite = arr[np.isfinite(arr)]
+            picks = [4.0] if finite.size < arr.size else []
+            if finite.size:
+                picks += [display_width(float(finite.max()), num_format),
+                          display_width(float(finite.min()), num_format),
+                          display_width(float(np.abs(finite).max()), num_format)]
+            width = max([width, *picks])
+    return width
 
 
 def header_width(text: str) -> float:

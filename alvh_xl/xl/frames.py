@@ -64,15 +64,20 @@ def cell_value(v: Any) -> Any:
     return v
 
 
-def fit(cells: list[list[Any]], max_rows: int, max_cols: int) -> list[list[Any]]:
+FULL_TABLE = "use the ALVH_* formula in a larger range or the CLI report for the full table"
+
+
+def fit(cells: list[list[Any]], max_rows: int, max_cols: int, full_table: str = FULL_TABLE
+        ) -> list[list[Any]]:
     """Cut a block to its area and pad it to a rectangle (spreadsheets refuse ragged rows);
-    when rows were cut, the last row says how many and where the full table is."""
+    when rows were cut, the last row says how many and ``full_table`` (where the whole table
+    is)."""
     rows = [list(r[:max_cols]) for r in cells[:max_rows]]
     width = max(map(len, rows), default=0)
     rows = [r + [None] * (width - len(r)) for r in rows]
     if len(cells) > max_rows and max_rows > 1:
-        rows[-1] = [f"… {len(cells) - max_rows + 1} more rows: use the ALVH_* formula in a "
-                    "larger range or the CLI report for the full table"] + [None] * (width - 1)
+        rows[-1] = [f"… {len(cells) - max_rows + 1} more rows: {full_table}"] + \
+            [None] * (width - 1)
     return rows
 
 

@@ -28,6 +28,7 @@ from ..conventions import ERROR_PREFIX
 from ..errors import AlvhError, WorkbookError
 from .cache import BOOKS, RESULTS
 from .frames import fit
+from .history_block import HISTORY_MAX_ROWS, history_rows, merge_history
 from .layout import (
     HISTORY_ANCHOR,
     LAST_REFRESH,
@@ -44,7 +45,6 @@ from .registry import script
 from .workbook import WorkbookInputs, WorkbookIO, read_inputs, stamp
 
 Progress = Callable[[str], None]
-HISTORY_MAX_ROWS = 20_000          # History rows read back (header included): ~16 years
 TITLE = "ALVH Refresh"
 
 
@@ -189,15 +189,6 @@ def _holds_live_formula(io: WorkbookIO, out: Output) -> bool:
     return bool(formula) and out.function in str(formula).upper()
 
 
-def history_rows(inputs: WorkbookInputs, val: Any) -> list[list[Any]]:
-    """Header + the History sheet rows (one per layer, then PORTFOLIO) of this valuation."""
-    from ..risk.history import history_sheet_rows, snapshot
-
-    table = history_sheet_rows(snapshot(val, inputs.thresholds))
-    return [list(table.columns), *table.astype(object).where(table.notna(), None)
-            .values.tolist()]
-
-
 def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any) -> int:
     """Write this date's rows into the History block, replacing rows of the same date.
 
@@ -210,53 +201,6 @@ def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any) -> int:
     rows = merge_history(block, new, val.market.valuation.date())
     io.write(sheet, anchor, rows, clear=(len(block), len(new[0])))
     return len(new) - 1
-
-
-def merge_history(block: list[list[Any]], new: list[list[Any]], date: dt.date
-                  ) -> list[list[Any]]:
-    """The History block after adding ``new`` (header + rows of ``date``) to the rows read
-    from a workbook (``block``, header first): other dates kept by column name, same date
-    replaced, sorted by date, dates as date cells."""
-    header, body = new[0], [list(r) for r in new[1:]]
-    sheet, anchor = HISTORY_ANCHOR
-    if len(block) >= HISTORY_MAX_ROWS:
-        raise WorkbookError(f"{sheet} holds {HISTORY_MAX_ROWS - 1} rows or more; move older "
-                            "rows to another sheet")
-    kept: list[list[Any]] = []
-    if block and any(v not in (None, "") for v in block[0]):
-        old_header = [str(v).strip() if v is not None else "" for v in block[0]]
-        if "Date" not in old_header:
-            raise WorkbookError(f"{sheet}!{anchor} does not hold the History header (Date, "
-                                "Layer, …)")
-        where = {h: j for j, h in enumerate(old_header) if h}
-        today = date.isoformat()
-        for r in block[1:]:
-            if any(v not in (None, "") for v in r) and _iso(r[where["Date"]]) != today:
-                kept.append([r[where[h]] if h in where else None for h in header])
-    date_col = header.index("Date")
-    rows = sorted(kept + body, key=lambda r: str(_iso(r[date_col])))
-    for r in rows:                      # a real date cell, not text, whatever was read back
-        r[date_col] = _as_date(r[date_col])
-    return [list(header), *rows]
-
-
-def _as_date(v: Any) -> Any:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, str):
-        try:
-            return dt.date.fromisoformat(v.strip()[:10])
-        except ValueError:
-            return v
-    return v
-
-
-def _iso(v: Any) -> Any:
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return v
 
 
 class XlwingsWorkbook:

@@ -12,7 +12,7 @@ report/Refresh pipeline, tests, the LibreOffice Calc worker — call these plain
   ``utils.is_jsnull`` tries ``from pyodide.ffi import JsNull`` for every cell outside Pyodide,
   ~90 µs each — xlwings 0.36.17–0.37.8; under Pyodide xlwings' own check still runs for every
   cell). Results are cached by their raw arguments and converted for Office.js by
-  ``OfficeJsCells`` (dates → formatted numbers, blanks → "", NaN → "").
+  ``office_js_cells()`` (dates → formatted numbers, blanks → "", NaN → "").
 * **classic Windows Excel** (COM): xlwings' standard conversion, 2-D ranges, Excel errors as
   text (``err_to_str``); with ``workbook_inputs`` the function may be called without its range
   arguments and reads the calling workbook's defined names through xlwings' hidden
@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
-
-import xlwings as xw
 
 from ..errors import AlvhError, MissingInputError
 from .cache import RESULTS, freeze
@@ -38,7 +37,9 @@ WORKBOOK_INPUTS = ("ALVH_POSITIONS", "ALVH_MARKET", "ALVH_CURVE")
 # Optional inputs the no-argument classic form also reads, when the workbook has the name:
 # parameter → defined name.
 OPTIONAL_WORKBOOK_INPUTS = {"forwards": "ALVH_FORWARDS"}
-ON_SERVER = bool(getattr(xw, "on_server", False))
+# xlwings decides its runtime from this variable when it is imported (``xlwings.on_server``);
+# read the same way here so that the engine's users (the report, Calc) never import xlwings.
+ON_SERVER = os.environ.get("XLWINGS_ON_SERVER") == "true"
 CLASSIC = sys.platform.startswith("win") and not ON_SERVER
 IN_PYODIDE = sys.platform == "emscripten"
 
@@ -90,6 +91,7 @@ def call(name: str, *args: Any) -> Any:
 
 def registered(plain: Callable[..., Any]) -> Callable[..., Any]:
     """The xlwings-registered version of a plain ALVH function for the active runtime."""
+    import xlwings as xw
     name = plain.__name__
     docs = plain.__alvh_arg_docs__
     names = plain.__alvh_workbook_inputs__
@@ -105,7 +107,7 @@ def registered(plain: Callable[..., Any]) -> Callable[..., Any]:
         else:
             fn = xw.arg(arg, ndim=2, err_to_str=True, doc=doc)(fn)
     if ON_SERVER:
-        fn = xw.ret(OfficeJsCells)(fn)
+        fn = xw.ret(office_js_cells())(fn)
     if names and CLASSIC:
         return xw.func(volatile=True)(fn)
     fn = xw.func(fn)
@@ -175,14 +177,21 @@ def _classic(plain, params, names: tuple[str, ...]):
     return fn
 
 
-class OfficeJsCells(xw.conversion.Converter):
-    """Return converter for xlwings Server/Lite: our cells → what Office.js accepts."""
+@functools.cache
+def office_js_cells() -> type:
+    """The return converter for xlwings Server/Lite: our cells → what Office.js accepts (a
+    subclass of xlwings' Converter, built when first needed so that importing this module
+    does not import xlwings)."""
+    import xlwings as xw
 
-    base = xw.conversion.RawValueAccessor
+    class OfficeJsCells(xw.conversion.Converter):
+        base = xw.conversion.RawValueAccessor
 
-    @staticmethod
-    def write_value(value, options):
-        return to_officejs(value, options.get("runtime"), options.get("date_format"))
+        @staticmethod
+        def write_value(value, options):
+            return to_officejs(value, options.get("runtime"), options.get("date_format"))
+
+    return OfficeJsCells
 
 
 def script(button: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -190,6 +199,8 @@ def script(button: str | None = None) -> Callable[[Callable[..., Any]], Callable
     button, "[shape name]Sheet!A1"); classic xlwings runs it through RunPython instead."""
 
     def deco(f: Callable[..., Any]) -> Callable[..., Any]:
+        import xlwings as xw
+
         if CLASSIC or button is None:
             return xw.script(f)
         return xw.script(button=button)(f)
