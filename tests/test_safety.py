@@ -184,3 +184,23 @@ def test_libreoffice_opens_the_stripped_copies(tmp_path):
 ])
 def test_formula_threats(formula, kinds):
     assert [k for k, _ in formula_threats(formula)] == kinds, formula_threats(formula)
+
+
+@pytest.mark.parametrize("case", list(hostile.CASES))
+def test_the_report_of_a_hostile_workbook_carries_none_of_it(case, tmp_path, capsys):
+    """The report copy is rebuilt from the layout: no macro, link, DDE, object, connection,
+    hyperlink, hidden sheet or xlwings.conf setting of the source reaches it."""
+    from alvh_xl.cli import main
+
+    build, _ = hostile.CASES[case]
+    path = build(tmp_path)
+    out = tmp_path / "out"
+    code = main(["report", str(path), "--no-charts", "--json", "--out", str(out)])
+    err = capsys.readouterr().err
+    if code:                  # refused with one sentence (not an ALVH book / a macro sheet)
+        assert code == 1 and err.count("\n") == 1, err
+        assert "not an ALVH workbook" in err or "macro sheet" in err, err
+        assert not list(out.glob("*.xlsx"))
+        return
+    (report,) = out.glob("*_report.xlsx")
+    assert inspect_workbook(report) == [], describe(inspect_workbook(report))

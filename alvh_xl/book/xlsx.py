@@ -217,6 +217,12 @@ class CalamineWorkbook(_FileReader):
             self._book = python_calamine.CalamineWorkbook.from_path(str(self.path),
                                                                     load_tables=True)
         except Exception as exc:  # calamine raises its own types for broken packages
+            part = re.search(r"xl/(?:macrosheets|dialogsheets)/\S+\.xml", str(exc))
+            if part:
+                raise WorkbookError(
+                    f"{self.path.name} holds an Excel 4.0 macro sheet ({part.group(0)}), which "
+                    f"is not read; `alvh-xl check {self.path.name} --strip CLEAN.xlsx` writes a "
+                    "copy without it") from None
             raise WorkbookError(f"{self.path.name}: not a readable .xlsx workbook "
                                 f"({type(exc).__name__}: {exc})") from None
         self._cells: dict[str, tuple[int, int, list[list[Any]]]] = {}
