@@ -285,3 +285,50 @@ def test_a_price_cell_holding_a_formula_is_not_overwritten(tmp_path):
     assert f"{L.POSITIONS}!{price} holds a formula" in result.message
     assert not result.ok
     assert openpyxl.load_workbook(path)[L.POSITIONS][price].value == 22.0
+
+
+def run_mark(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "alvh_xl.cli", "mark", *argv], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_mark_command_is_the_same_marking_as_refresh(tmp_path):
+    """`alvh-xl mark` writes into a copy exactly the cells Refresh writes into the workbook."""
+    path = make_book(tmp_path, date="2025-10-01")          # no ChainFile: the CLI names it
+    source = path.read_bytes()
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "marked.xlsx", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_bytes() == source
+    assert "wrote marked.xlsx: 12 cells changed" in proc.stdout     # 9 cells, 3 of forwards
+    assert f"row {UNQUOTED_ROW}: SPX 2026-04-17 6801 P: strike not listed" in proc.stdout
+    marked = all_cells(tmp_path / "marked.xlsx")
+    (tmp_path / "r").mkdir()
+    refreshed = make_book(tmp_path / "r", date="2025-10-01", chain="chain.csv")
+    refresh(refreshed)
+    by_refresh = all_cells(refreshed)
+    for sheet in (L.POSITIONS, L.MARKET):
+        a = {k: v for k, v in input_cells(marked).items() if k.startswith(sheet + "!")}
+        b = {k: v for k, v in input_cells(by_refresh).items() if k.startswith(sheet + "!")}
+        b = {k: v for k, v in b.items() if not (sheet == L.MARKET and v in ("chain.csv",))}
+        a = {k: v for k, v in a.items() if not (sheet == L.MARKET and v in ("chain.csv",))}
+        assert a.keys() == b.keys()
+        for k in a:            # floats to the 16 digits openpyxl keeps when it saves Refresh's
+            assert a[k] == (pytest.approx(b[k], rel=1e-15) if isinstance(b[k], float)
+                            else b[k]), (k, a[k], b[k])
+
+
+def test_the_mark_command_refuses_a_chain_of_another_day_unless_asked(tmp_path):
+    path = make_book(tmp_path, date="2026-11-24")
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "m.xlsx", cwd=tmp_path)
+    assert proc.returncode == 1 and not (tmp_path / "m.xlsx").exists()
+    assert "quoted on 2025-10-01, the valuation date is 2026-11-24: not used" in proc.stderr
+    assert "nothing written (1 problem)" in proc.stderr
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "m.xlsx", "--set-valuation",
+                    cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ws = openpyxl.load_workbook(tmp_path / "m.xlsx", data_only=True)[L.MARKET]
+    values = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(2, ws.max_row + 1)}
+    assert values["ValuationDate"].date() == dt.date(2025, 10, 1)
+    time = values["ValuationTime"]
+    assert (time.hour, time.minute) == (18, 1)              # "October 1, 2025 at 6:01 PM EDT"
+    assert "valuation set to the chains' quote time 2025-10-01 18:01" in proc.stdout

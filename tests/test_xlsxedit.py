@@ -182,6 +182,17 @@ def test_a_date_in_a_plain_column_gets_a_date_style(book, tmp_path):
                                  "xl/styles.xml"})
 
 
+def test_a_time_in_a_plain_cell_gets_a_time_style(book, tmp_path):
+    out = tmp_path / "out.xlsx"
+    edit_copy(book, out, cells={("Summary", "C2"): dt.time(18, 1)})
+    ws = openpyxl.load_workbook(out)["Summary"]
+    assert ws["C2"].number_format == "hh:mm"
+    assert ws["C2"].value in (dt.time(18, 1), dt.datetime(1899, 12, 30, 18, 1))
+    with pytest.raises(InputError, match="has a time zone"):
+        edit_copy(book, tmp_path / "o2.xlsx",
+                  cells={("Summary", "C2"): dt.time(18, 1, tzinfo=dt.timezone.utc)})
+
+
 def test_overwriting_a_formula_drops_the_calc_chain(tmp_path):
     src = make_book(tmp_path / "chain.xlsx", calc_chain=True)
     out = tmp_path / "out.xlsx"

@@ -4,8 +4,13 @@ Writes, in a copy of the workbook (never the workbook read): SpxSpot (the Value 
 ``SpxSpot`` row of ``MarketTable``), the body of ``ForwardsTable`` (Expiry | Forward |
 Discount of every SPX series), and the Price and IV cells of each option leg of
 ``PositionsTable`` that has a two-sided quote no wider than ``--max-width`` vol points. No other
-cell is touched. Prints the cells changed, the legs with no quote (and why), the legs whose
-market is too wide, and notes. See :mod:`alvh_xl.book.marks` for the conventions.
+cell is touched — except ValuationDate/ValuationTime with ``--set-valuation``. Prints the
+cells changed, the legs with no quote (and why), the legs whose market is too wide, and notes.
+
+The same code as Refresh's marks (:mod:`alvh_xl.xl.marking`): a chain quoted on another day
+than the workbook's ValuationDate is refused (nothing is written, exit 1) unless
+``--set-valuation`` moves the valuation to the chains' quote time. See
+:mod:`alvh_xl.book.marks` for the conventions.
 """
 
 from __future__ import annotations
@@ -16,14 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..book.cboe import read_cboe_chain
-from ..book.marks import DEFAULT_MAX_WIDTH, DEFAULT_MAX_WIDTH_VIX, Marks, mark_positions
-from ..book.positions import parse_positions
+from ..book.marks import DEFAULT_MAX_WIDTH, DEFAULT_MAX_WIDTH_VIX
 from ..book.quote_time import parse_user_quote_time
-from ..book.tables import header_key
-from ..errors import InputError, MissingInputError
-
-POSITIONS_TABLE, MARKET_TABLE, FORWARDS_TABLE = "PositionsTable", "MarketTable", "ForwardsTable"
+from ..book.xlsx import a1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,37 +42,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="when the chains were quoted (New York time unless an offset is "
                              "given): needed for a chain file that does not say; replaces the "
                              "files' own times")
+    parser.add_argument("--set-valuation", action="store_true",
+                        help="set ValuationDate/ValuationTime to the chains' quote time "
+                             "(otherwise a chain of another day than ValuationDate is "
+                             "refused)")
 
 
 def run(args: argparse.Namespace) -> int:
     _check_paths(args)
-    from ..tools.xlsxedit import edit_copy, read_table
+    from ..tools.xlsxedit import edit_copy
+    from ..xl.layout import INPUT_BY_NAME, LAYOUT
+    from ..xl.marking import MarkOptions, plan_marks
+    from ..xl.workbook import open_workbook, read_inputs
 
-    when = parse_user_quote_time(args.quote_time) if args.quote_time else None
-    chains = [read_cboe_chain(Path(f), quote_time=when) for f in args.chain]
-    positions_table = read_table(args.workbook, POSITIONS_TABLE)
-    header_row, first_col = _origin(positions_table.ref)
-    positions = parse_positions([list(positions_table.header), *positions_table.rows],
-                                first_row=header_row)
-    marks = mark_positions(positions, chains, max_width=args.max_width,
-                           max_width_vix=args.max_width_vix)
-    cells, skipped = _leg_cells(positions_table, first_col, marks)
-    tables: dict[str, list[list[Any]]] = {}
-    spot_cell = _spot_cell(args.workbook, read_table, marks, skipped)
-    if spot_cell:
-        cells[spot_cell] = marks.spot
-    if marks.forwards.empty:
-        skipped.append(f"{FORWARDS_TABLE}: no SPX forward in the chains given; left as it is")
-    else:
-        tables[FORWARDS_TABLE] = [["Expiry", "Forward", "Discount"], *(
-            [e, float(f), float(d)] for e, f, d in zip(
-                marks.forwards["expiry"], marks.forwards["forward"], marks.forwards["discount"],
-                strict=True))]
+    inputs = read_inputs(open_workbook(args.workbook), LAYOUT)
+    inputs.get("ALVH_MARKET")                   # a market table that does not read: its error
+    options = MarkOptions(
+        chain_paths=tuple(str(Path(f).resolve()) for f in args.chain), curve_paths=(),
+        mark_prices=True, max_width=args.max_width, max_width_vix=args.max_width_vix,
+        quote_time=parse_user_quote_time(args.quote_time) if args.quote_time else None,
+        set_valuation=args.set_valuation)
+    plan = plan_marks(inputs, None, options)
+    if plan.problems:
+        for problem in plan.problems:
+            print(f"alvh-xl mark: {problem}", file=sys.stderr)
+        print(f"alvh-xl mark: nothing written ({len(plan.problems)} problem"
+              f"{'s' if len(plan.problems) != 1 else ''})", file=sys.stderr)
+        return 1
+    cells = {(c.sheet, a1(c.row, c.col)): c.new for c in plan.cells}
+    tables = {INPUT_BY_NAME[name].excel_table: [list(INPUT_BY_NAME[name].headers), *rows]
+              for name, rows in plan.tables.items()}
     changed = edit_copy(args.workbook, args.out, tables=tables or None, cells=cells or None)
-    for chain in chains:
-        for note in chain.notes:
-            print(f"note: {note}", file=sys.stderr)
-    _print(args.out, changed, marks, skipped, positions)
+    _print(args.out, changed, plan, inputs)
     return 0
 
 
@@ -86,76 +87,31 @@ def _check_paths(args: argparse.Namespace) -> None:
     output_file(args.out, what="copy", not_same_as=[src, *chains])
 
 
-def _origin(ref: str) -> tuple[int, int]:
-    """Sheet row of a table's header and its first column (1-based) from 'A1:N49'."""
-    from openpyxl.utils.cell import range_boundaries
+def _print(out: str, changed: list[str], plan: Any, inputs: Any) -> None:
+    from ..xl.marking import cell_ranges
 
-    min_col, min_row, _, _ = range_boundaries(ref)
-    return int(min_row), int(min_col)
-
-
-def _leg_cells(table, first_col: int, marks: Marks) -> tuple[dict, list[str]]:
-    from openpyxl.utils.cell import get_column_letter
-
-    keys = [header_key(h) for h in table.header]
-    cells: dict[tuple[str, str], Any] = {}
-    skipped: list[str] = []
-    for name, field in (("Price", "price"), ("IV", "iv")):
-        if name.lower() not in keys:
-            if not marks.legs.empty:
-                raise MissingInputError(f"{POSITIONS_TABLE} has no {name} column to write the "
-                                        "marks into")
-            continue
-        letter = get_column_letter(first_col + keys.index(name.lower()))
-        for row, value in zip(marks.legs["row"], marks.legs[field], strict=True):
-            cells[(table.sheet, f"{letter}{int(row)}")] = float(value)
-    return cells, skipped
-
-
-def _spot_cell(workbook: str, read_table, marks: Marks, skipped: list[str]):
-    from openpyxl.utils.cell import get_column_letter
-
-    if not math.isfinite(marks.spot):
-        skipped.append(f"{MARKET_TABLE} SpxSpot: no SPX chain with an index level; left as it is")
-        return None
-    market = read_table(workbook, MARKET_TABLE)
-    header_row, first_col = _origin(market.ref)
-    keys = [header_key(h) for h in market.header]
-    if "field" not in keys or "value" not in keys:
-        raise MissingInputError(f"{MARKET_TABLE}: expected the columns Field and Value, got "
-                                f"{', '.join(str(h) for h in market.header)}")
-    f, v = keys.index("field"), keys.index("value")
-    rows = [i for i, r in enumerate(market.rows) if header_key(r[f] if f < len(r) else "")
-            == "spxspot"]
-    if not rows:
-        skipped.append(f"{MARKET_TABLE} has no SpxSpot row; SpxSpot {marks.spot:g} not written")
-        return None
-    if len(rows) > 1:
-        raise InputError(f"{MARKET_TABLE}: SpxSpot is given twice (sheet rows "
-                         f"{', '.join(str(header_row + 1 + i) for i in rows)})")
-    return (market.sheet, f"{get_column_letter(first_col + v)}{header_row + 1 + rows[0]}")
-
-
-def _print(out: str, changed: list[str], marks: Marks, skipped: list[str], positions) -> None:
     print(f"wrote {out}: {len(changed)} cells changed")
     if changed:
-        print("changed: " + ", ".join(changed))
-    if math.isfinite(marks.spot):
+        print("changed: " + cell_ranges(changed))
+    marks = plan.marks
+    if marks is not None and math.isfinite(marks.spot):
         print(f"SpxSpot {marks.spot:g}")
-    for f in marks.forwards.itertuples(index=False):
+    for f in (marks.forwards.itertuples(index=False) if marks is not None else ()):
         print(f"forward {f.expiry.isoformat()} {f.root} ({f.settlement}): F {f.forward:.4f}, "
               f"D {f.discount:.6f}")
-    for leg in marks.legs.itertuples(index=False):
+    for leg in (marks.legs.itertuples(index=False) if marks is not None else ()):
         print(f"row {leg.row}: {leg.instrument} {leg.expiry.isoformat()} {leg.strike:g} "
               f"{leg.type} ({leg.symbol}) Price {leg.price:g}, IV {leg.iv:.4f} (from the "
               f"{leg.iv_from} on forward {leg.forward:.4f}), width {leg.width:.2f} vol pts")
-    for title, items in (("no quote", marks.unquoted), ("too wide to trust", marks.too_wide)):
-        print(f"{title}: {len(items)} leg{'s' if len(items) != 1 else ''}")
-        for row, reason in items:
-            print(f"  row {row}: {reason}")
-    for text in skipped:
-        print(f"not written: {text}")
-    for p in positions.left_out:
+    if marks is not None:
+        for title, items in (("no quote", marks.unquoted), ("too wide to trust",
+                                                             marks.too_wide)):
+            print(f"{title}: {len(items)} leg{'s' if len(items) != 1 else ''}")
+            for row, reason in items:
+                print(f"  row {row}: {reason}")
+    positions = inputs.parsed.get("ALVH_POSITIONS")
+    for p in getattr(positions, "left_out", []):
         print(f"not marked (the positions reader left the row out): {p}")
-    for note in marks.notes:
-        print(f"note: {note}")
+    for note in plan.notes:
+        if not note.startswith("not marked"):        # listed above
+            print(f"note: {note}")

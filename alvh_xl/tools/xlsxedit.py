@@ -48,6 +48,7 @@ from .xlsxpkg import (
     split_ref,
 )
 from .xlsxsplice import (
+    TIME_FORMAT,
     DateStyles,
     cell_xml,
     drop_calc_chain,
@@ -179,6 +180,8 @@ class _Editor:
         column = column or []
         base = old if old is not None and "s" in old.attrs else next(iter(column), None)
         style = int(base.attrs.get("s", "0")) if base is not None else 0
+        if kind == "time" and style not in self.pkg.date_styles:
+            style = self.styles.date_style(style, TIME_FORMAT)
         if kind == "date" and style not in self.pkg.date_styles:
             dated = [int(c.attrs["s"]) for c in column if int(c.attrs["s"]) in
                      self.pkg.date_styles]

@@ -28,6 +28,7 @@ from .xlsxpkg import (
 )
 
 DATE_FORMAT = "yyyy-mm-dd"
+TIME_FORMAT = "hh:mm"
 _BAD_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CALC_SUCCESSORS = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr",
                     "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects",
@@ -50,6 +51,11 @@ def normalise(value: Any, where: str) -> tuple[str, Any]:
         return "date", (value - EXCEL_EPOCH).total_seconds() / 86400.0
     if isinstance(value, dt.date):
         return "date", float((value - EXCEL_EPOCH.date()).days)
+    if isinstance(value, dt.time):
+        if value.tzinfo is not None:
+            raise InputError(f"{where}: {value} has a time zone; Excel times have none")
+        return "time", (value.hour * 3600 + value.minute * 60 + value.second
+                        + value.microsecond / 1e6) / 86400.0
     if isinstance(value, (int, float, np.integer, np.floating)):
         x = float(value)
         if math.isnan(x):
@@ -90,6 +96,10 @@ def same_value(old: Cell | None, kind: str, payload: Any, pkg: Package) -> bool:
         if isinstance(before, (dt.date, dt.datetime)):
             return normalise(before, "")[1] == payload
         return False
+    if kind == "time":
+        if isinstance(before, dt.datetime):
+            before = before.time()
+        return isinstance(before, dt.time) and normalise(before, "")[1] == payload
     return isinstance(before, (int, float)) and not isinstance(before, bool) \
         and float(before) == payload
 
@@ -109,7 +119,7 @@ def cell_xml(p: str, ref: str, kind: str, payload: Any, style: int) -> str:
         return f'<{p}c r="{ref}"{s}/>' if style else ""
     if kind == "bool":
         return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(payload)}</{p}v></{p}c>'
-    if kind in ("number", "date"):
+    if kind in ("number", "date", "time"):
         return f'<{p}c r="{ref}"{s}><{p}v>{_number_text(payload)}</{p}v></{p}c>'
     return (f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">'
             f'{_escape(payload)}</{p}t></{p}is></{p}c>')
@@ -238,21 +248,22 @@ def drop_calc_chain(pkg: Package, parts: dict[str, bytes]) -> set[str]:
 
 
 class DateStyles:
-    """Date styles added to styles.xml: one ``yyyy-mm-dd`` copy of each base cell style."""
+    """Date (and time) styles added to styles.xml: one ``yyyy-mm-dd`` (``hh:mm``) copy of
+    each base cell style."""
 
     def __init__(self, pkg: Package):
         self.pkg = pkg
         self.part = pkg.styles_part()
-        self.added: dict[int, int] = {}
+        self.added: dict[tuple[int, str], int] = {}
         self.text: str | None = None
 
-    def date_style(self, base: int) -> int:
-        if base in self.added:
-            return self.added[base]
+    def date_style(self, base: int, code: str = DATE_FORMAT) -> int:
+        if (base, code) in self.added:
+            return self.added[(base, code)]
         if self.part is None or self.part not in self.pkg.parts:
             raise WorkbookError(f"{self.pkg.path.name} has no styles part to add a date format to")
         text = self.text if self.text is not None else self.pkg.text(self.part)
-        text, fmt_id = _date_numfmt(text)
+        text, fmt_id = _date_numfmt(text, code)
         m = re.search(r"<(\w+:)?cellXfs\b([^>]*)>(.*?)</(\w+:)?cellXfs>", text, re.DOTALL)
         if m is None:
             raise WorkbookError(f"{self.pkg.path.name}: styles.xml has no cellXfs")
@@ -268,7 +279,7 @@ class DateStyles:
         text = (text[:m.start()] + f"<{p}cellXfs{head}>{m[3]}{new}</{p}cellXfs>" +
                 text[m.end():])
         self.text = text
-        self.added[base] = index
+        self.added[(base, code)] = index
         self.pkg.date_styles.add(index)
         return index
 
@@ -276,23 +287,23 @@ class DateStyles:
         return {self.part: self.text.encode("utf-8")} if self.text is not None else {}
 
 
-def _date_numfmt(text: str) -> tuple[str, int]:
-    """styles.xml with a ``yyyy-mm-dd`` number format (reused when present) and its id."""
+def _date_numfmt(text: str, code: str = DATE_FORMAT) -> tuple[str, int]:
+    """styles.xml with the number format ``code`` (reused when present) and its id."""
     fmts = re.findall(r'<(?:\w+:)?numFmt\b[^>]*?numFmtId="(\d+)"[^>]*?formatCode="([^"]*)"',
                       text)
-    for fid, code in fmts:
-        if code == DATE_FORMAT:
+    for fid, found in fmts:
+        if found == code:
             return text, int(fid)
     fmt_id = max([163, *(int(f) for f, _ in fmts)]) + 1
     m = re.search(r"<(\w+:)?numFmts\b([^>]*)>(.*?)</(\w+:)?numFmts>", text, re.DOTALL)
     if m:
         p = m[1] or ""
         head = re.sub(r'\bcount="\d+"', f'count="{len(fmts) + 1}"', m[2])
-        new = f'<{p}numFmt numFmtId="{fmt_id}" formatCode="{DATE_FORMAT}"/>'
+        new = f'<{p}numFmt numFmtId="{fmt_id}" formatCode="{code}"/>'
         return text[:m.start()] + f"<{p}numFmts{head}>{m[3]}{new}</{p}numFmts>" + \
             text[m.end():], fmt_id
     root = re.search(r"<(\w+:)?styleSheet\b[^>]*>", text)
     p = root[1] or ""
-    new = f'<{p}numFmts count="1"><{p}numFmt numFmtId="{fmt_id}" formatCode="{DATE_FORMAT}"/>' \
+    new = f'<{p}numFmts count="1"><{p}numFmt numFmtId="{fmt_id}" formatCode="{code}"/>' \
           f"</{p}numFmts>"
     return text[:root.end()] + new + text[root.end():], fmt_id

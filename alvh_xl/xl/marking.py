@@ -25,6 +25,7 @@ applied; :func:`write_marks` applies it to a live workbook (Refresh).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,6 +69,7 @@ class MarkPlan:
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)
+    marks: Any = None                    # the chains' Marks (book.marks), when chains were read
 
     @property
     def empty(self) -> bool:
@@ -119,19 +121,42 @@ def cell_ranges(addresses: list[str]) -> str:
     return shown + (f" and {len(runs) - MAX_LISTED} more" if len(runs) > MAX_LISTED else "")
 
 
-def plan_marks(inputs: Any, folder: Path | None) -> MarkPlan | None:
-    """The marks the Market table asks for (None when it names no ChainFile/CurveFile).
+@dataclass(frozen=True)
+class MarkOptions:
+    """How to mark, when not from the Market table (``alvh-xl mark``): these chain / curve
+    files instead of ChainFile / CurveFile, Price/IV marked or not, the chains' quote time,
+    the widest vol markets trusted (vol points), and whether a chain of another day than
+    ValuationDate moves ValuationDate/ValuationTime to its quote time instead of being
+    refused."""
+
+    chain_paths: tuple[str, ...] | None = None
+    curve_paths: tuple[str, ...] | None = None
+    mark_prices: bool | None = None
+    quote_time: dt.datetime | None = None
+    max_width: float | None = None
+    max_width_vix: float | None = None
+    set_valuation: bool = False
+
+
+def plan_marks(inputs: Any, folder: Path | None, options: MarkOptions = MarkOptions()
+               ) -> MarkPlan | None:
+    """The marks the Market table (or ``options``) asks for; None when there is nothing to
+    mark from.
 
     ``inputs``: :class:`~alvh_xl.xl.workbook.WorkbookInputs`; ``folder``: where relative file
     names are looked up (None: only absolute names can be read, e.g. xlwings Lite)."""
     market = inputs.parsed.get("ALVH_MARKET")
-    if not isinstance(market, Market) or not (market.chain_files or market.curve_files):
+    if not isinstance(market, Market):
+        return None
+    chains = options.chain_paths if options.chain_paths is not None else market.chain_files
+    curves = options.curve_paths if options.curve_paths is not None else market.curve_files
+    if not (chains or curves):
         return None
     plan = MarkPlan()
-    if market.chain_files:
-        _plan_chains(plan, inputs, market, folder)
-    if market.curve_files:
-        _plan_curve(plan, inputs, market, folder)
+    if chains:
+        _plan_chains(plan, inputs, market, folder, chains, options)
+    if curves:
+        _plan_curve(plan, inputs, market, folder, curves)
     return plan
 
 
@@ -152,21 +177,25 @@ def _path(name: str, what: str, folder: Path | None, plan: MarkPlan) -> Path | N
         return None
 
 
-def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | None) -> None:
+def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | None,
+                 names: tuple[str, ...], options: MarkOptions) -> None:
     from ..book.cboe import read_cboe_chain
-    from ..book.marks import mark_positions
+    from ..book.marks import DEFAULT_MAX_WIDTH, DEFAULT_MAX_WIDTH_VIX, mark_positions
+    from ..book.quote_time import NEW_YORK
     from ..errors import MissingInputError
 
     day = market.valuation.date()
     chains = []
-    for name in market.chain_files:
+    for name in names:
         path = _path(name, CHAIN, folder, plan)
         if path is None:
             continue
         try:
             try:
-                chain = read_cboe_chain(path)
+                chain = read_cboe_chain(path, quote_time=options.quote_time)
             except MissingInputError:            # no 'Date:' line: quoted at valuation time
+                if options.set_valuation:
+                    raise
                 chain = read_cboe_chain(path, quote_time=market.valuation)
                 plan.notes.append(f"{CHAIN} {path.name} does not say when it was quoted; "
                                   "taken as the valuation time "
@@ -174,8 +203,8 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
         except AlvhError as exc:
             plan.problems.append(f"{CHAIN} {path.name}: {exc}")
             continue
-        quoted = chain.quote_time.date()
-        if quoted != day:
+        quoted = chain.quote_time.astimezone(NEW_YORK).date()
+        if quoted != day and not options.set_valuation:
             plan.problems.append(f"{CHAIN} {path.name} was quoted on {quoted.isoformat()}, the "
                                  f"valuation date is {day.isoformat()}: not used (mark from a "
                                  "chain of the valuation date)")
@@ -184,15 +213,22 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
         plan.notes.extend(chain.notes)
     if not chains:
         return
+    if options.set_valuation:
+        _plan_valuation(plan, inputs, market, max(c.quote_time for c in chains))
     positions = inputs.parsed.get("ALVH_POSITIONS")
     if not isinstance(positions, Positions):
         plan.problems.append(f"{CHAIN}: the positions table did not read, so no leg was marked")
         positions = Positions(pd.DataFrame({"cp": []}))
     try:
-        marks = mark_positions(positions, chains)
+        marks = mark_positions(
+            positions, chains,
+            max_width=options.max_width if options.max_width is not None else DEFAULT_MAX_WIDTH,
+            max_width_vix=(options.max_width_vix if options.max_width_vix is not None
+                           else DEFAULT_MAX_WIDTH_VIX))
     except AlvhError as exc:
         plan.problems.append(f"{CHAIN}: {exc}")
         return
+    plan.marks = marks
     plan.notes.extend(marks.notes)
     if math.isfinite(marks.spot):
         cell = _market_value_cell(inputs, "spxspot")
@@ -213,7 +249,8 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
         plan.notes.append(f"not marked: Positions row {row}: {reason}")
     for row, reason in marks.too_wide:
         plan.notes.append(f"not marked (market too wide): Positions row {row}: {reason}")
-    if not market.mark_prices:
+    mark_prices = market.mark_prices if options.mark_prices is None else options.mark_prices
+    if not mark_prices:
         if not marks.legs.empty:
             plan.notes.append(f"MarkPrices is FALSE: the Price/IV cells of {len(marks.legs)} "
                               "quoted legs were left as typed")
@@ -234,10 +271,38 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
             _change(plan, CellMark(sheet, int(row), col, old, float(value)), float(value))
 
 
-def _plan_curve(plan: MarkPlan, inputs: Any, market: Market, folder: Path | None) -> None:
+def _plan_valuation(plan: MarkPlan, inputs: Any, market: Market, when: dt.datetime) -> None:
+    """ValuationDate / ValuationTime set to ``when`` (New York) when they differ from it."""
+    from ..book.quote_time import NEW_YORK
+
+    local = when.astimezone(NEW_YORK)
+    for key, value in (("valuationdate", dt.datetime.combine(local.date(), dt.time())),
+                       ("valuationtime", dt.time(local.hour, local.minute))):
+        cell = _market_value_cell(inputs, key)
+        if cell is None:
+            plan.problems.append(f"MarketTable has no {key.replace('valuation', 'Valuation')} "
+                                 "row to set")
+        elif not _same_moment(cell.old, value):
+            plan.cells.append(replace(cell, new=value))
+    plan.notes.append(f"valuation set to the chains' quote time {local:%Y-%m-%d %H:%M} "
+                      f"New York (was {market.valuation:%Y-%m-%d %H:%M})")
+
+
+def _same_moment(old: Any, new: dt.datetime | dt.time) -> bool:
+    """A date cell on the same day / a time cell at the same minute (a time read back from a
+    file may come as a date-time on Excel's day 0)."""
+    if isinstance(new, dt.datetime):
+        return isinstance(old, dt.date) and old.isoformat()[:10] == new.date().isoformat()
+    if isinstance(old, dt.datetime):
+        old = old.time()
+    return isinstance(old, dt.time) and (old.hour, old.minute) == (new.hour, new.minute)
+
+
+def _plan_curve(plan: MarkPlan, inputs: Any, market: Market, folder: Path | None,
+                names: tuple[str, ...]) -> None:
     from ..book.cfe import read_cfe_curve
 
-    paths = [p for p in (_path(n, CURVE, folder, plan) for n in market.curve_files) if p]
+    paths = [p for p in (_path(n, CURVE, folder, plan) for n in names) if p]
     if not paths:
         return
     day = market.valuation.date()
@@ -326,7 +391,8 @@ def _inside(ref: str, row: int, col: int) -> bool:
     return r0 <= row <= r1 and c0 <= col <= c1
 
 
-def mark_inputs(inputs: Any, folder: Path | None, layout: Any, io: Any = None) -> Any:
+def mark_inputs(inputs: Any, folder: Path | None, layout: Any, io: Any = None,
+                options: MarkOptions = MarkOptions()) -> Any:
     """Mark the book from its ChainFile / CurveFile, the one path of Refresh and the report.
 
     With ``io`` (Refresh) the changed cells and tables are written into the workbook and the
@@ -336,7 +402,7 @@ def mark_inputs(inputs: Any, folder: Path | None, layout: Any, io: Any = None) -
     table names no file."""
     from .workbook import read_inputs
 
-    plan = plan_marks(inputs, folder)
+    plan = plan_marks(inputs, folder, options)
     if plan is None:
         return inputs
     marked = marked_inputs(inputs, plan, layout) if not plan.empty else inputs
