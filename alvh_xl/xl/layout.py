@@ -58,13 +58,22 @@ SHEET_TITLES: dict[str, tuple[str, str]] = {
                 "without a listed future uses the forward interpolated between the two "
                 "futures around it); an ETP's ticker (its options take the ETP price from "
                 "the Market sheet's VXX, UVXY … rows).\n"
-                "Row numbers in #ALVH! messages are this sheet's rows."),
+                "Row numbers in #ALVH! messages are this sheet's rows.\n"
+                "LayerRulesTable (left of this text): the layer alvh-xl import-positions "
+                "gives each imported leg, first matching rule wins (Instrument, Root, expiry "
+                "range, Strategy; blank matches anything; VIX L{n} numbers VIX expiries in "
+                "order). The book itself never reads it."),
     MARKET: ("Market", "Valuation date and time (New York), SPX and VIX levels, ETP prices by "
              "ticker (VXX, UVXY … for options on them), the VIX futures curve, optional SPX "
              "forwards (Expiry | Forward | Discount: SPX/SPXW/XSP legs of a listed expiry "
              "are priced Black-76 on them, the others on spot with Rate and DivYield; "
              "alvh-xl mark fills them from a Cboe chain), and the term-structure weighting "
-             "w = min(WeightCap, (TRefDays / max(tau, TauFloorDays))^Alpha)."),
+             "w = min(WeightCap, (TRefDays / max(tau, TauFloorDays))^Alpha).\n"
+             "ChainFile / CurveFile: Cboe chain downloads / CFE settlement files (';' "
+             "between several, relative to this workbook's folder) that Refresh and "
+             "alvh-xl report mark the book from first: SpxSpot, the forwards and the curve "
+             "of ValuationDate, and the legs' Price and IV when MarkPrices is TRUE. Files "
+             "of another day are refused."),
     THRESHOLDS: ("Thresholds", "Flag: |vega - target| below Warn x Limit is OK, up to Limit "
                  "WATCH, above BREACH, on the row's Measure (Raw or Weighted vega). Limits in "
                  "$ per vol point; the PORTFOLIO Limit is a fraction of the Basis layer's "
