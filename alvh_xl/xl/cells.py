@@ -14,17 +14,30 @@ import contextlib
 import contextvars
 import datetime as dt
 import functools
+import gc
 import math
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from itertools import chain, compress, repeat
 from typing import Any
 
 import numpy as np
 
-from ..book.cells import CellError, error_value, is_blank, parse_number, to_numbers
+from ..book.cells import (
+    CellError,
+    error_value,
+    factorize,
+    is_blank,
+    parse_cp,
+    parse_number,
+    parse_numbers,
+    position,
+    text_of,
+    to_numbers,
+)
 from ..conventions import ERROR_PREFIX
-from ..errors import AlvhError, InputError
+from ..errors import AlvhError, InputError, describe
 
 MAX_TEXT = 250          # a cell message stays short; cut at a word boundary with '…'
 IN_PYODIDE = sys.platform == "emscripten"
@@ -81,6 +94,75 @@ def pipeline_active() -> Any:
     return _PIPELINE.get()
 
 
+# ----------------------------------------------------------------------------- numeric ranges
+
+
+_BLOCKS: contextvars.ContextVar[dict[int, tuple[Any, Any]] | None] = contextvars.ContextVar(
+    "alvh_numeric_blocks", default=None)
+
+
+@contextlib.contextmanager
+def reading_arguments() -> Iterator[None]:
+    """While one function call reads its arguments, each range is scanned for plain numbers
+    once: its cache key, the Office.js normalisation and its float conversion share the scan
+    (:func:`numeric_block`)."""
+    token = _BLOCKS.set({})
+    try:
+        yield
+    finally:
+        _BLOCKS.reset(token)
+
+
+def numeric_block(value: Any) -> np.ndarray | None:
+    """A rectangular list of int/float cells (2-D, or flat = one column) as a 2-D float array,
+    found by C-level passes (cell types, row lengths, ``np.fromiter``) with no per-cell
+    Python; None for anything else. Within :func:`reading_arguments` each list is scanned
+    once."""
+    memo = _BLOCKS.get()
+    if memo is not None:
+        hit = memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+    block = _scan_numbers(value)
+    if memo is not None:
+        memo[id(value)] = (value, block)
+    return block
+
+
+def _scan_numbers(value: Any) -> np.ndarray | None:
+    if not isinstance(value, list) or not value:
+        return None
+    kinds = set(map(type, value))
+    if kinds == {list}:
+        width = len(value[0])
+        if not width or set(map(len, value)) != {width}:
+            return None
+        if not set(map(type, chain.from_iterable(value))) <= {float, int}:
+            return None
+        cells, n_rows = chain.from_iterable(value), len(value)
+    elif kinds <= {float, int}:
+        cells, n_rows, width = value, len(value), 1
+    else:
+        return None
+    try:
+        return np.fromiter(cells, float, n_rows * width).reshape(n_rows, width)
+    except OverflowError:                    # an int beyond float range: the slow path says so
+        return None
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a million small lists or tuples are built (the
+    collector would walk them all again and again: 3× the time); restored afterwards."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 # ----------------------------------------------------------------------------- Office.js in
 
 
@@ -106,21 +188,29 @@ def _plain_cell(v: Any) -> Any:
     return v
 
 
-_PLAIN_TYPES = (float, int, bool, str)
+_PLAIN_TYPES = frozenset({float, int, bool, str})
+_NUMBER_TYPES = frozenset({float, int, bool})
 
 
 def from_officejs(value: Any) -> Any:
     """One Office.js argument as plain cells: a 2-D list (a one-row range arrives flat),
-    None for blanks, error texts such as '#N/A'; a scalar stays a scalar."""
+    None for blanks, error texts such as '#N/A'; a scalar stays a scalar.
+
+    A range of plain numbers and non-empty text (the usual case) is handed on as it came,
+    after one C-level pass over its cell types; only ranges holding blanks, error objects or
+    formatted numbers are rebuilt cell by cell (under Pyodide always, for xlwings' JsNull
+    check)."""
     if isinstance(value, (list, tuple)):
-        rows = value if value and all(isinstance(r, (list, tuple)) for r in value) else [value]
-        out = []
-        for row in rows:
-            if IN_PYODIDE or any(type(v) not in _PLAIN_TYPES or v == "" for v in row):
-                out.append([_plain_cell(v) for v in row])
-            else:
-                out.append(list(row))
-        return out
+        rows = value if value and set(map(type, value)) <= {list, tuple} else [value]
+        if not IN_PYODIDE and rows is value and numeric_block(value) is not None:
+            return value                            # plain numbers: nothing to normalise
+        if not IN_PYODIDE:
+            types = set(map(type, chain.from_iterable(rows)))
+            if types <= _NUMBER_TYPES or (types <= _PLAIN_TYPES
+                                          and "" not in chain.from_iterable(rows)):
+                return rows if isinstance(rows, list) and set(map(type, rows)) == {list} \
+                    else [list(r) for r in rows]
+        return [[_plain_cell(v) for v in row] for row in rows]
     return _plain_cell(value)
 
 
@@ -134,7 +224,8 @@ _OUT_MEMO_SIZE = 64
 def to_officejs(value: Any, runtime: Any = "1.4", date_format: Any = None) -> Any:
     """Cells Office.js accepts, as a 2-D matrix: "" for blanks and NaN, Python numbers, dates
     as formatted numbers (plain serials before runtime 1.4). The same result object (a cache
-    hit) converts once."""
+    hit) converts once. A rectangle of finite floats, ints, bools and text is already
+    acceptable and is returned as it is (checked by C-level passes, not cell by cell)."""
     key = (id(value), runtime, date_format)
     hit = _OUT_MEMO.get(key)
     if hit is not None and hit[0] is value:
@@ -142,10 +233,13 @@ def to_officejs(value: Any, runtime: Any = "1.4", date_format: Any = None) -> An
         return hit[1]
     fmt = None if runtime is not None and float(runtime) < 1.4 else DATE_FORMAT
     if isinstance(value, list):
-        rows = value if value and all(isinstance(r, list) for r in value) else [value]
-        out = [[_js_cell(v, fmt) for v in row] for row in rows]
-        width = max(map(len, out), default=0)
-        out = [r + [""] * (width - len(r)) for r in out]       # Office.js wants rectangles
+        rows = value if value and set(map(type, value)) == {list} else [value]
+        if _READY[0] is not value and not _acceptable(rows):
+            out = [[_js_cell(v, fmt) for v in row] for row in rows]
+            width = max(map(len, out), default=0)
+            out = [r + [""] * (width - len(r)) for r in out]   # Office.js wants rectangles
+        else:
+            out = rows
     else:
         out = [[_js_cell(value, fmt)]]                          # a matrix, always
     if isinstance(value, list):
@@ -153,6 +247,24 @@ def to_officejs(value: Any, runtime: Any = "1.4", date_format: Any = None) -> An
         while len(_OUT_MEMO) > _OUT_MEMO_SIZE:
             _OUT_MEMO.popitem(last=False)
     return out
+
+
+def _acceptable(rows: list[list[Any]]) -> bool:
+    """A non-empty rectangle of finite floats, ints, bools and text: nothing to convert."""
+    if not rows or len(set(map(len, rows))) != 1 or not rows[0]:
+        return False
+    types = set(map(type, chain.from_iterable(rows)))
+    if not types <= _PLAIN_TYPES:
+        return False
+    if float not in types:
+        return True
+    cells = chain.from_iterable(rows)
+    if not types <= _NUMBER_TYPES:                # pick the floats out at C level
+        cells = compress(chain.from_iterable(rows), map(isinstance, cells, repeat(float)))
+    try:
+        return math.isfinite(sum(cells))         # NaN or ±inf anywhere makes the sum so
+    except OverflowError:                        # a huge int beside the floats
+        return False
 
 
 def _js_cell(v: Any, fmt: str | None) -> Any:
@@ -204,23 +316,73 @@ def grid(value: Any) -> np.ndarray:
     return arr
 
 
+NO_ERRORS = np.full((1, 1), "", dtype=object)
+"""The error grid of an argument whose every cell is fine (it broadcasts to any shape)."""
+
+
+def cell_errors(name: str, shape: tuple[int, int], bad: np.ndarray,
+                reason: Callable[[tuple[int, ...]], str]) -> np.ndarray:
+    """Error grid of one argument: '<name> (<where>): <reason(index)>' at each ``bad`` cell;
+    ``NO_ERRORS`` when there is none."""
+    if not bad.any():
+        return NO_ERRORS
+    errs = np.full(shape, "", dtype=object)
+    for idx in zip(*np.nonzero(bad), strict=True):
+        errs[idx] = f"{name}{position(shape, idx)}{reason(idx)}"
+    return errs
+
+
+def float_grid(value: Any) -> np.ndarray | None:
+    """A 2-D float array when ``value`` is a number, a numeric array or a rectangular (2-D or
+    flat = one column) list of int/float cells (:func:`numeric_block`); None for anything
+    else (text, blanks, booleans, ragged rows), which ``to_numbers`` reads cell by cell."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            return None
+        return value.astype(float).reshape(value.shape[0] if value.ndim else 1, -1)
+    if type(value) in (float, int):
+        return np.array([[float(value)]])
+    return numeric_block(value)
+
+
 def numbers(value: Any, name: str, default: float | None = None,
             percent: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """2-D float array and a same-shape array of error texts ('' where the cell is fine).
+    """2-D float array and the error text per cell, a grid broadcastable to it ('' where the
+    cell is fine; ``NO_ERRORS`` when every cell is).
 
     Blank cells take ``default`` when one is given; otherwise they are errors. Text numbers
     are read by the one rule of ``alvh_xl.book.cells`` (no decimal commas, no stripping).
+    Messages name the argument and, in a range, the cell: 'strike (row 3 of its range):
+    expected a number, got "abc"'.
     """
-    cells = grid(value)
-    vals, why = to_numbers(cells, percent=percent)
-    errs = np.where(why != "", np.char.add(f"{name}: ", why.astype(str)).astype(object), "")
-    errs = errs.astype(object)
-    blank = np.isnan(vals) & (why == "")
-    if default is None:
-        errs[blank] = f"{name} is blank"
-    else:
+    vals = float_grid(value)
+    if vals is not None and np.isfinite(vals).all():
+        return vals, NO_ERRORS
+    vals, why = to_numbers(grid(value) if vals is None else vals, percent=percent)
+    bad = why != ""
+    blank = np.isnan(vals) & ~bad
+    if default is not None:
         vals[blank] = default
-    return vals, errs
+        blank[:] = False
+    return vals, cell_errors(name, vals.shape, bad | blank,
+                             lambda idx: f": {why[idx]}" if why[idx] else " is blank")
+
+
+def number_list(value: Any, name: str, default: tuple[float, ...] | None = None
+                ) -> np.ndarray:
+    """The numbers of a range argument, row by row, blank cells skipped (shift lists, bucket
+    edges), read by the one list reader ``alvh_xl.book.cells.parse_numbers``: ``default`` when
+    it is omitted or all blank (InputError without one); InputError naming the argument and
+    the cell otherwise."""
+    try:
+        out = parse_numbers(grid(value), name)
+    except CellError as exc:
+        raise InputError(str(exc)) from None
+    if out.size == 0:
+        if default is None:
+            raise InputError(f"{name}: no numbers given")
+        return np.asarray(default, dtype=float)
+    return out
 
 
 def scalar_number(value: Any, name: str, default: float | None = None, *,
@@ -267,39 +429,60 @@ def omitted(v: Any) -> bool:
     return is_blank(v)
 
 
-def domain_errors(errs: np.ndarray, vals: np.ndarray, good: np.ndarray,
-                  message: str) -> np.ndarray:
-    """Add ``message, got <value>`` to cells that parsed but fail ``good`` (first error wins)."""
-    errs = errs.copy()
-    bad = (errs == "") & ~good
-    errs[bad] = [f"{message}, got {v:g}" for v in vals[bad]]
-    return errs
+def domain_errors(errs: np.ndarray, vals: np.ndarray, good: np.ndarray, name: str,
+                  expected: str) -> np.ndarray:
+    """Add '<name> (<where>): expected <expected>, got <value>' to the cells that parsed but
+    fail ``good``; cells already in error keep their first error."""
+    current = np.broadcast_to(errs, vals.shape)
+    bad = (current == "") & ~good
+    if not bad.any():
+        return errs
+    new = cell_errors(name, vals.shape, bad, lambda idx: f": expected {expected}, got "
+                      f"{vals[idx]:g}")
+    return np.where(bad, new, current)
 
 
 def texts(value: Any, name: str, allowed: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Map text cells through ``allowed`` (keys upper-case); unknown text becomes an error."""
-    cells = grid(value)
-    out = np.empty(cells.shape, dtype=object)
-    errs = np.full(cells.shape, "", dtype=object)
-    choices = ", ".join(sorted({k.lower() for k in allowed if not k.lstrip("-").isdigit()}))
-    for idx, v in np.ndenumerate(cells):
+    """Map text cells through ``allowed`` (keys upper-case; a whole number reads as its digits);
+    anything else is an error naming the argument, the cell and the choices."""
+    choices = ", ".join(sorted(k.lower() for k in allowed))
+
+    def read(v: Any) -> Any:
         err = error_value(v)
         if err:
-            errs[idx] = f"{name}: holds the Excel error {err}"
-            continue
-        key = (str(int(v)) if isinstance(v, (int, float)) and not isinstance(v, bool)
-               and float(v).is_integer() else str(v).strip().upper())
-        if key in allowed:
-            out[idx] = allowed[key]
-        else:
-            errs[idx] = f"{name}: expected one of {choices}, got {_echo(v)}"
-    return out, errs
+            raise CellError(f"holds the Excel error {err}")
+        key = text_of(v).upper()
+        if key not in allowed:
+            got = "a blank cell" if is_blank(v) else describe(v)
+            raise CellError(f"expected one of {choices}, got {got}")
+        return allowed[key]
+
+    return per_distinct(value, name, read, object)
 
 
-def _echo(v: Any) -> str:
-    from ..errors import describe
+def calls_puts(value: Any, name: str = "cp") -> tuple[np.ndarray, np.ndarray]:
+    """+1.0 / −1.0 per cell by the one call/put reader (``alvh_xl.book.cells.parse_cp``), NaN
+    and an error text where a cell is not a call or put."""
+    return per_distinct(value, name, parse_cp, float)
 
-    return describe(v)
+
+def per_distinct(value: Any, name: str, read: Callable[[Any], Any],
+                 dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """``read`` each distinct cell of an argument once (CellError → an error naming the
+    argument and the cell): values (NaN/None where bad) and the error grid."""
+    cells = grid(value)
+    codes, uniques = factorize(cells.ravel())
+    uniques = [*uniques, None]                       # code −1: a blank cell
+    table = np.full(len(uniques), np.nan if dtype is float else None, dtype=dtype)
+    reasons = np.full(len(uniques), "", dtype=object)
+    for k, u in enumerate(uniques):
+        try:
+            table[k] = read(u)
+        except CellError as exc:
+            reasons[k] = str(exc)
+    vals = table[codes].reshape(cells.shape)
+    why = reasons[codes].reshape(cells.shape)
+    return vals, cell_errors(name, cells.shape, why != "", lambda idx: f": {why[idx]}")
 
 
 def broadcast(shapes_of: dict[str, tuple[int, int]]) -> tuple[int, int]:
@@ -316,24 +499,46 @@ def first_error(*error_grids: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Per cell, the first non-empty error text among the (broadcast) error grids."""
     out = np.full(shape, "", dtype=object)
     for errs in error_grids:
+        if errs.size == 1 and errs.flat[0] == "":
+            continue                                # NO_ERRORS: nothing to look at
         e = np.broadcast_to(errs, shape)
         take = (out == "") & (e != "")
         out[take] = e[take]
     return out
 
 
+_READY: list[Any] = [None]
+"""The last grid :func:`spill` made from finite floats and error texts: rectangular and already
+what Office.js accepts, so ``to_officejs`` hands it on without a pass over it (one slot: a
+list cannot carry a mark, and a list subclass would cost a full ``repr`` wherever asyncio
+describes the task holding it)."""
+
+
 def spill(values: np.ndarray, errors: np.ndarray | None = None) -> Any:
-    """Result grid for Excel: floats, '#ALVH! …' where errors, a scalar for a 1×1 result."""
-    out = values.astype(object)
-    if errors is not None:
+    """Result grid for Excel: floats, '#ALVH! …' where errors, a scalar for a 1×1 result.
+    Float results become lists in one ``tolist``; only the cells in error are visited."""
+    bad = None
+    if errors is not None and errors.size and not (errors.size == 1 and errors.flat[0] == ""):
+        errors = np.broadcast_to(errors, values.shape)
         bad = errors != ""
-        if bad.any():
-            out[bad] = [error_text(e) for e in errors[bad]]
-    if out.shape == (1, 1):
-        return _plain(out[0, 0])
-    if values.dtype.kind == "f" and (errors is None or not (errors != "").any()):
-        return values.tolist()
-    return [[_plain(v) for v in row] for row in out]
+    if values.shape == (1, 1):
+        return error_text(errors[0, 0]) if bad is not None and bad[0, 0] else \
+            _plain(values[0, 0])
+    if values.dtype.kind != "f":
+        out = [[_plain(v) for v in row] for row in values]
+    else:
+        with gc_paused():
+            out = values.tolist()
+        finite = np.isfinite(values if bad is None else values[~bad]).all()
+        if finite and values.size:
+            _READY[0] = out
+    if bad is not None:
+        rows, cols = np.nonzero(bad)
+        codes, messages = factorize(errors[rows, cols])
+        texts = [error_text(m) for m in messages]
+        for i, j, c in zip(rows.tolist(), cols.tolist(), codes.tolist(), strict=True):
+            out[i][j] = texts[c]
+    return out
 
 
 def _plain(v: Any) -> Any:

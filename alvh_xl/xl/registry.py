@@ -31,7 +31,14 @@ import xlwings as xw
 
 from ..errors import AlvhError, MissingInputError
 from .cache import RESULTS, freeze
-from .cells import error_text, excel_function, from_officejs, pipeline_active, to_officejs
+from .cells import (
+    error_text,
+    excel_function,
+    from_officejs,
+    pipeline_active,
+    reading_arguments,
+    to_officejs,
+)
 
 MAX_DOC = 255
 WORKBOOK_INPUTS = ("ALVH_POSITIONS", "ALVH_MARKET", "ALVH_CURVE")
@@ -122,11 +129,12 @@ def _server(plain, params):
 
     @functools.wraps(plain)
     def fn(*args):
-        if IN_PYODIDE:                     # JsNull cells: normalise (xlwings' check) first
-            args = tuple(from_officejs(a) for a in args)
-        key = (plain.__name__, tuple(freeze(a) for a in args))
-        return RESULTS.get_or_compute(
-            key, lambda: plain(*(from_officejs(a) for a in args)))
+        with reading_arguments():          # each range scanned for plain numbers once
+            if IN_PYODIDE:                 # JsNull cells: normalise (xlwings' check) first
+                args = tuple(from_officejs(a) for a in args)
+            key = (plain.__name__, tuple(freeze(a) for a in args))
+            return RESULTS.get_or_compute(
+                key, lambda: plain(*(from_officejs(a) for a in args)))
 
     _signature(fn, params)
     return fn
