@@ -75,8 +75,10 @@ RSI_PERIOD = 14
 REGIME_DAYS = 3
 RSI_HIGH, RSI_LOW = 70.0, 30.0
 
-# Call/put: these spellings (any case, blanks around allowed) or the numbers 1 / -1.
-CALL_PUT = {"C": 1.0, "CALL": 1.0, "P": -1.0, "PUT": -1.0}
+# Call/put: these spellings (any case, blanks around allowed) or the numbers 1 / -1; the
+# template offers them in the Type column's list.
+CALL_PUT_CHOICES = ("C", "P", "Call", "Put")
+CALL_PUT = {s.upper(): 1.0 if s[0] == "C" else -1.0 for s in CALL_PUT_CHOICES}
 CALL_PUT_EXPECTED = "C or P (Call/Put, or 1/-1)"
 
 # Sanity bounds on inputs.

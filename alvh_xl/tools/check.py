@@ -143,7 +143,7 @@ def workbook_kind(path: Path) -> str:
 def _check_conf(io: CalamineWorkbook, add) -> None:
     if L.CONF not in io.sheet_names():
         return
-    rows = io.read_block(L.CONF, "A1", 50, 2)
+    rows = io.read_block(L.CONF, L.CONF_ANCHOR, 50, 2)
     settings = {str(r[0]).strip(): r[1] for r in rows if r and r[0] is not None}
     for key, value in L.CONF_ROWS:
         if str(settings.get(key, "")).strip() != value:
