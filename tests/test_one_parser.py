@@ -206,3 +206,35 @@ def test_scenario_bounds_are_the_grids_and_name_their_row(row, column, bound):
     grid = ALVH_GRID(POS, MKT, CURVE, None, [[shift]]) if column == "VolPts" else \
         ALVH_GRID(POS, MKT, CURVE, [[shift]])
     assert isinstance(grid, str) and grid.startswith("#ALVH!"), grid
+
+
+# ----------------------------------------------------------------------------- A1 and names
+
+
+def test_one_reader_of_cell_addresses():
+    """book.xlsx reads every A1 address (the xlsx editor's own reader is gone)."""
+    from alvh_xl.book.xlsx import a1, bounds, cell_ref, col_letter, col_number, range_ref
+    from alvh_xl.errors import WorkbookError
+
+    assert cell_ref("B7") == cell_ref("$B$7") == cell_ref(" b7 ") == (7, 2)
+    assert cell_ref("XFD1048576") == (1048576, 16384)
+    assert bounds("A1:N49") == bounds("N49:A1") == bounds("$A$1:$N$49") == (1, 1, 49, 14)
+    assert bounds("C3") == (3, 3, 3, 3)
+    assert (col_number("AA"), col_letter(27), a1(3, 28, absolute=True)) == (27, "AA", "$AB$3")
+    assert range_ref(1, 1, 5, 14) == "A1:N5"
+    for bad in ("7B", "B0", "A1:", "Sheet1!A1", ""):
+        with pytest.raises(WorkbookError):
+            bounds(bad) if ":" in bad else cell_ref(bad)
+
+
+def test_one_resolver_of_table_references():
+    """check's 'is this name a table?' is book.xlsx's structured-reference reading."""
+    from alvh_xl.book.xlsx import TableInfo, resolve, table_of
+
+    t = TableInfo("PositionsTable", "Positions", 1, 1, 14, 49, ("Layer",) * 14)
+    tables = {"PositionsTable": t}
+    for text in ("PositionsTable", "=positionstable[#All]", "PositionsTable[[#Headers],[#Data]]"):
+        assert table_of(text, tables) is t, text
+        assert resolve(text, tables)[0] == "Positions"
+    for text in ("Positions!$A$1:$N$49", "OtherTable[#All]", "=SUM(A1:A3)"):
+        assert table_of(text, tables) is None, text
