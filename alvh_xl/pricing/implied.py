@@ -134,17 +134,26 @@ def solve_implied_vol(price, cp, underlying, strike, t, rate=0.0, div=0.0,
     return IVResult(vol.reshape(shape), status.reshape(shape))
 
 
-def _block(w, p, s, k, t, r, q, forward_model):
-    """Vol and status for one block of flat float arrays."""
-    with np.errstate(all="ignore"):
+def input_status(w, p, s, k, t, r, q) -> np.ndarray:
+    """Status (int8) of the checks every solver makes first, per element of flat float arrays:
+    NOT_A_NUMBER (any input NaN or infinite), BAD_INPUT (underlying or strike <= 0), BAD_CP
+    (w NaN), EXPIRED (t <= 0); OK where the solver has work to do."""
+    with np.errstate(invalid="ignore"):
         status = np.full(w.shape, OK, dtype=np.int8)
-        vol = np.full(w.shape, np.nan)
         finite = np.isfinite(p) & np.isfinite(s) & np.isfinite(k) & np.isfinite(t)
         finite &= np.isfinite(r) & np.isfinite(q)
         status[~finite] = NOT_A_NUMBER
         status[finite & ((s <= 0) | (k <= 0))] = BAD_INPUT
         status[np.isnan(w) & (status == OK)] = BAD_CP
         status[(status == OK) & (t <= 0)] = EXPIRED
+    return status
+
+
+def _block(w, p, s, k, t, r, q, forward_model):
+    """Vol and status for one block of flat float arrays."""
+    with np.errstate(all="ignore"):
+        status = input_status(w, p, s, k, t, r, q)
+        vol = np.full(w.shape, np.nan)
         live = np.flatnonzero(status == OK)
         if live.size == 0:
             return vol, status
