@@ -22,6 +22,7 @@ from .cells import gc_paused, numeric_block
 MAX_ENTRIES = 32
 MAX_CELLS = 4_000_000          # input cells behind the cached entries of one cache
 _PLAIN = frozenset({str, float, int, type(None), dt.datetime, dt.date, dt.time})
+_NUMBERS = frozenset({float, int})
 
 
 class FloatBlock(NamedTuple):
@@ -42,10 +43,12 @@ def freeze(value: Any) -> Hashable:
     rectangle of floats and ints (a column of prices, strikes …) becomes a ``FloatBlock``.
     """
     if isinstance(value, list) and value and set(map(type, value)) == {list}:
-        block = numeric_block(value)
-        if block is not None:
-            return FloatBlock(*block.shape, block.tobytes())
-        if set(map(type, chain.from_iterable(value))) <= _PLAIN:
+        types = set(map(type, chain.from_iterable(value)))
+        if types <= _NUMBERS:
+            block = numeric_block(value)
+            if block is not None:
+                return FloatBlock(*block.shape, block.tobytes())
+        if types <= _PLAIN:
             with gc_paused():
                 return tuple(map(tuple, value))
     return _freeze(value)
