@@ -123,11 +123,11 @@ def peer_module():
 
 
 def _clear() -> None:
-    from alvh_xl.xl import cache, cells
+    from alvh_xl.xl import cache, officejs
 
     cache.BOOKS.clear()
     cache.RESULTS.clear()
-    cells._OUT_MEMO.clear()
+    officejs._OUT_MEMO.clear()
 
 
 def timed(module, name: str, args: list) -> tuple[float, float, object]:

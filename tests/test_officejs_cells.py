@@ -1,6 +1,7 @@
-"""The Office.js boundary, column-wise (issue 13 item 4): what xlwings Server/Lite hand a
-function becomes plain cells and floats by C-level passes, results go back as Office.js takes
-them, and the fast paths give exactly what the cell-by-cell readers give.
+"""The Office.js boundary (alvh_xl.xl.officejs and cells), column-wise (issue 13 item 4): what
+xlwings Server/Lite hand a function becomes plain cells and floats by C-level passes, results
+go back as Office.js takes them, and the fast paths give exactly what the cell-by-cell readers
+give.
 
 References: the cell-by-cell readers (``alvh_xl.book.cells``), one cell at a time, and
 hand-written expectations of the Office.js wire format (blanks "", errors as objects, dates as
@@ -19,16 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alvh_xl.book.cells import CellError, parse_number
-from alvh_xl.xl import cache, cells
-from alvh_xl.xl.cells import (
-    NO_ERRORS,
-    float_grid,
-    from_officejs,
-    numbers,
-    reading_arguments,
-    spill,
-    to_officejs,
-)
+from alvh_xl.xl import cache, cells, officejs
+from alvh_xl.xl.cells import NO_ERRORS, float_grid, numbers, spill
+from alvh_xl.xl.officejs import from_officejs, reading_arguments, to_officejs
 
 # ----------------------------------------------------------------------------- Office.js in
 
@@ -64,7 +58,7 @@ def in_pyodide(monkeypatch):
         seen.append(v)
         return isinstance(v, _JsNull)
 
-    monkeypatch.setattr(cells, "IN_PYODIDE", True)
+    monkeypatch.setattr(officejs, "IN_PYODIDE", True)
     monkeypatch.setattr(xlwings.utils, "is_jsnull", is_jsnull)
     return seen
 
@@ -144,8 +138,8 @@ def test_numeric_columns_take_the_fast_path_and_no_error_grid():
 
 def test_each_range_is_scanned_once_per_call(monkeypatch):
     calls = []
-    scan = cells._scan_numbers
-    monkeypatch.setattr(cells, "_scan_numbers", lambda v: calls.append(id(v)) or scan(v))
+    scan = officejs._scan_numbers
+    monkeypatch.setattr(officejs, "_scan_numbers", lambda v: calls.append(id(v)) or scan(v))
     col = [[1.0], [2.0]]
     with reading_arguments():
         key = cache.freeze(col)
@@ -197,12 +191,12 @@ def test_gc_paused_restores_the_collector():
     import gc
 
     assert gc.isenabled()
-    with cells.gc_paused():
+    with officejs.gc_paused():
         assert not gc.isenabled()
     assert gc.isenabled()
     gc.disable()
     try:
-        with cells.gc_paused():
+        with officejs.gc_paused():
             pass
         assert not gc.isenabled()                          # left as it was found
     finally:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .cells import gc_paused, numeric_block
+from .officejs import gc_paused, numeric_block
 
 MAX_ENTRIES = 32
 MAX_CELLS = 4_000_000          # input cells behind the cached entries of one cache

@@ -31,14 +31,8 @@ import xlwings as xw
 
 from ..errors import AlvhError, MissingInputError
 from .cache import RESULTS, freeze
-from .cells import (
-    error_text,
-    excel_function,
-    from_officejs,
-    pipeline_active,
-    reading_arguments,
-    to_officejs,
-)
+from .cells import error_text, excel_function, pipeline_active
+from .officejs import from_officejs, reading_arguments, to_officejs
 
 MAX_DOC = 255
 WORKBOOK_INPUTS = ("ALVH_POSITIONS", "ALVH_MARKET", "ALVH_CURVE")
