@@ -66,6 +66,8 @@ FLAGS = ("OK", "WATCH", "BREACH")
 # Scenarios (SPEC §6).
 DEFAULT_VOL_SHIFTS: tuple[float, ...] = (-10, -5, -2, 0, 2, 5, 10)
 DEFAULT_SPOT_SHIFTS_PCT: tuple[float, ...] = (-10, -8, -6, -4, -2, 0, 2, 4, 6, 8, 10)
+MAX_ABS_SHIFT = 100.0       # vol points; beyond this a shift is a typo, not a scenario
+MAX_REL_SHIFT = 1000.0      # percent (spot shifts, relative vol shifts): a level cannot rise more
 
 # Regime signals (SPEC §8).
 MACD_FAST, MACD_SLOW, MACD_SIGNAL = 12, 26, 9
@@ -73,8 +75,18 @@ RSI_PERIOD = 14
 REGIME_DAYS = 3
 RSI_HIGH, RSI_LOW = 70.0, 30.0
 
+# Call/put: these spellings (any case, blanks around allowed) or the numbers 1 / -1; the
+# template offers them in the Type column's list.
+CALL_PUT_CHOICES = ("C", "P", "Call", "Put")
+CALL_PUT = {s.upper(): 1.0 if s[0] == "C" else -1.0 for s in CALL_PUT_CHOICES}
+CALL_PUT_EXPECTED = "C or P (Call/Put, or 1/-1)"
+
 # Sanity bounds on inputs.
 MAX_IV = 5.0                # IV above this (e.g. 18 typed for 18 %) is rejected
+MAX_T_YEARS = 100.0         # time to expiry, years
+MAX_ABS_RATE = 1.0          # |rate| below this: a decimal (4 typed for 4 % is rejected)
+MAX_ABS_DIV = 1.0           # |dividend yield| below this, in the pricing functions
+MAX_SPX_DIV_YIELD = 0.2     # the market's SPX DivYield (about 1.3 %) lies within ±20 %
 # Sizes beyond these are typos, not positions: their products would overflow or drown the book.
 MAX_QTY = 1e7               # contracts (or shares) per row
 MAX_MULTIPLIER = 1e6

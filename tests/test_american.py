@@ -462,7 +462,7 @@ def test_scenarios_by_legs_broadcast():
 
 
 @pytest.mark.parametrize("args, message", [
-    (("X", 20.0, 22.0, 0.5, 0.9), 'cp ("X") must be C, P, Call, Put, 1 or -1'),
+    (("X", 20.0, 22.0, 0.5, 0.9), 'cp: expected C or P (Call/Put, or 1/-1), got "X"'),
     (("P", -20.0, 22.0, 0.5, 0.9), "spot (-20.0) must be positive"),
     (("P", 20.0, 0.0, 0.5, 0.9), "strike (0.0) must be positive"),
     (("P", 20.0, 22.0, 0.5, -0.9), "vol (-0.9) must not be negative"),

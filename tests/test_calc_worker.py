@@ -167,7 +167,7 @@ def test_worker_answers_as_xlwings_office_js(live_worker, template_inputs):
         diff = _same(ours, theirs)
         assert not diff, f"{name}{tuple(args)[:2]}…: worker vs xlwings: {diff[:5]}"
     assert live_worker.call("ALVH_BSM", ["price", "X", 100.0, 100.0, 1.0, 0.2]).startswith(
-        "#ALVH! cp: expected one of")
+        "#ALVH! cp: expected C or P (Call/Put, or 1/-1)")
 
 
 def test_worker_lists_every_udfs_function(live_worker):

@@ -186,7 +186,7 @@ def test_settlement_by_root_and_dst():
     (("SPX260320C06000000", "SPX260327C06000000"), "does not match its row"),
     (("SPX260320C06000000", "NDX260320C06000000"), "no known settlement time"),
     (("1,0,150.5,151.5", "1,0,150,5,151.5"), "cells, the header has"),
-    (("1,0,150.5,151.5", "1,0,15O.5,151.5"), "expected a number, got '15O.5'"),
+    (("1,0,150.5,151.5", "1,0,15O.5,151.5"), 'expected a number, got "15O.5"'),
     (("January 5, 2026 at 10:15 AM EST", "January 5, 2026 at 10:15 AM"), "no time zone"),
     ((",Bid,Ask,Volume,IV", ",Bid,Bid,Volume,IV"), "repeats column"),
     (("Calls,Last Sale,Net,Bid,Ask", "Calls,Last Sale,Net,Offer,Ask"), "no column for C:bid"),

@@ -120,5 +120,5 @@ def test_dates_times_cp_bools_and_lists():
         parse_cp("X")
     assert parse_bool("yes") is True and parse_bool(None, default=False) is False
     assert parse_numbers([[1, None], ["2.5", 3]]).tolist() == [1.0, 2.5, 3.0]
-    with pytest.raises(CellError, match="value 3: .*decimal comma"):
+    with pytest.raises(CellError, match=r"values \(row 3 of its range\): .*decimal comma"):
         parse_numbers([1, 2, "2,5"])

@@ -79,18 +79,23 @@ def test_bad_elements_get_their_own_error_text(call):
     assert out.shape == (6, 1)
     assert out[0, 0] == pytest.approx(float(american_price("P", S, 20.0, T, 1.0, R)),
                                       rel=1e-13)
-    assert out[1, 0] == '#ALVH! strike: expected a number, got "abc"'
-    assert out[2, 0] == "#ALVH! vol must not be negative, got -0.1"
-    assert out[3, 0] == "#ALVH! strike is blank"
-    assert out[4, 0] == "#ALVH! rate must not be negative for American options, got -0.01"
-    assert out[5, 0] == "#ALVH! div must not be negative for American options, got -0.02"
+    assert out[1, 0] == '#ALVH! strike (row 2 of its range): expected a number, got "abc"'
+    assert out[2, 0] == ("#ALVH! vol (row 3 of its range): expected a decimal vol from 0 to 5 "
+                         "(0.18 for 18 %), got -0.1")
+    assert out[3, 0] == "#ALVH! strike (row 4 of its range) is blank"
+    assert out[4, 0] == ("#ALVH! rate (row 5 of its range): expected a decimal rate from 0 to "
+                         "below 1 (0.04 for 4 %; American options take no negative rate), "
+                         "got -0.01")
+    assert out[5, 0] == ("#ALVH! div (row 6 of its range): expected a decimal yield from 0 to "
+                         "below 1 (American options take no negative yield), got -0.02")
 
 
 @pytest.mark.parametrize("call", CALLERS)
 def test_percent_typed_inputs_are_caught(call):
-    assert call("ALVH_AMERICAN", "price", "P", S, K, T, 105).startswith("#ALVH! vol above 5")
+    assert call("ALVH_AMERICAN", "price", "P", S, K, T, 105).startswith(
+        "#ALVH! vol: expected a decimal vol from 0 to 5")
     assert call("ALVH_AMERICAN", "price", "P", S, K, T, VOL, 4.3).startswith(
-        "#ALVH! rate is a decimal")
+        "#ALVH! rate: expected a decimal rate from 0 to below 1")
 
 
 def test_wizard_text_fits_255_characters():
@@ -130,8 +135,10 @@ def test_iv_american_reasons(call):
     assert out[0, 0] == "#ALVH! no solution: price below intrinsic value"
     assert out[0, 1] == "#ALVH! no solution: price at or above the no-arbitrage maximum"
     assert out[0, 2] == "#ALVH! no solution: price below intrinsic value"
-    assert out[0, 3] == ("#ALVH! no solution: the american model needs rate >= 0 and "
-                         "div >= 0")
+    # the same words as ALVH_AMERICAN's for a negative rate (one domain for both)
+    assert out[0, 3] == ("#ALVH! rate (column 4 of its range): expected a decimal rate from 0 "
+                         "to below 1 (0.04 for 4 %; American options take no negative rate), "
+                         "got -0.01")
 
 
 def test_iv_models_can_differ_per_cell():

@@ -188,8 +188,8 @@ def test_buckets_default_and_custom_edges():
     ((5, 10, 0.5), "WATCH"),
     (([[1, 9, 13]], 12), [["OK", "WATCH", "BREACH"]]),
     (([[1], [13]], [[12, 14]]), [["OK", "OK"], ["BREACH", "WATCH"]]),
-    ((7, 0), "#ALVH! limit must be positive, got 0"),
-    ((7, 12, 2), "#ALVH! warn must be a fraction in (0, 1], got 2"),
+    ((7, 0), "#ALVH! limit: expected a number > 0, got 0"),
+    ((7, 12, 2), "#ALVH! warn: expected a fraction in (0, 1], got 2"),
     (("x", 12), '#ALVH! value: expected a number, got "x"'),
     ((None, 12), "#ALVH! value is blank"),
 ])
@@ -435,7 +435,8 @@ def test_no_argument_netvega_reads_the_workbook_names_in_classic_excel(monkeypat
 
 
 def test_flag_is_per_cell_and_reports_clashing_shapes():
-    assert ALVH_FLAG([[1], [2]], [[5], [-1]]) == [["OK"], ["#ALVH! limit must be positive, got -1"]]
+    assert ALVH_FLAG([[1], [2]], [[5], [-1]]) == [
+        ["OK"], ["#ALVH! limit (row 2 of its range): expected a number > 0, got -1"]]
     assert ALVH_FLAG([[1], [2], [3]], [[1], [2]]) == "#ALVH! ranges do not line up: value 3x1, " \
                                                      "limit 2x1"
     assert ALVH_FLAG(5, float("inf")).startswith("#ALVH! limit: expected a finite number")
@@ -455,4 +456,4 @@ def test_market_rejects_duplicate_and_unknown_fields():
 
 def test_flag_bad_cells_do_not_reach_the_arithmetic():
     # pytest turns RuntimeWarning into an error: an overflow on the bad cell would fail here.
-    assert ALVH_FLAG(5, 10, 1e308) == "#ALVH! warn must be a fraction in (0, 1], got 1e+308"
+    assert ALVH_FLAG(5, 10, 1e308) == "#ALVH! warn: expected a fraction in (0, 1], got 1e+308"

@@ -85,7 +85,7 @@ def test_breakevens_default_names_the_first_of_several_condors():
 
 def test_breakevens_errors():
     assert ALVH_BREAKEVENS(POS, MKT, CURVE, None, [[1, "up"]]) == (
-        '#ALVH! vol_shifts: expected a number, got "up"')
+        '#ALVH! vol_shifts (column 2 of its range): expected a number, got "up"')
     assert ALVH_BREAKEVENS(POS, MKT, CURVE, "nope") == (
         "#ALVH! strategy 'nope' not found; strategies in the book: IC-Jan, CS-Dec")
     assert ALVH_BREAKEVENS(POS, MKT, CURVE, "CS-Dec") == (

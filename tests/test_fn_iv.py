@@ -43,13 +43,14 @@ def test_ranges_broadcast_and_bad_elements_show_reasons():
                   [["C", "C", "X", "C"]], S, 6000.0, [[T, T, T, 0.0]], R, Q)
     assert row[0][0] == "#ALVH! no solution: price below intrinsic value"
     assert row[0][1] == "#ALVH! no solution: price below intrinsic value"
-    assert row[0][2].startswith('#ALVH! cp: expected one of c, call, p, put, got "X"')
+    assert row[0][2] == '#ALVH! cp (column 3 of its range): expected C or P (Call/Put, or ' \
+        '1/-1), got "X"'
     assert row[0][3] == "#ALVH! no solution: expired (t <= 0)"
 
 
 def test_input_errors_name_the_argument():
     assert ALVH_IV(10.0, "C", -1.0, 100.0, 1.0) == \
-        "#ALVH! underlying must be positive, got -1"
+        "#ALVH! underlying: expected a price > 0, got -1"
     assert ALVH_IV("abc", "C", 100.0, 100.0, 1.0) == \
         '#ALVH! price: expected a number, got "abc"'
     assert ALVH_IV(10.0, "C", 100.0, 100.0, 1.0, 0, 0, "sabr").startswith("#ALVH! model:")
@@ -76,7 +77,7 @@ def test_via_xlwings_machinery():
     assert got == [[pytest.approx(VOL, abs=1e-12)]]
     col = call("ALVH_IV", [_price("P", 0.3), -1.0, _price("P", 0.15)], "P", S, K, T, R, Q, "bsm")
     assert col[0][0] == pytest.approx(0.3, abs=1e-12)
-    assert col[1][0] == "#ALVH! no solution: price below intrinsic value"
+    assert col[1][0] == "#ALVH! price (row 2 of its range): expected a price >= 0, got -1"
     assert col[2][0] == pytest.approx(0.15, abs=1e-12)
     bad = call("ALVH_IV", 10.0, "C", 100.0, 100.0, 1.0, 0.0, 0.0, "heston")
     assert bad[0][0].startswith("#ALVH! model: expected one of")

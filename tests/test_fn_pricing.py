@@ -88,9 +88,10 @@ def test_bad_elements_get_their_own_error_text(call):
     out = as_array(call("ALVH_BSM", "price", "C", 100.0, strikes, 0.5, vols))
     assert out.shape == (4, 1)
     assert out[0, 0] == float(bsm_greeks("C", 100.0, 90.0, 0.5, 0.2).price)
-    assert out[1, 0] == '#ALVH! strike: expected a number, got "abc"'
-    assert out[2, 0] == "#ALVH! vol must not be negative, got -0.1"
-    assert out[3, 0] == "#ALVH! strike is blank"
+    assert out[1, 0] == '#ALVH! strike (row 2 of its range): expected a number, got "abc"'
+    assert out[2, 0] == ("#ALVH! vol (row 3 of its range): expected a decimal vol from 0 to 5 "
+                         "(0.18 for 18 %), got -0.1")
+    assert out[3, 0] == "#ALVH! strike (row 4 of its range) is blank"
 
 
 @pytest.mark.parametrize("call", CALLERS)
@@ -99,8 +100,10 @@ def test_unknown_greek_and_cp_are_per_cell_errors(call):
                         1.0, 0.2))
     assert out.shape == (2, 2)
     assert out[0, 0] == float(bsm_greeks("C", 100.0, 100.0, 1.0, 0.2).delta)
-    assert out[0, 1].startswith("#ALVH! greek: expected one of") and '"speed"' in out[0, 1]
-    assert out[1, 0].startswith("#ALVH! cp: expected one of") and '"Straddle"' in out[1, 0]
+    assert out[0, 1].startswith("#ALVH! greek (column 2 of its range): expected one of") \
+        and '"speed"' in out[0, 1]
+    assert out[1, 0] == ('#ALVH! cp (row 2 of its range): expected C or P (Call/Put, or 1/-1), '
+                         'got "Straddle"')
     assert out[1, 1].startswith("#ALVH! greek")              # first error of the cell wins
 
 
@@ -114,7 +117,7 @@ def test_shape_mismatch_is_one_clear_message(call):
 def test_black76_negative_forward_names_fwd(call):
     out = as_array(call("ALVH_BLACK76", "price", "P", [[20.0], [-1.0]], 22.0, 0.1, 0.8))
     assert out[0, 0] == float(black76_greeks("P", 20.0, 22.0, 0.1, 0.8).price)
-    assert out[1, 0] == "#ALVH! fwd must be positive, got -1"
+    assert out[1, 0] == "#ALVH! fwd (row 2 of its range): expected a price > 0, got -1"
 
 
 @pytest.mark.parametrize("func", [ALVH_BSM, ALVH_BLACK76])
@@ -139,14 +142,16 @@ def test_every_argument_is_documented_and_converted_at_our_boundary(func):
 def test_vol_typed_in_percent_is_caught():
     from alvh_xl.udfs import ALVH_BLACK76, ALVH_BSM
 
-    assert ALVH_BSM("price", "C", 100, 100, 1, 18).startswith("#ALVH! vol above 5")
-    assert ALVH_BLACK76("vega", "P", 19, 20, 0.1, 95).startswith("#ALVH! vol above 5")
+    assert ALVH_BSM("price", "C", 100, 100, 1, 18) == \
+        "#ALVH! vol: expected a decimal vol from 0 to 5 (0.18 for 18 %), got 18"
+    assert ALVH_BLACK76("vega", "P", 19, 20, 0.1, 95).startswith("#ALVH! vol: expected a decimal")
     assert isinstance(ALVH_BSM("price", "C", 100, 100, 1, 4.0), float)   # 400 % is allowed
 
 
 def test_rate_and_div_typed_in_percent_are_caught():
     from alvh_xl.udfs import ALVH_BSM
 
-    assert ALVH_BSM("price", "C", 100, 100, 1, 0.2, 4).startswith("#ALVH! rate is a decimal")
-    assert ALVH_BSM("price", "C", 100, 100, 1, 0.2, 0.04, 1.3).startswith(
-        "#ALVH! div is a decimal")
+    assert ALVH_BSM("price", "C", 100, 100, 1, 0.2, 4) == \
+        "#ALVH! rate: expected a decimal rate between -1 and 1 (0.04 for 4 %), got 4"
+    assert ALVH_BSM("price", "C", 100, 100, 1, 0.2, 0.04, 1.3) == \
+        "#ALVH! div: expected a decimal yield between -1 and 1 (0.013 for 1.3 %), got 1.3"

@@ -89,9 +89,18 @@ def _series():
     return s
 
 
+def _header_cells(path=SAMPLE) -> list[list[str]]:
+    """The file's two title lines, read with the csv module."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = [r for r in csv.reader(fh) if r]
+    return rows[:2]
+
+
 def test_sample_header_lines():
     chain = read_cboe_chain(SAMPLE)
-    assert chain.spot == 6711.2002 and chain.underlying == "S&P 500 INDEX"
+    title = _header_cells()[0]                  # S&P 500 INDEX,Last: 6711.2002,Change: …
+    assert chain.underlying == title[0]
+    assert chain.spot == float(title[1].removeprefix("Last:").strip())
     assert chain.quote_time == dt.datetime(2025, 10, 1, 22, 1, tzinfo=dt.timezone.utc)
     s = _series()
     assert (s.root, s.settlement) == ("SPX", "AM")
@@ -199,7 +208,7 @@ def test_chain_json_shape(capsys):
     out = json.loads(capsys.readouterr().out)
     (e,) = out["expiries"]
     assert e["expiry"] == "2026-04-17T09:30:00-04:00" and e["root"] == "SPX"
-    assert len(e["rows"]) == 282
+    assert len(e["rows"]) == 2 * len(_raw_quotes())          # a call and a put per strike
     assert set(e["rows"][0]) == {"strike", "type", "iv", "iv_from", "own_iv", "delta",
                                  "cboe_iv", "cboe_delta"}
     by_strike = {}
@@ -212,8 +221,13 @@ def test_chain_json_shape(capsys):
 def test_chain_table(capsys):
     assert chain_cmd.run(_chain_args("--strikes", "4")) == 0
     out = capsys.readouterr().out
-    assert "ITM IV%" in out and "6825" in out and "p95" in out
-    assert " 1200 " not in out                                  # only 4 strikes near the money
+    fwd = _series().forward
+    strikes = sorted(_raw_quotes())
+    near = sorted(strikes, key=lambda k: abs(k - fwd))[:4]
+    far = max(strikes, key=lambda k: abs(k - fwd))
+    assert "ITM IV%" in out and "p95" in out
+    assert all(f"{k:g}" in out for k in near), (near, out)
+    assert f" {far:g} " not in out                               # only 4 strikes near the money
 
 
 def _cli(*args):

@@ -322,7 +322,7 @@ def test_refresh_script_without_alvh_market_writes_only_the_message(template):
     assert actions[1]["args"][:2] == [text, "ALVH Refresh"]
 
 
-def test_main_runs_the_same_refresh_inside_excel_state(template, monkeypatch):
+def test_main_runs_the_same_refresh_inside_excel_state(template):
     """alvh_xl.main() on xlwings' remote engine via Book.set_mock_caller's hook: the
     calculation mode goes to manual and back around the writes, and the blocks are written.
     (This engine cannot read screen updating or the status bar, so excel_state leaves them;
@@ -332,8 +332,11 @@ def test_main_runs_the_same_refresh_inside_excel_state(template, monkeypatch):
     import alvh_xl
 
     book = xw.Book(json=payload(template, calculation="Automatic"))
-    monkeypatch.setattr(xw.Book, "_mock_caller", book, raising=False)
-    alvh_xl.main()
+    book.set_mock_caller()                          # xlwings' own hook for Book.caller()
+    try:
+        alvh_xl.main()
+    finally:
+        del xw.Book._mock_caller
     actions = book.impl.json()["actions"]
     settings = [(a["func"], a["args"]) for a in actions if a["func"] not in WRITES]
     assert settings == [("setCalculation", ["Manual"]), ("setCalculation", ["Automatic"])]

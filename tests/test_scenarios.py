@@ -183,7 +183,10 @@ def test_linear_estimate_modes():
 def test_bad_shifts_and_mode_messages():
     from alvh_xl.udfs import ALVH_GRID, ALVH_SCENARIOPNL, ALVH_SHOCKPNL
 
-    assert ALVH_SHOCKPNL(POS, MKT, CURVE, [["a"]]) == "#ALVH! shifts: expected numbers, got 'a'"
+    assert ALVH_SHOCKPNL(POS, MKT, CURVE, [["a"]]) == '#ALVH! shifts: expected a number, got "a"'
+    assert ALVH_SHOCKPNL(POS, MKT, CURVE, [[1], ["2,5"]]) == (
+        '#ALVH! shifts (row 2 of its range): "2,5" looks like a decimal comma; type the number '
+        "(with a decimal point)")
     assert ALVH_SHOCKPNL(POS, MKT, CURVE, None, "pts").startswith("#ALVH! mode: expected abs")
     assert ALVH_SHOCKPNL(POS, MKT, CURVE, None, "abs", False, "flat").startswith(
         "#ALVH! weighting")

@@ -42,6 +42,7 @@ import pandas as pd
 
 from ..conventions import AM_SETTLE, PM_SETTLE
 from ..errors import InputError, MissingInputError
+from .cells import to_numbers
 from .quote_time import NEW_YORK, parse_quote_time
 
 SETTLEMENT_BY_ROOT: dict[str, str] = {"SPX": "AM", "SPXW": "PM", "XSP": "PM", "VIX": "AM",
@@ -299,23 +300,23 @@ def _expiry(text: str) -> dt.date | None:
 
 
 def _numbers(cells: np.ndarray, lines: np.ndarray, name: str, column: str) -> np.ndarray:
-    out = np.full(len(cells), np.nan)
-    for i, text in enumerate(cells):
-        if text:
-            out[i] = _number(text, name, int(lines[i]), column)
+    """A column's numbers (NaN for empty cells) by the one number reader (book.cells); the
+    first cell that is not a number is an error naming its line and column."""
+    out, why = to_numbers(cells)
+    bad = np.flatnonzero(why != "")
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"Cboe chain {name} line {int(lines[i])} ({column}): {why[i]}")
     return out
 
 
 def _number(text: str, name: str, line: int, column: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"Cboe chain {name} line {line} ({column}): expected a number, got "
-                         f"{text!r}") from None
-    if not math.isfinite(value):
-        raise InputError(f"Cboe chain {name} line {line} ({column}): {text!r} is not a finite "
-                         "number")
-    return value
+    """One header field (the index level) by the one number reader."""
+    value = _numbers(np.array([text], dtype=object), np.array([line]), name, column)[0]
+    if value != value:
+        raise InputError(f"Cboe chain {name} line {line} ({column}): expected a number, got an "
+                         "empty field")
+    return float(value)
 
 
 def _check_symbols(quotes: pd.DataFrame, name: str) -> pd.Series:

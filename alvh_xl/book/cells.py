@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..conventions import CALL_PUT, CALL_PUT_EXPECTED
 from ..errors import describe
 
 EXCEL_ERRORS = frozenset({
@@ -43,7 +44,6 @@ _NUMBER = re.compile(rf"\s*(?:{_PLAIN}|{_GROUPED})\s*")
 _PERCENT = re.compile(rf"\s*((?:{_PLAIN}|{_GROUPED}))\s?%\s*")
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*(?:\.\d{3})*,\d+\s*%?\s*")
 _ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d*)?)?)?$")
-_CP = {"C": 1.0, "CALL": 1.0, "P": -1.0, "PUT": -1.0}
 _TRUE, _FALSE = ("TRUE", "YES", "Y", "1"), ("FALSE", "NO", "N", "0")
 
 
@@ -98,7 +98,10 @@ def parse_number(v: Any, *, percent: bool = False) -> float | None:
     if isinstance(v, (bool, np.bool_)):
         raise CellError(f"expected a number, got {'TRUE' if v else 'FALSE'}")
     if isinstance(v, (int, float, np.integer, np.floating)):
-        x = float(v)
+        try:
+            x = float(v)
+        except OverflowError:                       # an int beyond float range
+            x = math.inf
         if not math.isfinite(x):
             raise CellError(f"expected a finite number, got {describe(v)}")
         return x
@@ -166,8 +169,12 @@ def to_numbers(cells: Any, *, percent: bool = False) -> tuple[np.ndarray, np.nda
     vals = np.full(flat.size, np.nan)
     reasons = np.full(flat.size, "", dtype=object)
     kinds = np.fromiter((type(v) is float or type(v) is int for v in flat), bool, flat.size)
-    if kinds.any():
+    try:
         f = flat[kinds].astype(float)
+    except OverflowError:                  # an int beyond float range: read it cell by cell
+        kinds = np.fromiter((type(v) is float for v in flat), bool, flat.size)
+        f = flat[kinds].astype(float)
+    if kinds.any():
         vals[kinds] = np.where(np.isfinite(f), f, np.nan)
         bad = np.isinf(f)
         if bad.any():
@@ -331,16 +338,20 @@ def text_of(v: Any) -> str:
 
 
 def parse_cp(v: Any) -> float:
-    """+1.0 for a call, −1.0 for a put: 'C', 'P', 'Call', 'Put' (any case) or ±1."""
-    if isinstance(v, str) and v.strip().upper() in _CP:
-        return _CP[v.strip().upper()]
-    if is_number(v) and float(v) in (1.0, -1.0):
+    """+1.0 for a call, −1.0 for a put: 'C', 'P', 'Call', 'Put' (any case, blanks around
+    allowed) or the number 1 / −1. The one call/put reader: the pricing functions and
+    ``alvh_xl.pricing.inputs`` call it for text."""
+    if isinstance(v, str):
+        code = CALL_PUT.get(v.strip().upper())
+        if code is not None:
+            return code
+    elif is_number(v) and float(v) in (1.0, -1.0):
         return float(v)
     err = error_value(v)
     if err:
         raise CellError(error_reason(err))
-    raise CellError(f"expected C or P (Call/Put), got {describe(v)}" if not is_blank(v)
-                    else "expected C or P (Call/Put), got a blank cell")
+    got = describe(v) if not is_blank(v) else "a blank cell"
+    raise CellError(f"expected {CALL_PUT_EXPECTED}, got {got}")
 
 
 def parse_bool(v: Any, default: bool | None = None) -> bool:
@@ -362,21 +373,42 @@ def parse_bool(v: Any, default: bool | None = None) -> bool:
     raise CellError(f"expected TRUE or FALSE, got {describe(v)}")
 
 
-def parse_numbers(values: Any, *, skip_blanks: bool = True) -> np.ndarray:
-    """Every cell of a range (row by row) as floats, blanks skipped; ``CellError`` naming the
-    first cell that is not a number (by its position, 1-based)."""
-    flat = list(np.asarray(values, dtype=object).ravel()) if isinstance(
-        values, (list, tuple, np.ndarray)) else [values]
-    out = []
-    for i, v in enumerate(flat, 1):
-        try:
-            x = parse_number(v)
-        except CellError as exc:
-            where = f"value {i}: " if len(flat) > 1 else ""
-            raise CellError(f"{where}{exc}") from None
-        if x is None:
-            if not skip_blanks:
-                raise CellError(f"value {i} is blank")
-            continue
-        out.append(x)
-    return np.asarray(out, dtype=float)
+def position(shape: tuple[int, ...], index: tuple[int, ...]) -> str:
+    """Where a cell sits in a range, for messages: '' for a single cell, else
+    ' (row 3 of its range)', ' (column 2 of its range)' or ' (row 3, column 2 of its range)'."""
+    rows, cols = (tuple(shape) + (1, 1))[:2]
+    i, j = (tuple(int(x) for x in index) + (0, 0))[:2]
+    if rows * cols <= 1:
+        return ""
+    if cols == 1:
+        return f" (row {i + 1} of its range)"
+    if rows == 1:
+        return f" (column {j + 1} of its range)"
+    return f" (row {i + 1}, column {j + 1} of its range)"
+
+
+def cell_grid(values: Any) -> np.ndarray:
+    """Cells as a 2-D object array: a single value is 1×1, a flat list one column."""
+    arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if arr.ndim == 0:
+        return arr.reshape(1, 1)
+    if arr.ndim == 1:
+        return arr.reshape(-1, 1)
+    return arr
+
+
+def parse_numbers(values: Any, name: str = "values", *, skip_blanks: bool = True
+                  ) -> np.ndarray:
+    """The numbers of a range, row by row, blank cells skipped (lists of shifts, bucket
+    edges …): the one reader of number lists. ``CellError`` naming ``name`` and the first cell
+    that is not a number, e.g. 'vol_shifts (row 3 of its range): expected a number, got
+    "up"'."""
+    cells = cell_grid(values)
+    vals, why = to_numbers(cells)
+    blank = np.isnan(vals) & (why == "")
+    bad = (why != "") | (blank & (not skip_blanks))
+    if bad.any():
+        idx = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), cells.shape)
+        reason = f": {why[idx]}" if why[idx] else " is blank"
+        raise CellError(f"{name}{position(cells.shape, idx)}{reason}")
+    return vals[~blank].astype(float)

@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError, MissingInputError
+from .cells import CellError, parse_number
 
 MONTH_CODES = "FGHJKMNQUVXZ"
 _SYMBOL = re.compile(r"^([A-Z]+?)(\d{1,2})?/([FGHJKMNQUVXZ])(\d{1,2})$")
@@ -165,13 +166,14 @@ def _cell(row: list[str], j: int) -> str:
 
 
 def _number(text: str, path: Path, line: int, column: str) -> float:
+    """One field by the one number reader (book.cells); an empty field is an error too."""
     try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{path.name} line {line} ({column}): expected a number, got "
-                         f"{text!r}") from None
-    if not math.isfinite(value):
-        raise InputError(f"{path.name} line {line} ({column}): {text!r} is not a finite number")
+        value = parse_number(text)
+    except CellError as exc:
+        raise InputError(f"{path.name} line {line} ({column}): {exc}") from None
+    if value is None:
+        raise InputError(f"{path.name} line {line} ({column}): expected a number, got an empty "
+                         "field")
     return value
 
 

@@ -12,6 +12,8 @@ from ..conventions import (
     DEFAULT_BASIS_LAYER,
     DEFAULT_PORTFOLIO_TOLERANCE,
     DEFAULT_WARN,
+    MAX_ABS_SHIFT,
+    MAX_REL_SHIFT,
     PORTFOLIO,
 )
 from ..errors import InputError, describe
@@ -169,10 +171,14 @@ def parse_scenarios(source: Any, *, first_row: int = 1) -> pd.DataFrame:
         i = int(np.flatnonzero(cols["days_forward"] < 0)[0])
         raise InputError("scenarios: DaysForward must not be negative", row=int(raw.rows[i]),
                          column="DaysForward")
-    if (cols["spot_pct"] <= -100).any():
-        i = int(np.flatnonzero(cols["spot_pct"] <= -100)[0])
-        raise InputError("scenarios: SpotPct must be above -100", row=int(raw.rows[i]),
-                         column="SpotPct")
+    if ((cols["spot_pct"] <= -100) | (cols["spot_pct"] > MAX_REL_SHIFT)).any():
+        i = int(np.flatnonzero((cols["spot_pct"] <= -100) | (cols["spot_pct"] > MAX_REL_SHIFT))[0])
+        raise InputError(f"scenarios: SpotPct must lie in (-100, {MAX_REL_SHIFT:g}] percent, "
+                         f"got {cols['spot_pct'][i]:g}", row=int(raw.rows[i]), column="SpotPct")
+    if (np.abs(cols["vol_pts"]) > MAX_ABS_SHIFT).any():
+        i = int(np.flatnonzero(np.abs(cols["vol_pts"]) > MAX_ABS_SHIFT)[0])
+        raise InputError(f"scenarios: VolPts must lie within ±{MAX_ABS_SHIFT:g} vol points, got "
+                         f"{cols['vol_pts'][i]:g}", row=int(raw.rows[i]), column="VolPts")
     if (name == "").any():
         i = int(np.flatnonzero(name == "")[0])
         raise InputError("scenarios: Name is blank", row=int(raw.rows[i]), column="Name")

@@ -8,7 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from ..conventions import DEFAULT_VALUATION_TIME, DEFAULT_WEIGHTING, ETP_LEVERAGE
+from ..conventions import (
+    DEFAULT_VALUATION_TIME,
+    DEFAULT_WEIGHTING,
+    ETP_LEVERAGE,
+    MAX_ABS_RATE,
+    MAX_SPX_DIV_YIELD,
+)
 from ..errors import InputError, MissingInputError, describe
 from .cells import (
     CellError,
@@ -39,8 +45,8 @@ _FIELDS = {
 _NUMERIC = ("SpxSpot", "Rate", "DivYield", "VixSpot", "Vvix", "SpxForward", "TRefDays", "Alpha",
             "TauFloorDays", "WeightCap", "VolOfVolBeta")
 _FRACTIONS = ("Rate", "DivYield")             # '4%' reads as 0.04 here
-MAX_RATE = 1.0                                 # |Rate| below 100 %
-MAX_DIV = 0.2                                  # |DivYield| within 20 % (SPX: about 1.3 %)
+MAX_RATE = MAX_ABS_RATE                        # |Rate| below 100 %
+MAX_DIV = MAX_SPX_DIV_YIELD                    # |DivYield| within 20 % (SPX: about 1.3 %)
 
 
 @dataclass(frozen=True)

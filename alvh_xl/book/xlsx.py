@@ -22,6 +22,7 @@ from ..xlsx_package import guard_workbook
 MAX_ROWS = 200_000               # rows read from any sheet: beyond this a workbook is refused
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 _A1_RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+_CELL = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
 _COLS = re.compile(r"^\$?([A-Z]{1,3}):\$?([A-Z]{1,3})$")
 _TABLE_REF = re.compile(r"^([A-Za-z_\\][\w.\\]*)(?:\[(.*)\])?$")
 
@@ -29,10 +30,11 @@ _TABLE_REF = re.compile(r"^([A-Za-z_\\][\w.\\]*)(?:\[(.*)\])?$")
 
 
 def cell_ref(anchor: str) -> tuple[int, int]:
-    """'B3' → (row 3, column 2), both 1-based."""
-    m = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", anchor)
-    if not m:
-        raise ValueError(f"not an A1 cell: {anchor}")
+    """'B3' (also '$B$3', 'b3') → (row 3, column 2), both 1-based: the one reader of A1
+    addresses. WorkbookError for anything else."""
+    m = _CELL.fullmatch(anchor.strip().upper())
+    if not m or int(m.group(2)) < 1:
+        raise WorkbookError(f"{anchor!r} is not a cell address like B7")
     return int(m.group(2)), col_number(m.group(1))
 
 
@@ -49,6 +51,11 @@ def a1(row: int, col: int, absolute: bool = False) -> str:
     """(3, 2) → 'B3' (or '$B$3')."""
     d = "$" if absolute else ""
     return f"{d}{col_letter(col)}{d}{row}"
+
+
+def range_ref(r1: int, c1: int, r2: int, c2: int, absolute: bool = False) -> str:
+    """(1, 1, 5, 14) → 'A1:N5' (or '$A$1:$N$5')."""
+    return f"{a1(r1, c1, absolute)}:{a1(r2, c2, absolute)}"
 
 
 # ----------------------------------------------------------------------------- references
@@ -73,6 +80,7 @@ class TableInfo:
 
 
 def col_number(letters: str) -> int:
+    """'A' → 1, 'AA' → 27."""
     n = 0
     for ch in letters:
         n = n * 26 + ord(ch) - 64
@@ -86,7 +94,7 @@ def resolve(text: str, tables: dict[str, TableInfo], used_rows=None) -> tuple[st
     text = text.strip().lstrip("=")
     m = _TABLE_REF.match(text)
     if m and "!" not in text:
-        table = _table(tables, m.group(1))
+        table = table_of(text, tables)
         if table is None:
             raise WorkbookError(f"the reference {text!r} names no table in the workbook")
         return table.sheet, _table_part(table, m.group(2) or "#Data", text)
@@ -104,11 +112,16 @@ def resolve(text: str, tables: dict[str, TableInfo], used_rows=None) -> tuple[st
     return sheet, ref
 
 
-def _table(tables: dict[str, TableInfo], name: str) -> TableInfo | None:
-    for key, t in tables.items():
-        if key.casefold() == name.casefold():
-            return t
-    return None
+def table_of(text: str, tables: dict[str, TableInfo]) -> TableInfo | None:
+    """The Excel Table a defined name's formula refers to by a structured reference
+    (``T``, ``T[#All]``, ``T[[#Headers],[#Data]]`` …; names compared case-insensitively), or
+    None when the formula is a range or names no table."""
+    text = text.strip().lstrip("=")
+    m = _TABLE_REF.match(text)
+    if not m or "!" in text:
+        return None
+    name = m.group(1).casefold()
+    return next((t for key, t in tables.items() if key.casefold() == name), None)
 
 
 def _table_part(t: TableInfo, spec: str, text: str) -> str:
@@ -141,13 +154,15 @@ def _table_part(t: TableInfo, spec: str, text: str) -> str:
 
 
 def bounds(ref: str) -> tuple[int, int, int, int]:
-    """(first row, first col, last row, last col) of 'A1:N49' (1-based)."""
-    m = _A1_RANGE.match(ref.replace("$", ""))
-    if not m:
-        raise WorkbookError(f"not a cell range: {ref}")
-    r0, c0 = int(m.group(2)), col_number(m.group(1))
-    r1, c1 = (int(m.group(4)), col_number(m.group(3))) if m.group(3) else (r0, c0)
-    return r0, c0, r1, c1
+    """(first row, first col, last row, last col) of 'A1:N49' (1-based; a single cell is a
+    1×1 range, a range written corner to corner the other way round is the same range)."""
+    a, colon, b = ref.partition(":")
+    try:
+        r1, c1 = cell_ref(a)
+        r2, c2 = cell_ref(b if colon else a)
+    except WorkbookError:
+        raise WorkbookError(f"not a cell range: {ref}") from None
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
 # ----------------------------------------------------------------------------- files

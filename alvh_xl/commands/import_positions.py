@@ -95,12 +95,12 @@ def _rules(args: argparse.Namespace) -> list[LayerRule] | tuple[LayerRule, ...]:
         input_file(base, "rules file")
         return parse_layer_rules(args.rules, name=f"layer rules ({Path(base).name})")
     if args.into:
+        from ..book.xlsx import bounds
         from ..tools.xlsxedit import read_table, table_names
-        from ..tools.xlsxpkg import parse_range
 
         if RULES_TABLE.casefold() in (n.casefold() for n in table_names(args.into)):
             data = read_table(args.into, RULES_TABLE)
-            first_row = parse_range(data.ref)[0]
+            first_row = bounds(data.ref)[0]
             return parse_layer_rules([data.header, *data.rows], name=f"{RULES_TABLE} "
                                      f"({data.sheet})", first_row=first_row)
     return DEFAULT_RULES

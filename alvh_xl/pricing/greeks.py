@@ -31,10 +31,7 @@ pool (numpy and scipy's ``ndtr`` release the GIL). About 60 array operations per
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -43,17 +40,14 @@ from scipy.special import ndtr
 from ..conventions import DAYS_PER_YEAR, RATE_POINT, VOL_POINT
 from ..errors import InputError
 from .inputs import as_float_array, parse_cp
+from .pool import run_blocks
 
 _BLOCK = 16384                   # options per block (12 buffers × 128 kB per thread)
 _CHUNK = 8 * _BLOCK              # options per thread-pool task
-_PARALLEL_MIN = 65536            # below this, one thread
-# Pyodide (xlwings Lite) cannot start threads: evaluate in the calling thread there.
-_THREADS = 1 if sys.platform == "emscripten" else max(1, min(4, os.cpu_count() or 1))
+_PARALLEL_MIN = 65536            # below this, one thread (pool.py: none under Pyodide)
 _SIG_MIN = 1e-100                # vol·√t at or below this is the deterministic limit
 _INV_SQRT_2PI = 0.3989422804014327
 _N_BUF = 12
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
 
 
 class Greeks(NamedTuple):
@@ -114,20 +108,8 @@ def _evaluate(cp, s, k, t, vol, rate, div, *, forward_model: bool) -> Greeks:
     if forward_model:
         flat.append(None)
     out = np.empty((9, n))
-    if n >= _PARALLEL_MIN and _THREADS > 1:
-        tasks = [(lo, min(lo + _CHUNK, n)) for lo in range(0, n, _CHUNK)]
-        list(_pool().map(lambda lh: _run(flat, out, *lh), tasks))
-    elif n:
-        _run(flat, out, 0, n)
+    run_blocks(lambda lo, hi: _run(flat, out, lo, hi), n, _CHUNK, _PARALLEL_MIN)
     return Greeks(*(row.reshape(shape) for row in out))
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="alvh-greeks")
-    return _POOL
 
 
 class _Scratch(threading.local):

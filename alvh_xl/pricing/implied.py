@@ -28,15 +28,15 @@ the float price itself limits it to 1e-10 + 4ε·max(price, S, K)/vega.
 
 from __future__ import annotations
 
-import os
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
 from scipy.special import erfcx, ndtr, ndtri
 
+from ..conventions import CALL_PUT_EXPECTED
 from ..errors import InputError
+from .inputs import cp_codes, floats_or_nan
+from .pool import run_blocks
 
 OK, BELOW_INTRINSIC, ABOVE_MAXIMUM, EXPIRED = 0, 1, 2, 3
 NOT_A_NUMBER, BAD_INPUT, BAD_CP, ZERO_TIME_VALUE, NOT_CONVERGED = 4, 5, 6, 7, 8
@@ -49,7 +49,7 @@ STATUS: dict[int, str] = {
     EXPIRED: "expired (t <= 0)",
     NOT_A_NUMBER: "not a number",
     BAD_INPUT: "underlying and strike must be positive",
-    BAD_CP: "cp must be C, P, Call, Put, 1 or -1",
+    BAD_CP: f"cp: expected {CALL_PUT_EXPECTED}",
     ZERO_TIME_VALUE: "no time value left within rounding (price at intrinsic or maximum): "
                      "vol undetermined",
     NOT_CONVERGED: "solver did not converge",
@@ -58,13 +58,9 @@ STATUS: dict[int, str] = {
 
 _MODELS = {"bsm": "bsm", "bs": "bsm", "black76": "black76", "black": "black76", "b76": "black76",
            "american": "american"}
-_CP_TEXT = {"C": 1.0, "CALL": 1.0, "P": -1.0, "PUT": -1.0}
 
 _BLOCK = 32768                # options per thread-pool task
-_PARALLEL_MIN = 65536         # below this, one thread (numpy/scipy release the GIL)
-# Pyodide (xlwings Lite) cannot start threads: evaluate in the calling thread there.
-_THREADS = 1 if sys.platform == "emscripten" else max(1, min(4, os.cpu_count() or 1))
-_POOL: ThreadPoolExecutor | None = None
+_PARALLEL_MIN = 65536         # below this, one thread (pool.py: none under Pyodide)
 _S_MAX = 50.0                 # no representable price needs s = σ√t above ~17
 _TOL = 1e-8                   # |step| ≤ 1e-8·s: after a cubic step the error is ≲ 1e-20·s
 _MAX_ITER = 40
@@ -112,17 +108,17 @@ def solve_implied_vol(price, cp, underlying, strike, t, rate=0.0, div=0.0,
     kind = _MODELS.get(str(model).strip().lower())
     if kind is None:
         raise InputError(f"model ({model!r}) must be bsm, black76 or american")
-    w = _cp_codes(cp)
+    w = cp_codes(cp)
     if kind == "american":
         from .implied_american import american_implied_vol  # imports this module
 
-        arrays = np.broadcast_arrays(w, *(_floats(a) for a in (price, underlying, strike, t,
+        arrays = np.broadcast_arrays(w, *(floats_or_nan(a) for a in (price, underlying, strike, t,
                                                                 rate, div)))
         flat = [np.ascontiguousarray(a, dtype=float).ravel() for a in arrays]
         order = (flat[1], flat[0], *flat[2:])                  # price, cp, s, k, t, r, q
         vol, status = american_implied_vol(*order)
         return IVResult(vol.reshape(arrays[0].shape), status.reshape(arrays[0].shape))
-    arrays = np.broadcast_arrays(w, *(_floats(a) for a in (price, underlying, strike, t, rate,
+    arrays = np.broadcast_arrays(w, *(floats_or_nan(a) for a in (price, underlying, strike, t, rate,
                                                             0.0 if kind == "black76" else div)))
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a, dtype=float).ravel() for a in arrays]
@@ -131,81 +127,33 @@ def solve_implied_vol(price, cp, underlying, strike, t, rate=0.0, div=0.0,
     status = np.empty(n, dtype=np.int8)
     forward_model = kind == "black76"
 
-    def work(lo: int) -> None:
-        hi = min(lo + _BLOCK, n)
+    def work(lo: int, hi: int) -> None:
         vol[lo:hi], status[lo:hi] = _block(*(a[lo:hi] for a in flat), forward_model)
 
-    starts = range(0, n, _BLOCK)
-    if n >= _PARALLEL_MIN and _THREADS > 1:
-        list(_pool().map(work, starts))
-    else:
-        for lo in starts:
-            work(lo)
+    run_blocks(work, n, _BLOCK, _PARALLEL_MIN)
     return IVResult(vol.reshape(shape), status.reshape(shape))
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="alvh-iv")
-    return _POOL
-
-
-def _floats(value) -> np.ndarray:
-    """Float array; elements that are not numbers become NaN (reported per element)."""
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        obj = np.asarray(value, dtype=object)
-        out = np.full(obj.shape, np.nan)
-        for idx, v in np.ndenumerate(obj):
-            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-                out[idx] = float(v)
-        return out
-
-
-def _cp_codes(cp) -> np.ndarray:
-    """+1 call, −1 put, NaN for anything else (per element, never raises)."""
-    arr = np.asarray(cp)
-    if not isinstance(cp, np.ndarray) and arr.dtype.kind in "US":
-        arr = np.asarray(cp, dtype=object)    # a mixed list must not become all text
-    if arr.dtype.kind in "iuf":
-        a = arr.astype(float)
-        return np.where((a == 1.0) | (a == -1.0), a, np.nan)
-    if arr.dtype.kind in "US":                # text arrays: each distinct value once
-        uniq, inverse = np.unique(arr, return_inverse=True)
-        text = [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in uniq]
-        return np.array([_cp_one(v) for v in text])[inverse].reshape(arr.shape)
-    obj = arr.astype(object)
-    cache: dict = {}
-    out = np.empty(obj.shape)
-    for idx, v in np.ndenumerate(obj):
-        key = (type(v), v)
-        if key not in cache:
-            cache[key] = _cp_one(v)
-        out[idx] = cache[key]
-    return out
-
-
-def _cp_one(v) -> float:
-    if isinstance(v, str):
-        return _CP_TEXT.get(v.strip().upper(), np.nan)
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-        return float(v) if v in (1, -1) else np.nan
-    return np.nan
-
-
-def _block(w, p, s, k, t, r, q, forward_model):
-    """Vol and status for one block of flat float arrays."""
-    with np.errstate(all="ignore"):
+def input_status(w, p, s, k, t, r, q) -> np.ndarray:
+    """Status (int8) of the checks every solver makes first, per element of flat float arrays:
+    NOT_A_NUMBER (any input NaN or infinite), BAD_INPUT (underlying or strike <= 0), BAD_CP
+    (w NaN), EXPIRED (t <= 0); OK where the solver has work to do."""
+    with np.errstate(invalid="ignore"):
         status = np.full(w.shape, OK, dtype=np.int8)
-        vol = np.full(w.shape, np.nan)
         finite = np.isfinite(p) & np.isfinite(s) & np.isfinite(k) & np.isfinite(t)
         finite &= np.isfinite(r) & np.isfinite(q)
         status[~finite] = NOT_A_NUMBER
         status[finite & ((s <= 0) | (k <= 0))] = BAD_INPUT
         status[np.isnan(w) & (status == OK)] = BAD_CP
         status[(status == OK) & (t <= 0)] = EXPIRED
+    return status
+
+
+def _block(w, p, s, k, t, r, q, forward_model):
+    """Vol and status for one block of flat float arrays."""
+    with np.errstate(all="ignore"):
+        status = input_status(w, p, s, k, t, r, q)
+        vol = np.full(w.shape, np.nan)
         live = np.flatnonzero(status == OK)
         if live.size == 0:
             return vol, status

@@ -35,7 +35,14 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from ..conventions import DAYS_PER_YEAR, DEFAULT_SPOT_SHIFTS_PCT, DEFAULT_VOL_SHIFTS
+from ..book.cells import CellError, parse_numbers
+from ..conventions import (
+    DAYS_PER_YEAR,
+    DEFAULT_SPOT_SHIFTS_PCT,
+    DEFAULT_VOL_SHIFTS,
+    MAX_ABS_SHIFT,
+    MAX_REL_SHIFT,
+)
 from ..errors import InputError
 from ..pricing.prices import black76_price, bsm_price
 from .aggregation import layer_codes
@@ -255,8 +262,6 @@ def _with_columns(frame: pd.DataFrame, names: list[str], values: np.ndarray) -> 
     return pd.concat([frame, extra], axis=1)
 
 
-MAX_ABS_SHIFT = 100.0      # vol points; beyond this a shift is a typo, not a scenario
-MAX_REL_SHIFT = 1000.0     # percent
 
 
 def check_vol_shifts(shifts: np.ndarray, mode: str = "abs", name: str = "shifts") -> None:
@@ -273,26 +278,15 @@ def check_vol_shifts(shifts: np.ndarray, mode: str = "abs", name: str = "shifts"
 
 
 def _as_shifts(values, name: str) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(values, dtype=object)).ravel()
-    arr = arr[[v is not None and v != "" for v in arr]]
+    """Shifts from a sequence or array (blanks skipped), read by the one list reader
+    ``alvh_xl.book.cells.parse_numbers``."""
     try:
-        out = arr.astype(float)
-    except (TypeError, ValueError):
-        bad = next(v for v in arr if not _num(v))
-        raise InputError(f"{name}: expected numbers, got {bad!r}") from None
+        out = parse_numbers(values, name)
+    except CellError as exc:
+        raise InputError(str(exc)) from None
     if out.size == 0:
         raise InputError(f"{name}: no values given")
-    if not np.isfinite(out).all():
-        raise InputError(f"{name}: values must be finite")
     return out
-
-
-def _num(v) -> bool:
-    try:
-        float(v)
-        return not isinstance(v, bool)
-    except (TypeError, ValueError):
-        return False
 
 
 def _check_choice(value: str, allowed: tuple[str, ...], name: str) -> None:

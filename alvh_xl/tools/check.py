@@ -27,9 +27,10 @@ from xml.etree import ElementTree as ET
 from ..book import Positions, Thresholds
 from ..book.limits import nearest_layer
 from ..book.tables import header_key
+from ..book.xlsx import table_of
 from ..errors import AlvhError, InputError
 from ..xl import layout as L
-from ..xl.workbook import CalamineWorkbook, TableInfo, _sheet_part, bounds, read_inputs
+from ..xl.workbook import CalamineWorkbook, _sheet_part, bounds, read_inputs
 from .template import KIND_PROPERTY
 
 
@@ -143,7 +144,7 @@ def workbook_kind(path: Path) -> str:
 def _check_conf(io: CalamineWorkbook, add) -> None:
     if L.CONF not in io.sheet_names():
         return
-    rows = io.read_block(L.CONF, "A1", 50, 2)
+    rows = io.read_block(L.CONF, L.CONF_ANCHOR, 50, 2)
     settings = {str(r[0]).strip(): r[1] for r in rows if r and r[0] is not None}
     for key, value in L.CONF_ROWS:
         if str(settings.get(key, "")).strip() != value:
@@ -168,7 +169,7 @@ def _check_names(io: CalamineWorkbook, layout: L.Layout, add) -> int:
             add(Finding(None, None, None, f"defined name {t.name}: {exc}"))
             continue
         text = io.name_text(t.name)
-        if not _refers_to_table(text, tables):
+        if table_of(text, tables) is None:
             add(Finding(sheet, None, None, f"defined name {t.name} refers to {text}, a fixed "
                         f"range: rows typed under it are not read; make it {t.reference}",
                         severity="note"))
@@ -186,11 +187,6 @@ def _check_names(io: CalamineWorkbook, layout: L.Layout, add) -> int:
             add(Finding(None, None, None, f"defined name {name} is missing: the Signals "
                         "blocks are skipped", severity="note"))
     return count
-
-
-def _refers_to_table(text: str, tables: dict[str, TableInfo]) -> bool:
-    name = text.strip().lstrip("=").split("[")[0]
-    return "!" not in text and any(k.casefold() == name.casefold() for k in tables)
 
 
 def formulas_at(path: Path, io: CalamineWorkbook, sheet: str) -> dict[str, str]:

@@ -38,7 +38,6 @@ from .safety import (
     MACRO_SHEET_TYPES,
     PART_KINDS,
     SAFE_URL,
-    UDF_MODULE,
     VBA_TYPES,
     SafetyFinding,
     formula_threats,
@@ -377,18 +376,27 @@ def _remove_threat_rules(text: str, rule: str, container: str) -> str:
 
 
 def _reduce_conf(text: str) -> str:
-    """The xlwings.conf sheet's cells replaced by the one setting alvh_xl needs."""
+    """The xlwings.conf sheet's cells replaced by the settings alvh_xl needs (the layout's
+    ``CONF_ROWS`` at ``CONF_ANCHOR``)."""
+    from ..xl import layout as L
+
     p = re.match(r"(?:<\?[^>]*\?>\s*)?<(\w+:)?worksheet\b", text)
     prefix = p.group(1) or "" if p else ""
-    row = (f'<{prefix}row r="1"><{prefix}c r="A1" t="inlineStr"><{prefix}is><{prefix}t>UDF '
-           f'Modules</{prefix}t></{prefix}is></{prefix}c><{prefix}c r="B1" t="inlineStr">'
-           f"<{prefix}is><{prefix}t>{escape(UDF_MODULE)}</{prefix}t></{prefix}is></{prefix}c>"
-           f"</{prefix}row>")
-    data = f"<{prefix}sheetData>{row}</{prefix}sheetData>"
+    r0, c0 = L.cell_ref(L.CONF_ANCHOR)
+
+    def cell(r: int, c: int, value: str) -> str:
+        return (f'<{prefix}c r="{L.a1(r, c)}" t="inlineStr"><{prefix}is><{prefix}t>'
+                f"{escape(value)}</{prefix}t></{prefix}is></{prefix}c>")
+
+    rows = "".join(f'<{prefix}row r="{r0 + i}">{cell(r0 + i, c0, key)}'
+                   f"{cell(r0 + i, c0 + 1, value)}</{prefix}row>"
+                   for i, (key, value) in enumerate(L.CONF_ROWS))
+    extent = f"{L.a1(r0, c0)}:{L.a1(r0 + len(L.CONF_ROWS) - 1, c0 + 1)}"
+    data = f"<{prefix}sheetData>{rows}</{prefix}sheetData>"
     text = re.sub(rf"<{prefix}sheetData\b{_ATTRS}(?:/>|>.*?</{prefix}sheetData>)",
                   lambda _: data, text, count=1, flags=re.DOTALL)
-    return re.sub(rf"<{prefix}dimension\b{_ATTRS}/>", f'<{prefix}dimension ref="A1:B1"/>', text,
-                  count=1)
+    return re.sub(rf"<{prefix}dimension\b{_ATTRS}/>", f'<{prefix}dimension ref="{extent}"/>',
+                  text, count=1)
 
 
 def _chart_literals(text: str) -> str:

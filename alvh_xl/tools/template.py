@@ -17,7 +17,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from ..conventions import INSTRUMENTS
+from ..conventions import CALL_PUT_CHOICES, INSTRUMENTS
 from ..xl import layout as L
 from ..xl.natives import native_values
 from .sample import SampleBook, sample_raw, sample_rows, sample_series  # noqa: F401
@@ -48,9 +48,7 @@ from .xlsxstyle import (
 
 BUILD_TIME = dt.datetime(2026, 11, 24, 18, 0, 0)   # fixed: the file is byte-reproducible
 EXCEL_CALC_ID = 191029                               # Excel 2019 / Microsoft 365
-TYPE_CHOICES = ("C", "P", "Call", "Put")
 KIND_PROPERTY = "ALVH.Kind"                          # "template" or "report" (values only)
-CHART_COLUMN = "P"                                   # right of the widest Dashboard block
 
 
 def build_template(path: str | Path, layout: L.Layout = L.LAYOUT, *, live: bool = True) -> Path:
@@ -126,13 +124,14 @@ def write_workbook(path: Any, raw: dict[str, list[list[Any]]],
     _signals(w, wb, sheets[L.SIGNALS], layout, raw, shapes)
     _history(w, sheets[L.HISTORY], history, history_title, widths[L.HISTORY])
     _start(w, sheets[L.START])
+    conf_r, conf_c = (x - 1 for x in L.cell_ref(L.CONF_ANCHOR))
     for i, (key, value) in enumerate(L.CONF_ROWS):
-        sheets[L.CONF].write_string(i, 0, key, w.fmt(bold=True))
-        sheets[L.CONF].write_string(i, 1, value)
-    sheets[L.CONF].set_column(0, 1, 22)
+        sheets[L.CONF].write_string(conf_r + i, conf_c, key, w.fmt(bold=True))
+        sheets[L.CONF].write_string(conf_r + i, conf_c + 1, value)
+    sheets[L.CONF].set_column(conf_c, conf_c + 1, 22)
     for name, ws in sheets.items():
         if name not in (L.START, L.CONF):
-            widths[name].apply(ws, _FIXED.get(name))
+            widths[name].apply(ws, _fixed_widths(name))
     for name, ws in sheets.items():
         if name in (L.POSITIONS, L.MARKET, L.THRESHOLDS, L.HEDGES):
             ws.freeze_panes(1, 0)
@@ -141,8 +140,16 @@ def write_workbook(path: Any, raw: dict[str, list[list[Any]]],
     return path
 
 
-# Columns whose width is set by the sheet's design rather than by its contents.
-_FIXED = {L.DASHBOARD: {0: 19.0, 10: 18.0, 11: 34.0}}
+def _fixed_widths(sheet: str) -> dict[int, float] | None:
+    """The layout's design widths of a sheet's columns, by 0-based column."""
+    fixed = L.COLUMN_WIDTHS.get(sheet)
+    return {L.cell_ref(f"{c}1")[1] - 1: w for c, w in fixed.items()} if fixed else None
+
+
+def _cell(anchor: str) -> tuple[int, int]:
+    """0-based (row, column) of an A1 cell of the layout."""
+    r, c = L.cell_ref(anchor)
+    return r - 1, c - 1
 
 
 def _page(w: Writer, ws, name: str) -> None:
@@ -152,10 +159,11 @@ def _page(w: Writer, ws, name: str) -> None:
         return
     if name in (L.DASHBOARD, L.LEGS, L.CONDOR, L.HISTORY, L.START):
         title, line = L.SHEET_TITLES[name]
-        ws.write_string(0, 0, title, w.fmt(bold=True, font_size=16, font_color=NAVY))
-        ws.set_row(0, 24)
+        r, c = _cell(L.TITLE_CELL)
+        ws.write_string(r, c, title, w.fmt(bold=True, font_size=16, font_color=NAVY))
+        ws.set_row(r, 24)
         if line and name != L.DASHBOARD:
-            ws.write_string(1, 0, line, w.fmt(italic=True, font_color=GREY))
+            ws.write_string(r + 1, c, line, w.fmt(italic=True, font_color=GREY))
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
@@ -225,7 +233,7 @@ def _positions_validation(w: Writer, ws, layout: L.Layout, raw) -> None:
         "option when Type is C/P)", "error_type": "warning",
         "error_title": "Instrument", "error_message": "Choose one of the listed instruments."})
     ws.data_validation(r0 + 1, col["Type"], last, col["Type"], {
-        "validate": "list", "source": list(TYPE_CHOICES), "ignore_blank": True,
+        "validate": "list", "source": list(CALL_PUT_CHOICES), "ignore_blank": True,
         "input_title": "Type", "input_message": "C or P for options (also on an ETP); blank "
         "for futures and ETP shares", "error_title": "Type", "error_message": "C, P, Call or "
         "Put (blank for futures and ETP shares)."})
@@ -341,23 +349,25 @@ def _natives(w: Writer, sheets, blocks, layout: L.Layout, live: bool, widths) ->
 def _dashboard(w: Writer, ws, shapes, live: bool, stamp, valuation) -> None:
     caption = w.fmt(bold=True, font_color=GREY, font_size=8, align="center", valign="bottom")
     small = w.fmt(italic=True, font_color=GREY, font_size=8, align="center")
-    for col, text in ((1, "NET VEGA RAW"), (3, "NET VEGA WEIGHTED"), (5, "TOLERANCE ±"),
-                      (7, "PORTFOLIO CHECK")):
-        ws.write_string(2, col, text, caption)
-    ws.write_string(3, 0, "Book", w.fmt(bold=True, font_size=12, font_color=NAVY,
-                                        valign="vcenter"))
-    ws.write_string(4, 1, "$/vol pt, sum of exposures", small)
-    ws.write_string(4, 3, "$/vol pt, term-structure weighted", small)
-    ws.write_string(4, 5, "$/vol pt on the PORTFOLIO measure", small)
-    ws.set_row(3, 36)
-    ws.write_string(5, 0, L.UNITS, w.fmt(italic=True, font_color=GREY, font_size=8))
+    cards = [(_cell(L.OUTPUT_BY_KEY[key].anchor), text, unit)
+             for key, text, unit in L.DASHBOARD_CARDS]
+    for (r, c), text, _ in cards:
+        ws.write_string(r - 1, c, text, caption)
+    ws.write_string(*_cell(L.BOOK_LABEL[1]), "Book", w.fmt(bold=True, font_size=12,
+                                                           font_color=NAVY, valign="vcenter"))
+    for (r, c), _, unit in cards:
+        if unit:
+            ws.write_string(r + 1, c, unit, small)
+        ws.set_row(r, 36)
+    ws.write_string(*_cell(L.UNITS_CELL[1]), L.UNITS, w.fmt(italic=True, font_color=GREY,
+                                                            font_size=8))
     for (_sheet, anchor), text, value, fmt in (
             (L.LAST_REFRESH, "Last refresh", stamp or "not yet", "yyyy-mm-dd hh:mm"),
             (L.VALUATION_CELL, "Valuation date", valuation or L.VALUATION_DATE, "yyyy-mm-dd")):
         r, c = (x - 1 for x in L.cell_ref(anchor))
         ws.write_string(r, c - 1, text, w.fmt(bold=True, font_color=GREY, align="right"))
         w.put(ws, r, c, value, w.num(fmt, bold=True, align="left"))
-    ws.freeze_panes(6, 0)
+    ws.freeze_panes(L.FROZEN_ROWS[L.DASHBOARD], 0)
     layers = L.OUTPUT_BY_KEY["layers"]
     from ..risk.aggregation import LAYER_COLUMNS
     from ..risk.hedging import HEDGE_COLUMNS
@@ -367,7 +377,7 @@ def _dashboard(w: Writer, ws, shapes, live: bool, stamp, valuation) -> None:
     _flag_rules(w, ws, L.OUTPUT_BY_KEY["status"].anchor, begins=True)
     _charts(w, ws, shapes)
     _lite_button(w, ws)
-    ws.print_area("A1:AB60")
+    ws.print_area(L.PRINT_AREAS[L.DASHBOARD])
     ws.fit_to_pages(1, 1)
 
 
@@ -435,7 +445,7 @@ def _charts(w: Writer, ws, shapes) -> None:
     chart.set_x_axis({"label_position": "low"})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 620, "height": 330})
-    ws.insert_chart(f"{CHART_COLUMN}7", chart, {"x_offset": 10, "y_offset": 4})
+    ws.insert_chart(L.DASHBOARD_CHARTS[0], chart, {"x_offset": 10, "y_offset": 4})
 
     lad = L.OUTPUT_BY_KEY["ladder"]
     lr, lc = (x - 1 for x in L.cell_ref(lad.anchor))
@@ -456,7 +466,7 @@ def _charts(w: Writer, ws, shapes) -> None:
                      "line": {"color": "#E0E0E0"}}})
     line.set_legend({"position": "bottom"})
     line.set_size({"width": 620, "height": 330})
-    ws.insert_chart(f"{CHART_COLUMN}30", line, {"x_offset": 10, "y_offset": 4})
+    ws.insert_chart(L.DASHBOARD_CHARTS[1], line, {"x_offset": 10, "y_offset": 4})
 
 
 def _scenarios(w: Writer, ws, blocks, shapes) -> None:
@@ -479,7 +489,7 @@ def _scenarios(w: Writer, ws, blocks, shapes) -> None:
             ws.write_number(r + i, c, float(v), w.num(
                 '"spot "+0"%";"spot "-0"%";"spot "0"%"', bold=True, font_color=NAVY,
                 bg_color=LIGHT, align="right"))
-    ws.print_area(0, 0, r + g.max_rows, 16)
+    ws.print_area(0, 0, r + g.max_rows, _last_column(L.SCENARIOS))
 
 
 def _signals(w: Writer, wb, ws, layout: L.Layout, raw, shapes) -> None:
@@ -509,7 +519,7 @@ def _signals(w: Writer, wb, ws, layout: L.Layout, raw, shapes) -> None:
     chart.set_y2_axis({"num_format": "0"})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 520, "height": 300})
-    ws.insert_chart("L8", chart)
+    ws.insert_chart(L.SIGNALS_CHARTS[0], chart)
     hist = wb.add_chart({"type": "column"})
     m = L.OUTPUT_BY_KEY["macd"]
     mr, mc = (x - 1 for x in L.cell_ref(m.anchor))
@@ -522,11 +532,13 @@ def _signals(w: Writer, wb, ws, layout: L.Layout, raw, shapes) -> None:
                      "major_unit_type": "months", "label_position": "low"})
     hist.set_legend({"none": True})
     hist.set_size({"width": 520, "height": 240})
-    ws.insert_chart("L24", hist)
-    ws.write_string(0, 11, L.SHEET_TITLES[L.SIGNALS][0], w.fmt(bold=True, font_size=14,
+    ws.insert_chart(L.SIGNALS_CHARTS[1], hist)
+    tr, tc = _cell(L.SIGNALS_TITLE[1])
+    ws.write_string(tr, tc, L.SHEET_TITLES[L.SIGNALS][0], w.fmt(bold=True, font_size=14,
                                                                font_color=NAVY))
-    ws.write_string(1, 11, L.SHEET_TITLES[L.SIGNALS][1], w.fmt(italic=True, font_color=GREY))
-    ws.print_area(0, 0, r0 + n, 19)
+    ws.write_string(tr + 1, tc, L.SHEET_TITLES[L.SIGNALS][1], w.fmt(italic=True,
+                                                                    font_color=GREY))
+    ws.print_area(0, 0, r0 + n, _last_column(L.SIGNALS))
 
 
 def _history(w: Writer, ws, rows: list[list[Any]] | None, title: str, widths: Widths) -> None:
@@ -557,9 +569,14 @@ def _history(w: Writer, ws, rows: list[list[Any]] | None, title: str, widths: Wi
     ws.set_row(r0, 28)
 
 
+def _last_column(sheet: str) -> int:
+    """0-based last column of a sheet's print area (the layout's letter)."""
+    return L.cell_ref(f"{L.PRINT_LAST_COLUMN[sheet]}1")[1] - 1
+
+
 def _start(w: Writer, ws) -> None:
-    ws.set_column("A:A", 16)
-    ws.set_column("B:B", 100)
+    for col, width in _fixed_widths(L.START).items():
+        ws.set_column(col, col, width)
     row = 2
     for kind, text in L.START_TEXT:
         if kind == "h":

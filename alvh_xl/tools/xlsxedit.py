@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..book.xlsx import bounds, cell_ref, col_letter, range_ref
 from ..errors import InputError, WorkbookError, describe
 from .xlsxpkg import (
     Cell,
@@ -42,10 +43,6 @@ from .xlsxpkg import (
     TablePart,
     attrs,
     cell_value,
-    col_letters,
-    parse_range,
-    range_text,
-    split_ref,
 )
 from .xlsxsplice import (
     TIME_FORMAT,
@@ -77,7 +74,7 @@ def read_table(path: str | Path, table_name: str) -> TableData:
     pkg = Package(_existing(Path(path)))
     sheet, table = pkg.table(table_name)
     cells = SheetCells(pkg.text(sheet.part), sheet.name)
-    r1, c1, r2, c2 = parse_range(table.ref)
+    r1, c1, r2, c2 = bounds(table.ref)
     first, last = r1 + table.header_rows, r2 - table.totals_rows
     rows = [[cell_value(cells.cell(r, c), pkg) for c in range(c1, c2 + 1)]
             for r in range(first, last + 1)]
@@ -157,9 +154,9 @@ class _Editor:
     # -- single cells
     def set_cell(self, sheet_name: str, ref: str, value: Any) -> None:
         sheet = self.pkg.sheet(sheet_name)
-        row, col = split_ref(ref)
+        row, col = cell_ref(ref)
         for table in sheet.tables:
-            r1, c1, _, c2 = parse_range(table.ref)
+            r1, c1, _, c2 = bounds(table.ref)
             if row == r1 and c1 <= col <= c2:
                 raise WorkbookError(f"{sheet.name}!{ref} is a header of the table {table.name}; "
                                     f"rename columns in Excel")
@@ -170,7 +167,7 @@ class _Editor:
         """Write one cell. ``column``: the styled cells of its table column, last row
         first, whose format a new cell takes (a date takes the column's date format)."""
         cells = self._cells(sheet)
-        address = f"{col_letters(col)}{row}"
+        address = f"{col_letter(col)}{row}"
         old = cells.cell(row, col)
         kind, payload = normalise(value, f"{sheet.name}!{address}")
         if (row, col) in self.writes.get(sheet.part, {}):
@@ -199,7 +196,7 @@ class _Editor:
                                 f"totals row can be refilled")
         if not data:
             raise InputError(f"table {table.name}: the data needs a header row")
-        r1, c1, r2, c2 = parse_range(table.ref)
+        r1, c1, r2, c2 = bounds(table.ref)
         mapping = self._columns(table, data[0])
         rows = [list(r) for r in data[1:]]
         for i, r in enumerate(rows, start=2):
@@ -223,7 +220,7 @@ class _Editor:
             for c in range(c1, c2 + 1):
                 if cells.cell(r, c) is not None:
                     self._write(sheet, r, c, None, None)
-        new_ref = range_text(r1, c1, last, c2)
+        new_ref = range_ref(r1, c1, last, c2)
         if new_ref != table.ref:
             self._resize(sheet, table, new_ref, (r1 + 1, c1, r2, c2, last))
 
@@ -251,7 +248,7 @@ class _Editor:
             return
         grown = (old_last + 1, c1, last, c2)
         for other in sheet.tables:
-            if other is not table and overlap(grown, parse_range(other.ref)):
+            if other is not table and overlap(grown, bounds(other.ref)):
                 raise WorkbookError(f"table {table.name} needs rows down to {last}, where the "
                                     f"table {other.name} ({other.ref}) is")
         cells = self._cells(sheet)
@@ -261,10 +258,10 @@ class _Editor:
                 if cell is not None and not cell.is_empty:
                     raise WorkbookError(
                         f"table {table.name} needs rows down to {last}, but "
-                        f"{sheet.name}!{col_letters(c)}{r} holds "
+                        f"{sheet.name}!{col_letter(c)}{r} holds "
                         f"{describe(cell_value(cell, self.pkg))}; move it or the table")
         for ref in re.findall(r'<(?:\w+:)?mergeCell\s+ref="([^"]+)"', cells.xml):
-            if overlap(grown, parse_range(ref)):
+            if overlap(grown, bounds(ref)):
                 raise WorkbookError(f"table {table.name} needs rows down to {last}, where the "
                                     f"merged cells {sheet.name}!{ref} are")
 
@@ -275,8 +272,8 @@ class _Editor:
                       text, count=1)
         text = re.sub(r'(<(?:\w+:)?autoFilter\b[^>]*?\bref=")[^"]*(")', rf"\g<1>{new_ref}\g<2>",
                       text, count=1)
-        r1, c1, _, c2 = parse_range(new_ref)
-        body = range_text(r1 + 1, c1, parse_range(new_ref)[2], c2)
+        r1, c1, _, c2 = bounds(new_ref)
+        body = range_ref(r1 + 1, c1, bounds(new_ref)[2], c2)
         text = re.sub(r'(<(?:\w+:)?sortState\b[^>]*?\bref=")[^"]*(")', rf"\g<1>{body}\g<2>", text)
         self.table_xml[table.part] = text
         self.sqref_edits.setdefault(sheet.part, []).append(span)
@@ -325,7 +322,7 @@ def _check_formula_groups(cells: SheetCells, written: set[tuple[int, int]]) -> N
                 if "ref" in a:
                     masters[a["si"]] = here
             elif a.get("t") == "array" and "ref" in a:
-                r1, c1, r2, c2 = parse_range(a["ref"])
+                r1, c1, r2, c2 = bounds(a["ref"])
                 block = {(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
                 hit = block & written
                 if len(block) > 1 and hit and hit != block:
@@ -343,5 +340,5 @@ def _check_formula_groups(cells: SheetCells, written: set[tuple[int, int]]) -> N
 
 
 def _address(cell: tuple[int, int]) -> str:
-    return f"{col_letters(cell[1])}{cell[0]}"
+    return f"{col_letter(cell[1])}{cell[0]}"
 

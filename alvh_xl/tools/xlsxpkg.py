@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..book.xlsx import cell_ref
 from ..errors import WorkbookError
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -23,46 +24,8 @@ PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _N = {"m": MAIN, "r": REL, "p": PKG_REL}
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _ATTR = re.compile(r"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 # built-in number formats that show dates or times (ECMA-376 §18.8.30, plus East-Asian ids)
 _DATE_FMT_IDS = set(range(14, 23)) | set(range(27, 37)) | {45, 46, 47} | set(range(50, 59))
-
-
-def col_index(letters: str) -> int:
-    """'A' → 1, 'AA' → 27."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def col_letters(index: int) -> str:
-    """1 → 'A', 27 → 'AA'."""
-    out = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def split_ref(ref: str) -> tuple[int, int]:
-    """'B7' → (row 7, column 2)."""
-    m = _REF.match(ref.strip().upper())
-    if not m:
-        raise WorkbookError(f"{ref!r} is not a cell address like B7")
-    return int(m[2]), col_index(m[1])
-
-
-def parse_range(ref: str) -> tuple[int, int, int, int]:
-    """'A1:N49' → (first row, first col, last row, last col); a single cell is a 1×1 range."""
-    a, _, b = ref.partition(":")
-    r1, c1 = split_ref(a)
-    r2, c2 = split_ref(b or a)
-    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
-
-
-def range_text(r1: int, c1: int, r2: int, c2: int) -> str:
-    return f"{col_letters(c1)}{r1}:{col_letters(c2)}{r2}"
 
 
 def attrs(text: str) -> dict[str, str]:
@@ -286,7 +249,7 @@ class SheetCells:
                     if "r" not in ca:
                         raise WorkbookError(f"sheet {self.sheet} row {number}: a cell without "
                                             f"its address (r=); re-save the workbook in Excel")
-                    r, col = split_ref(ca["r"])
+                    r, col = cell_ref(ca["r"])
                     cells[col] = Cell(r, col, base + c.start(), base + c.end(), ca, c[2] or "")
             rows[number] = Row(number, m.start(), m.end(), m[1], cells)
         return rows

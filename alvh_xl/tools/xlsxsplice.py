@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..book.xlsx import bounds, col_letter, range_ref
 from ..errors import InputError, WorkbookError, describe
 from .xlsxpkg import (
     EXCEL_EPOCH,
@@ -22,9 +23,6 @@ from .xlsxpkg import (
     SheetCells,
     attrs,
     cell_value,
-    col_letters,
-    parse_range,
-    range_text,
 )
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -168,7 +166,7 @@ def render_sheet(cells: SheetCells, writes: dict[tuple[int, int], str],
 
 def _ref_text(r1: int, c1: int, r2: int, c2: int) -> str:
     """A range as Excel writes it: 'A1:N5', or 'B2' for a single cell."""
-    text = range_text(r1, c1, r2, c2)
+    text = range_ref(r1, c1, r2, c2)
     a, b = text.split(":")
     return a if a == b else text
 
@@ -188,7 +186,7 @@ def _move_sqrefs(tail: str, span: tuple[int, int, int, int, int]) -> str:
     def fix(refs: str) -> str:
         out = []
         for ref in refs.split():
-            a, b, c, d = parse_range(ref)
+            a, b, c, d = bounds(ref)
             if a == first and c == old_last and c1 <= b and d <= c2:
                 ref = _ref_text(first, b, max(new_last, first), d)
             out.append(ref)
@@ -202,10 +200,10 @@ def _move_sqrefs(tail: str, span: tuple[int, int, int, int, int]) -> str:
 def rename_ranges(wb: str, edits: list[tuple[str, str, str]]) -> str:
     """Defined names whose whole formula is a table's old range follow the table."""
     for sheet, old, new in edits:
-        r1, c1, r2, c2 = parse_range(old)
-        n1, m1, n2, m2 = parse_range(new)
-        old_abs = f"${col_letters(c1)}${r1}:${col_letters(c2)}${r2}"
-        new_abs = f"${col_letters(m1)}${n1}:${col_letters(m2)}${n2}"
+        r1, c1, r2, c2 = bounds(old)
+        n1, m1, n2, m2 = bounds(new)
+        old_abs = f"${col_letter(c1)}${r1}:${col_letter(c2)}${r2}"
+        new_abs = f"${col_letter(m1)}${n1}:${col_letter(m2)}${n2}"
         for prefix in {quote_sheet(sheet), "'" + sheet.replace("'", "''") + "'"}:
             wb = re.sub(rf"(<(?:\w+:)?definedName\b[^>]*>){re.escape(prefix + '!' + old_abs)}"
                         rf"(</(?:\w+:)?definedName>)", rf"\g<1>{prefix}!{new_abs}\g<2>", wb)

@@ -12,14 +12,26 @@ import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from .officejs import gc_paused, numeric_block
+
 MAX_ENTRIES = 32
 MAX_CELLS = 4_000_000          # input cells behind the cached entries of one cache
 _PLAIN = frozenset({str, float, int, type(None), dt.datetime, dt.date, dt.time})
+_NUMBERS = frozenset({float, int})
+
+
+class FloatBlock(NamedTuple):
+    """Key of a rectangle of plain numbers: its shape and the bytes of its float64 values
+    (8 bytes a cell instead of a Python tuple per row)."""
+
+    rows: int
+    cols: int
+    data: bytes
 
 
 def freeze(value: Any) -> Hashable:
@@ -27,11 +39,18 @@ def freeze(value: Any) -> Hashable:
 
     Equal keys mean equal inputs: booleans are tagged (``True == 1`` in Python, but TRUE is
     not the number 1 in a Qty cell). 2-D lists of plain cells (str, float, int, None, dates)
-    take a fast path of C-level passes; there a NaN cell at worst makes a lookup miss.
+    take a fast path of C-level passes; there a NaN cell at worst makes a lookup miss. A
+    rectangle of floats and ints (a column of prices, strikes …) becomes a ``FloatBlock``.
     """
-    if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
-        if set(map(type, chain.from_iterable(value))) <= _PLAIN:
-            return tuple(map(tuple, value))
+    if isinstance(value, list) and value and set(map(type, value)) == {list}:
+        types = set(map(type, chain.from_iterable(value)))
+        if types <= _NUMBERS:
+            block = numeric_block(value)
+            if block is not None:
+                return FloatBlock(*block.shape, block.tobytes())
+        if types <= _PLAIN:
+            with gc_paused():
+                return tuple(map(tuple, value))
     return _freeze(value)
 
 
@@ -57,9 +76,11 @@ def _freeze(value: Any) -> Hashable:
 
 def cells_in(key: Hashable) -> int:
     """Rough size of a key: the number of cells in its nested tuples."""
+    if isinstance(key, FloatBlock):
+        return max(key.rows * key.cols, 1)
     if not isinstance(key, tuple):
         return 1
-    if key and all(type(k) is tuple for k in key) and not any(type(c) is tuple for c in key[0]):
+    if key and set(map(type, key)) == {tuple} and not any(type(c) is tuple for c in key[0]):
         return max(sum(map(len, key)), 1)          # a 2-D table: rows of cells
     return max(sum(cells_in(k) for k in key), 1)
 

@@ -4,32 +4,38 @@ Runtimes differ: classic xlwings hands 2-D lists with datetimes and (with ``err_
 texts; Office.js (xlwings Server/Lite) hands JSON: blanks as "" (or Pyodide's ``JsNull``),
 dates as serial numbers, errors as ``{"type": "Error", "basicValue": "#N/A"}`` objects, a
 one-row range as a flat list. ``from_officejs`` makes that plain (None, "#N/A"); ``to_officejs``
-makes results acceptable to Office.js. The per-cell readers (numbers, dates, call/put …) are
-``alvh_xl.book.cells``; this module shapes arrays and error texts around them.
+makes results acceptable to Office.js (both in ``alvh_xl.xl.officejs``). The per-cell readers
+(numbers, dates, call/put …) are ``alvh_xl.book.cells``; this module shapes arguments into
+arrays and error texts around them, and results back into cells.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import datetime as dt
 import functools
-import math
-import sys
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from ..book.cells import CellError, error_value, is_blank, parse_number, to_numbers
+from ..book.cells import (
+    CellError,
+    error_value,
+    factorize,
+    is_blank,
+    parse_cp,
+    parse_number,
+    parse_numbers,
+    position,
+    text_of,
+    to_numbers,
+)
 from ..conventions import ERROR_PREFIX
-from ..errors import AlvhError, InputError
+from ..errors import AlvhError, InputError, describe
+from .officejs import gc_paused, mark_ready, numeric_block
 
 MAX_TEXT = 250          # a cell message stays short; cut at a word boundary with '…'
-IN_PYODIDE = sys.platform == "emscripten"
-EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-DATE_FORMAT = "yyyy-mm-dd"
 
 
 def error_text(message: object) -> str:
@@ -81,102 +87,6 @@ def pipeline_active() -> Any:
     return _PIPELINE.get()
 
 
-# ----------------------------------------------------------------------------- Office.js in
-
-
-def _jsnull(v: Any) -> bool:
-    """Pyodide's JsNull sentinel (an empty cell in xlwings Lite). Only under Pyodide is it
-    asked — through xlwings' own check — since nothing else can produce one."""
-    if not IN_PYODIDE:
-        return False
-    from xlwings.utils import is_jsnull
-
-    return is_jsnull(v)
-
-
-def _plain_cell(v: Any) -> Any:
-    if v == "" or v is None:
-        return None
-    if isinstance(v, dict):
-        if v.get("type") == "Error":
-            return str(v.get("basicValue") or "#VALUE!")
-        return v.get("basicValue")                 # formatted numbers, entities
-    if IN_PYODIDE and _jsnull(v):
-        return None
-    return v
-
-
-_PLAIN_TYPES = (float, int, bool, str)
-
-
-def from_officejs(value: Any) -> Any:
-    """One Office.js argument as plain cells: a 2-D list (a one-row range arrives flat),
-    None for blanks, error texts such as '#N/A'; a scalar stays a scalar."""
-    if isinstance(value, (list, tuple)):
-        rows = value if value and all(isinstance(r, (list, tuple)) for r in value) else [value]
-        out = []
-        for row in rows:
-            if IN_PYODIDE or any(type(v) not in _PLAIN_TYPES or v == "" for v in row):
-                out.append([_plain_cell(v) for v in row])
-            else:
-                out.append(list(row))
-        return out
-    return _plain_cell(value)
-
-
-# ----------------------------------------------------------------------------- Office.js out
-
-
-_OUT_MEMO: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
-_OUT_MEMO_SIZE = 64
-
-
-def to_officejs(value: Any, runtime: Any = "1.4", date_format: Any = None) -> Any:
-    """Cells Office.js accepts, as a 2-D matrix: "" for blanks and NaN, Python numbers, dates
-    as formatted numbers (plain serials before runtime 1.4). The same result object (a cache
-    hit) converts once."""
-    key = (id(value), runtime, date_format)
-    hit = _OUT_MEMO.get(key)
-    if hit is not None and hit[0] is value:
-        _OUT_MEMO.move_to_end(key)
-        return hit[1]
-    fmt = None if runtime is not None and float(runtime) < 1.4 else DATE_FORMAT
-    if isinstance(value, list):
-        rows = value if value and all(isinstance(r, list) for r in value) else [value]
-        out = [[_js_cell(v, fmt) for v in row] for row in rows]
-        width = max(map(len, out), default=0)
-        out = [r + [""] * (width - len(r)) for r in out]       # Office.js wants rectangles
-    else:
-        out = [[_js_cell(value, fmt)]]                          # a matrix, always
-    if isinstance(value, list):
-        _OUT_MEMO[key] = (value, out)
-        while len(_OUT_MEMO) > _OUT_MEMO_SIZE:
-            _OUT_MEMO.popitem(last=False)
-    return out
-
-
-def _js_cell(v: Any, fmt: str | None) -> Any:
-    t = type(v)
-    if t is float:
-        return v if math.isfinite(v) else ""
-    if t is str or t is int or t is bool:
-        return v
-    if v is None:
-        return ""
-    if isinstance(v, (np.floating, np.integer)):
-        return _js_cell(v.item(), fmt)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, (dt.date, np.datetime64)):
-        d = v if isinstance(v, dt.date) else v.astype("datetime64[s]").astype(dt.datetime)
-        if not isinstance(d, dt.datetime):
-            d = dt.datetime(d.year, d.month, d.day)
-        serial = (d - EXCEL_EPOCH).total_seconds() / 86400.0
-        return serial if fmt is None else {"type": "FormattedNumber", "basicValue": serial,
-                                           "numberFormat": fmt}
-    return str(v)
-
-
 # ----------------------------------------------------------------------------- arrays
 
 
@@ -204,23 +114,73 @@ def grid(value: Any) -> np.ndarray:
     return arr
 
 
+NO_ERRORS = np.full((1, 1), "", dtype=object)
+"""The error grid of an argument whose every cell is fine (it broadcasts to any shape)."""
+
+
+def cell_errors(name: str, shape: tuple[int, int], bad: np.ndarray,
+                reason: Callable[[tuple[int, ...]], str]) -> np.ndarray:
+    """Error grid of one argument: '<name> (<where>): <reason(index)>' at each ``bad`` cell;
+    ``NO_ERRORS`` when there is none."""
+    if not bad.any():
+        return NO_ERRORS
+    errs = np.full(shape, "", dtype=object)
+    for idx in zip(*np.nonzero(bad), strict=True):
+        errs[idx] = f"{name}{position(shape, idx)}{reason(idx)}"
+    return errs
+
+
+def float_grid(value: Any) -> np.ndarray | None:
+    """A 2-D float array when ``value`` is a number, a numeric array or a rectangular (2-D or
+    flat = one column) list of int/float cells (:func:`numeric_block`); None for anything
+    else (text, blanks, booleans, ragged rows), which ``to_numbers`` reads cell by cell."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            return None
+        return value.astype(float).reshape(value.shape[0] if value.ndim else 1, -1)
+    if type(value) in (float, int):
+        return np.array([[float(value)]])
+    return numeric_block(value)
+
+
 def numbers(value: Any, name: str, default: float | None = None,
             percent: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """2-D float array and a same-shape array of error texts ('' where the cell is fine).
+    """2-D float array and the error text per cell, a grid broadcastable to it ('' where the
+    cell is fine; ``NO_ERRORS`` when every cell is).
 
     Blank cells take ``default`` when one is given; otherwise they are errors. Text numbers
     are read by the one rule of ``alvh_xl.book.cells`` (no decimal commas, no stripping).
+    Messages name the argument and, in a range, the cell: 'strike (row 3 of its range):
+    expected a number, got "abc"'.
     """
-    cells = grid(value)
-    vals, why = to_numbers(cells, percent=percent)
-    errs = np.where(why != "", np.char.add(f"{name}: ", why.astype(str)).astype(object), "")
-    errs = errs.astype(object)
-    blank = np.isnan(vals) & (why == "")
-    if default is None:
-        errs[blank] = f"{name} is blank"
-    else:
+    vals = float_grid(value)
+    if vals is not None and np.isfinite(vals).all():
+        return vals, NO_ERRORS
+    vals, why = to_numbers(grid(value) if vals is None else vals, percent=percent)
+    bad = why != ""
+    blank = np.isnan(vals) & ~bad
+    if default is not None:
         vals[blank] = default
-    return vals, errs
+        blank[:] = False
+    return vals, cell_errors(name, vals.shape, bad | blank,
+                             lambda idx: f": {why[idx]}" if why[idx] else " is blank")
+
+
+def number_list(value: Any, name: str, default: tuple[float, ...] | None = None
+                ) -> np.ndarray:
+    """The numbers of a range argument, row by row, blank cells skipped (shift lists, bucket
+    edges), read by the one list reader ``alvh_xl.book.cells.parse_numbers``: ``default`` when
+    it is omitted or all blank (InputError without one); InputError naming the argument and
+    the cell otherwise."""
+    try:
+        out = parse_numbers(grid(value), name)
+    except CellError as exc:
+        raise InputError(str(exc)) from None
+    if out.size == 0:
+        if default is None:
+            raise InputError(f"{name}: no numbers given")
+        return np.asarray(default, dtype=float)
+    return out
 
 
 def scalar_number(value: Any, name: str, default: float | None = None, *,
@@ -267,39 +227,60 @@ def omitted(v: Any) -> bool:
     return is_blank(v)
 
 
-def domain_errors(errs: np.ndarray, vals: np.ndarray, good: np.ndarray,
-                  message: str) -> np.ndarray:
-    """Add ``message, got <value>`` to cells that parsed but fail ``good`` (first error wins)."""
-    errs = errs.copy()
-    bad = (errs == "") & ~good
-    errs[bad] = [f"{message}, got {v:g}" for v in vals[bad]]
-    return errs
+def domain_errors(errs: np.ndarray, vals: np.ndarray, good: np.ndarray, name: str,
+                  expected: str) -> np.ndarray:
+    """Add '<name> (<where>): expected <expected>, got <value>' to the cells that parsed but
+    fail ``good``; cells already in error keep their first error."""
+    current = np.broadcast_to(errs, vals.shape)
+    bad = (current == "") & ~good
+    if not bad.any():
+        return errs
+    new = cell_errors(name, vals.shape, bad, lambda idx: f": expected {expected}, got "
+                      f"{vals[idx]:g}")
+    return np.where(bad, new, current)
 
 
 def texts(value: Any, name: str, allowed: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Map text cells through ``allowed`` (keys upper-case); unknown text becomes an error."""
-    cells = grid(value)
-    out = np.empty(cells.shape, dtype=object)
-    errs = np.full(cells.shape, "", dtype=object)
-    choices = ", ".join(sorted({k.lower() for k in allowed if not k.lstrip("-").isdigit()}))
-    for idx, v in np.ndenumerate(cells):
+    """Map text cells through ``allowed`` (keys upper-case; a whole number reads as its digits);
+    anything else is an error naming the argument, the cell and the choices."""
+    choices = ", ".join(sorted(k.lower() for k in allowed))
+
+    def read(v: Any) -> Any:
         err = error_value(v)
         if err:
-            errs[idx] = f"{name}: holds the Excel error {err}"
-            continue
-        key = (str(int(v)) if isinstance(v, (int, float)) and not isinstance(v, bool)
-               and float(v).is_integer() else str(v).strip().upper())
-        if key in allowed:
-            out[idx] = allowed[key]
-        else:
-            errs[idx] = f"{name}: expected one of {choices}, got {_echo(v)}"
-    return out, errs
+            raise CellError(f"holds the Excel error {err}")
+        key = text_of(v).upper()
+        if key not in allowed:
+            got = "a blank cell" if is_blank(v) else describe(v)
+            raise CellError(f"expected one of {choices}, got {got}")
+        return allowed[key]
+
+    return per_distinct(value, name, read, object)
 
 
-def _echo(v: Any) -> str:
-    from ..errors import describe
+def calls_puts(value: Any, name: str = "cp") -> tuple[np.ndarray, np.ndarray]:
+    """+1.0 / −1.0 per cell by the one call/put reader (``alvh_xl.book.cells.parse_cp``), NaN
+    and an error text where a cell is not a call or put."""
+    return per_distinct(value, name, parse_cp, float)
 
-    return describe(v)
+
+def per_distinct(value: Any, name: str, read: Callable[[Any], Any],
+                 dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """``read`` each distinct cell of an argument once (CellError → an error naming the
+    argument and the cell): values (NaN/None where bad) and the error grid."""
+    cells = grid(value)
+    codes, uniques = factorize(cells.ravel())
+    uniques = [*uniques, None]                       # code −1: a blank cell
+    table = np.full(len(uniques), np.nan if dtype is float else None, dtype=dtype)
+    reasons = np.full(len(uniques), "", dtype=object)
+    for k, u in enumerate(uniques):
+        try:
+            table[k] = read(u)
+        except CellError as exc:
+            reasons[k] = str(exc)
+    vals = table[codes].reshape(cells.shape)
+    why = reasons[codes].reshape(cells.shape)
+    return vals, cell_errors(name, cells.shape, why != "", lambda idx: f": {why[idx]}")
 
 
 def broadcast(shapes_of: dict[str, tuple[int, int]]) -> tuple[int, int]:
@@ -316,6 +297,8 @@ def first_error(*error_grids: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Per cell, the first non-empty error text among the (broadcast) error grids."""
     out = np.full(shape, "", dtype=object)
     for errs in error_grids:
+        if errs.size == 1 and errs.flat[0] == "":
+            continue                                # NO_ERRORS: nothing to look at
         e = np.broadcast_to(errs, shape)
         take = (out == "") & (e != "")
         out[take] = e[take]
@@ -323,17 +306,30 @@ def first_error(*error_grids: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def spill(values: np.ndarray, errors: np.ndarray | None = None) -> Any:
-    """Result grid for Excel: floats, '#ALVH! …' where errors, a scalar for a 1×1 result."""
-    out = values.astype(object)
-    if errors is not None:
+    """Result grid for Excel: floats, '#ALVH! …' where errors, a scalar for a 1×1 result.
+    Float results become lists in one ``tolist``; only the cells in error are visited."""
+    bad = None
+    if errors is not None and errors.size and not (errors.size == 1 and errors.flat[0] == ""):
+        errors = np.broadcast_to(errors, values.shape)
         bad = errors != ""
-        if bad.any():
-            out[bad] = [error_text(e) for e in errors[bad]]
-    if out.shape == (1, 1):
-        return _plain(out[0, 0])
-    if values.dtype.kind == "f" and (errors is None or not (errors != "").any()):
-        return values.tolist()
-    return [[_plain(v) for v in row] for row in out]
+    if values.shape == (1, 1):
+        return error_text(errors[0, 0]) if bad is not None and bad[0, 0] else \
+            _plain(values[0, 0])
+    if values.dtype.kind != "f":
+        out = [[_plain(v) for v in row] for row in values]
+    else:
+        with gc_paused():
+            out = values.tolist()
+        finite = np.isfinite(values if bad is None else values[~bad]).all()
+        if finite and values.size:
+            mark_ready(out)
+    if bad is not None:
+        rows, cols = np.nonzero(bad)
+        codes, messages = factorize(errors[rows, cols])
+        texts = [error_text(m) for m in messages]
+        for i, j, c in zip(rows.tolist(), cols.tolist(), codes.tolist(), strict=True):
+            out[i][j] = texts[c]
+    return out
 
 
 def _plain(v: Any) -> Any:

@@ -32,7 +32,7 @@ from .cells import (
     broadcast,
     domain_errors,
     first_error,
-    grid,
+    number_list,
     numbers,
     omitted,
     pipeline_active,
@@ -206,8 +206,8 @@ def ALVH_FLAG(value, limit, warn=DEFAULT_WARN):
     lim, lim_err = numbers(limit, "limit")
     w, w_err = numbers(warn, "warn", default=DEFAULT_WARN, percent=True)
     shape = broadcast({"value": v.shape, "limit": lim.shape, "warn": w.shape})
-    lim_err = domain_errors(lim_err, lim, lim > 0, "limit must be positive")
-    w_err = domain_errors(w_err, w, (w > 0) & (w <= 1), "warn must be a fraction in (0, 1]")
+    lim_err = domain_errors(lim_err, lim, lim > 0, "limit", "a number > 0")
+    w_err = domain_errors(w_err, w, (w > 0) & (w <= 1), "warn", "a fraction in (0, 1]")
     errs = first_error(v_err, lim_err, w_err, shape=shape)
     ok = errs == ""
     b = [np.where(ok, np.broadcast_to(a, shape), 1.0) for a in (v, lim, w)]  # bad cells: inert
@@ -298,14 +298,7 @@ def book_headline(positions, market, curve, thresholds=None, candidates=None, sc
 
 
 def _edges(values: Any) -> tuple[float, ...]:
-    if omitted(values):
-        return DEFAULT_BUCKET_EDGES
-    vals, errs = numbers(values, "edges")
-    cells = grid(values)
-    keep = np.array([not (c is None or c == "") for c in cells.ravel()])
-    if (errs.ravel()[keep] != "").any():
-        raise InputError(errs.ravel()[keep][errs.ravel()[keep] != ""][0])
-    out = vals.ravel()[keep]
-    if out.size == 0 or (np.diff(out) <= 0).any() or (out < 0).any():
+    out = number_list(values, "edges", DEFAULT_BUCKET_EDGES)
+    if (np.diff(out) <= 0).any() or (out < 0).any():
         raise InputError("edges must be increasing day counts, e.g. 7, 30, 60, 90, 180")
     return tuple(float(x) for x in out)

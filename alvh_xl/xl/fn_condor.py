@@ -14,7 +14,6 @@ import pandas as pd
 
 from ..book import Problem
 from ..conventions import DEFAULT_VOL_SHIFTS
-from ..errors import InputError
 from ..risk.condor import (
     NONE_TEXT,
     breakeven_migration,
@@ -24,7 +23,7 @@ from ..risk.condor import (
     no_condor_message,
     resolve_strategy,
 )
-from .cells import grid, numbers, scalar
+from .cells import number_list, scalar_text
 from .fn_book import DOC_CURVE, DOC_FWD, DOC_MKT, DOC_POS, valuation
 from .frames import frame_to_cells
 from .registry import WORKBOOK_INPUTS, excel
@@ -43,7 +42,7 @@ def ALVH_CONDOR(positions=None, market=None, curve=None, strategy=None, forwards
         val = valuation(positions, market, curve, forwards)
         report = condor_report(val)
         table = report.table
-        name = scalar(strategy)
+        name = scalar_text(strategy, "strategy")
         if name not in (None, ""):
             groups = list(table["Strategy"])
             table = table[table["Strategy"] == resolve_strategy(name, groups)]
@@ -63,7 +62,7 @@ def ALVH_BREAKEVENS(positions=None, market=None, curve=None, strategy=None, vol_
     def compute():
         shifts = _shifts(vol_shifts)
         val = valuation(positions, market, curve, forwards)
-        name = scalar(strategy)
+        name = scalar_text(strategy, "strategy")
         condors, reasons, _ = find_condors(val)
         if name in (None, "") and condors.size == 0:
             return [list(MIGRATION_HEADER), ["Note", no_condor_message(reasons), None]]
@@ -88,17 +87,6 @@ def _in_words(table: pd.DataFrame) -> pd.DataFrame:
 
 def _shifts(values: Any) -> np.ndarray:
     """Vol shifts from a range; blank cells skipped; all blank → the default ladder."""
-    cells = grid(values)
-    keep = np.array([not (v is None or (isinstance(v, str) and not v.strip()))
-                     for v in cells.ravel()])
-    if not keep.any():
-        return np.asarray(DEFAULT_VOL_SHIFTS, dtype=float)
-    vals, errs = numbers(values, "vol_shifts")
-    bad = errs.ravel()[keep]
-    if (bad != "").any():
-        raise InputError(bad[bad != ""][0])
-    out = vals.ravel()[keep]
-    if not np.isfinite(out).all():
-        raise InputError("vol_shifts must be finite numbers")
+    out = number_list(values, "vol_shifts", DEFAULT_VOL_SHIFTS)
     check_shift_count(out, "vol_shifts")
     return out

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..conventions import DEFAULT_SPOT_SHIFTS_PCT, DEFAULT_VOL_SHIFTS
-from ..errors import InputError
+from ..errors import InputError, describe
 from ..risk.scenarios import MODES, WEIGHTINGS, named_scenarios, shock_ladder, spot_vol_grid
-from .cells import grid, omitted, scalar
+from .cells import number_list, omitted, scalar_text
 from .fn_book import DOC_CURVE, DOC_FWD, DOC_MKT, DOC_POS, boolean, scenarios_from, valuation
 from .frames import frame_to_cells
 from .registry import excel
@@ -15,31 +15,16 @@ from .registry import excel
 
 def shifts_arg(values: Any, name: str, default: tuple[float, ...]) -> tuple[float, ...]:
     """Numbers from a range/array constant (blanks skipped); default when omitted."""
-    if omitted(values):
-        return default
-    out = []
-    for v in grid(values).ravel():
-        if v is None or v == "":
-            continue
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            try:
-                v = float(str(v).strip())
-            except ValueError:
-                raise InputError(f"{name}: expected numbers, got {v!r}") from None
-        if v != v or v in (float("inf"), float("-inf")):
-            raise InputError(f"{name}: expected finite numbers")
-        out.append(float(v))
-    return tuple(out)
+    return tuple(number_list(values, name, default).tolist())
 
 
 def choice_arg(value: Any, name: str, allowed: tuple[str, ...], expected: str) -> str:
     """One of ``allowed`` (any case); blank → the first; otherwise an InputError."""
-    v = scalar(value)
-    if v is None or v == "":
+    text = scalar_text(value, name).lower()          # an Excel error value is an error
+    if not text:
         return allowed[0]
-    text = str(v).strip().lower()
     if text not in allowed:
-        raise InputError(f"{name}: expected {expected}, got {v!r}")
+        raise InputError(f"{name}: expected {expected}, got {describe(text)}")
     return text
 
 

@@ -440,6 +440,29 @@ MESSAGE_CELL = (DASHBOARD, "A2")      # the headline message (ALVH_STATUS "messa
 HISTORY_ANCHOR = (HISTORY, "A4")      # history table (one row per date and layer)
 
 CONF_ROWS = (("UDF Modules", "alvh_xl.udfs"),)
+CONF_ANCHOR = "A1"                    # xlwings.conf: key | value rows from here
+
+# Sheet furniture: what the template builder places outside the blocks and tables.
+TITLE_CELL = "A1"                     # each output sheet's title; its short line below it
+# The Dashboard cards (outputs above), each with a caption above it and a unit line below.
+DASHBOARD_CARDS: tuple[tuple[str, str, str], ...] = (
+    ("netvega_raw", "NET VEGA RAW", "$/vol pt, sum of exposures"),
+    ("netvega_weighted", "NET VEGA WEIGHTED", "$/vol pt, term-structure weighted"),
+    ("tolerance", "TOLERANCE ±", "$/vol pt on the PORTFOLIO measure"),
+    ("status", "PORTFOLIO CHECK", ""),  # the headroom output sits under the status card
+)
+BOOK_LABEL = (DASHBOARD, "A4")        # "Book", left of the cards
+UNITS_CELL = (DASHBOARD, "A6")        # the units line (UNITS)
+FROZEN_ROWS = {DASHBOARD: 6}          # rows kept in view above the blocks
+DASHBOARD_CHARTS = ("P7", "P30")      # vega by bucket, shock ladder: right of the widest block
+SIGNALS_TITLE = (SIGNALS, "L1")       # the Signals title, above its charts
+SIGNALS_CHARTS = ("L8", "L24")        # the two series, the MACD histogram
+# Column widths set by design rather than by contents (A: labels; K: Last refresh and
+# valuation date; L: the Lite button).
+COLUMN_WIDTHS: dict[str, dict[str, float]] = {DASHBOARD: {"A": 19.0, "K": 18.0, "L": 34.0},
+                                              START: {"A": 16.0, "B": 100.0}}
+PRINT_AREAS = {DASHBOARD: "A1:AB60"}
+PRINT_LAST_COLUMN = {SCENARIOS: "Q", SIGNALS: "T"}   # their print areas end with the data
 
 
 def _natives() -> tuple[Native, ...]:

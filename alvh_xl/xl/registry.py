@@ -30,7 +30,8 @@ from typing import Any
 
 from ..errors import AlvhError, MissingInputError
 from .cache import RESULTS, freeze
-from .cells import error_text, excel_function, from_officejs, pipeline_active, to_officejs
+from .cells import error_text, excel_function, pipeline_active
+from .officejs import from_officejs, reading_arguments, to_officejs
 
 MAX_DOC = 255
 WORKBOOK_INPUTS = ("ALVH_POSITIONS", "ALVH_MARKET", "ALVH_CURVE")
@@ -124,11 +125,12 @@ def _server(plain, params):
 
     @functools.wraps(plain)
     def fn(*args):
-        if IN_PYODIDE:                     # JsNull cells: normalise (xlwings' check) first
-            args = tuple(from_officejs(a) for a in args)
-        key = (plain.__name__, tuple(freeze(a) for a in args))
-        return RESULTS.get_or_compute(
-            key, lambda: plain(*(from_officejs(a) for a in args)))
+        with reading_arguments():          # each range scanned for plain numbers once
+            if IN_PYODIDE:                 # JsNull cells: normalise (xlwings' check) first
+                args = tuple(from_officejs(a) for a in args)
+            key = (plain.__name__, tuple(freeze(a) for a in args))
+            return RESULTS.get_or_compute(
+                key, lambda: plain(*(from_officejs(a) for a in args)))
 
     _signature(fn, params)
     return fn
