@@ -201,3 +201,23 @@ def test_gc_paused_restores_the_collector():
         assert not gc.isenabled()                          # left as it was found
     finally:
         gc.enable()
+
+
+_OUT_CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6), st.booleans(),
+    st.none(), st.text(max_size=4), st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)),
+    st.sampled_from([1, 1.0, True, 0, 0.0, False, math.nan]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_OUT_CELLS, min_size=0, max_size=6), min_size=1, max_size=8))
+def test_column_wise_conversion_is_the_cell_by_cell_one(rows):
+    """to_officejs converts a column at a time; each cell must come out as the one-cell
+    converter makes it (True stays True beside 1 and 1.0; NaN/inf/None become "")."""
+    officejs._OUT_MEMO.clear()
+    width = max(map(len, rows))
+    want = [[officejs._js_cell(v, officejs.DATE_FORMAT) for v in r] + [""] * (width - len(r))
+            for r in rows]
+    got = to_officejs([list(r) for r in rows])
+    assert [[(type(v), v) if not isinstance(v, dict) else v for v in r] for r in got] == \
+        [[(type(v), v) if not isinstance(v, dict) else v for v in r] for r in want]

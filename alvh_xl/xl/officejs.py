@@ -174,9 +174,7 @@ def to_officejs(value: Any, runtime: Any = "1.4", date_format: Any = None) -> An
     if isinstance(value, list):
         rows = value if value and set(map(type, value)) == {list} else [value]
         if _READY[0] is not value and not _acceptable(rows):
-            out = [[_js_cell(v, fmt) for v in row] for row in rows]
-            width = max(map(len, out), default=0)
-            out = [r + [""] * (width - len(r)) for r in out]   # Office.js wants rectangles
+            out = _convert_columns(rows, fmt)
         else:
             out = rows
     else:
@@ -204,6 +202,49 @@ def _acceptable(rows: list[list[Any]]) -> bool:
         return math.isfinite(sum(cells))         # NaN or ±inf anywhere makes the sum so
     except OverflowError:                        # a huge int beside the floats
         return False
+
+
+def _convert_columns(rows: list[list[Any]], fmt: str | None) -> list[list[Any]]:
+    """Rows → a rectangle Office.js accepts, a column at a time: one type scan per column,
+    then the cheapest pass it needs (none for text/ints, a NaN/inf test for floats, the full
+    per-cell conversion with a memo of repeated values, e.g. dates, otherwise)."""
+    width = max(map(len, rows), default=0)
+    if width == 0:
+        return [[] for _ in rows]
+    padded = rows if len(set(map(len, rows))) == 1 else \
+        [list(r) + [None] * (width - len(r)) for r in rows]
+    columns = []
+    for col in zip(*padded):
+        types = set(map(type, col))
+        if types <= _TEXT_TYPES:
+            columns.append(col)
+        elif types <= _TEXT_TYPES | _NONE:
+            columns.append(["" if v is None else v for v in col])
+        elif types <= _FLOAT_TYPES | _NONE:             # None, NaN and ±inf → ""
+            columns.append(["" if v is None or v - v != 0 else v for v in col])
+        elif types <= _FLOAT_TYPES | _TEXT_TYPES | _NONE:    # e.g. a header over numbers
+            columns.append(["" if v is None or (type(v) is float and v - v != 0) else v
+                            for v in col])
+        else:
+            memo: dict[Any, Any] = {}
+            columns.append([_memo_cell(v, fmt, memo) for v in col])
+    return [list(r) for r in zip(*columns)]
+
+
+_TEXT_TYPES = frozenset({str, int, bool})
+_FLOAT_TYPES = frozenset({float, int})
+_NONE = frozenset({type(None)})
+
+
+def _memo_cell(v: Any, fmt: str | None, memo: dict[Any, Any]) -> Any:
+    key = (type(v), v)                          # True, 1 and 1.0 are equal keys otherwise
+    try:
+        return memo[key]
+    except KeyError:
+        out = memo[key] = _js_cell(v, fmt)
+        return out
+    except TypeError:                           # unhashable (never from our blocks)
+        return _js_cell(v, fmt)
 
 
 def _js_cell(v: Any, fmt: str | None) -> Any:
