@@ -214,7 +214,7 @@ def _convert_columns(rows: list[list[Any]], fmt: str | None) -> list[list[Any]]:
     padded = rows if len(set(map(len, rows))) == 1 else \
         [list(r) + [None] * (width - len(r)) for r in rows]
     columns = []
-    for col in zip(*padded):
+    for col in zip(*padded, strict=True):
         types = set(map(type, col))
         if types <= _TEXT_TYPES:
             columns.append(col)
@@ -228,7 +228,7 @@ def _convert_columns(rows: list[list[Any]], fmt: str | None) -> list[list[Any]]:
         else:
             memo: dict[Any, Any] = {}
             columns.append([_memo_cell(v, fmt, memo) for v in col])
-    return [list(r) for r in zip(*columns)]
+    return [list(r) for r in zip(*columns, strict=True)]
 
 
 _TEXT_TYPES = frozenset({str, int, bool})
