@@ -62,7 +62,8 @@ import numpy as np
 from ..conventions import DAYS_PER_YEAR, RATE_POINT, VOL_POINT
 from ..errors import InputError, describe
 from .american_premium import put_x_derivatives
-from .exercise_boundary import put_boundary, value_form
+from .boundary_table import covered, table_boundary
+from .exercise_boundary import NODES, put_boundary, value_form
 from .greeks import Greeks, bsm_greeks
 from .inputs import as_float_array, parse_cp
 
@@ -162,8 +163,28 @@ def _pool() -> ThreadPoolExecutor:
 # ----------------------------------------------------------------------------- kernel
 
 def _solve(x, r, q, vol, t, order: int, by_value) -> tuple[np.ndarray, np.ndarray]:
-    """Put-frame f and x-derivatives (formula values) and the exercise mask for a block."""
+    """Put-frame f and x-derivatives (formula values) and the exercise mask, boundary solved."""
     return put_x_derivatives(x, r, q, vol, t, put_boundary(r, q, vol, t, by_value), order)
+
+
+def _roots(r, q, vols, t, by_value, tabulated) -> list[np.ndarray]:
+    """√H at the boundary nodes for each vol in ``vols``: from the table where ``tabulated``,
+    else solved. ``by_value`` and ``tabulated`` are fixed at the unbumped inputs, so a
+    finite difference never compares two methods."""
+    sel = np.flatnonzero(tabulated)
+    if sel.size == r.size:
+        return table_boundary(r, vols, t)
+    out = [np.empty((NODES, r.size)) for _ in vols]
+    if sel.size:
+        for o, root in zip(out, table_boundary(r[sel], [v[sel] for v in vols], t[sel]),
+                           strict=True):
+            o[:, sel] = root
+    sel = np.flatnonzero(~tabulated)
+    if sel.size:
+        rs, qs, ts, bv = r[sel], q[sel], t[sel], by_value[sel]
+        for o, v in zip(out, vols, strict=True):
+            o[:, sel] = put_boundary(rs, qs, v[sel], ts, bv)
+    return out
 
 
 def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
@@ -175,7 +196,11 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     q_p = np.where(call, r, q)
     x = np.log(s_p / k_p)
     by_value = value_form(r_p, vol)                # fixed-point form, kept for every bump
-    f, exercise = _solve(x, r_p, q_p, vol, t, 3 if greeks else 0, by_value)
+    tabulated = (q_p == 0.0) & ~call & covered(r_p, vol, t)   # puts without dividend
+    h = _VOL_BUMP * vol
+    vols = [vol, vol + h, vol - h] if greeks else [vol]
+    roots = _roots(r_p, q_p, vols, t, by_value, tabulated)
+    f, exercise = put_x_derivatives(x, r_p, q_p, vol, t, roots[0], 3 if greeks else 0)
     # Next to B(T) the formula can fall short of the exercise value 1 − eˣ by its
     # discretisation error (≤ 2e-5, measured): the price is floored there, the Greeks stay.
     # A larger shortfall means the formula is out of its depth (vol·√t ≪ 1e-4, σ²T in the
@@ -195,9 +220,12 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     # ∂f/∂τ = L f in the continuation region (Black–Scholes equation), 0 where exercised
     f_t = np.where(exercise, 0.0, half_var * f[2] + mu * f[1] - r_p * f[0])
     f_tx = np.where(exercise, 0.0, half_var * f[3] + mu * f[2] - r_p * f[1])
-    h = _VOL_BUMP * vol
-    up = _solve(x, r_p, q_p, vol + h, t, 1, by_value)[0]   # formula values: smooth
-    down = _solve(x, r_p, q_p, vol - h, t, 1, by_value)[0]  # across B(T)
+    # vol bumps, both in one evaluation; formula values: smooth across B(T)
+    m = x.size
+    two = [np.concatenate([a, a]) for a in (x, r_p, q_p, t)]
+    bumped = put_x_derivatives(two[0], two[1], two[2], np.concatenate(vols[1:]), two[3],
+                               np.concatenate(roots[1:], axis=1), 1)[0]
+    up, down = bumped[:, :m], bumped[:, m:]
     live = ~exercise
     f_s = np.where(live, (up[0] - down[0]) / (2.0 * h), 0.0)                 # ∂f/∂σ
     f_ss = np.where(live, (up[0] - 2.0 * f[0] + down[0]) / (h * h), 0.0)     # ∂²f/∂σ²

@@ -94,9 +94,11 @@ def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:
     """
     a = (x - ln_b) / vol
     b = (r - q - 0.5 * vol * vol - beta) / vol
-    out = _lambda_integral(a, b, r, t, order)
-    if has_q:
-        part = _lambda_integral(a, b + vol, q, t, order)
+    if not has_q:
+        out = _lambda_integral(a, b[None], r[None], t, order)[:, 0]
+    else:
+        both = _lambda_integral(a, np.stack([b, b + vol]), np.stack([r, q]), t, order)
+        out, part = both[:, 0], both[:, 1]
         # ∂ₐᵏ(eˣ P) with eˣ = e^{ln_b + σa}: Leibniz, ∂ₐʲ eˣ = σʲ eˣ
         ex = np.exp(x)
         for k in range(order, -1, -1):
@@ -111,7 +113,8 @@ def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:
 
 
 def _lambda_integral(a, b, lam, t, order) -> np.ndarray:
-    """a-derivatives 0..order of λ∫₀^T e^{−λt}Φ(−(a + bt)/√t) dt (see _tangent_premium)."""
+    """a-derivatives 0..order of λ∫₀^T e^{−λt}Φ(−(a + bt)/√t) dt (see _tangent_premium) for
+    a, t of shape (m,) and n integrals b, λ of shape (n, m): shape (order + 1, n, m)."""
     mirror = a < 0.0
     a = np.abs(a)
     b = np.where(mirror, -b, b)
@@ -119,33 +122,36 @@ def _lambda_integral(a, b, lam, t, order) -> np.ndarray:
     g = -1.0 / sqrt_t
     c = np.hypot(b, np.sqrt(2.0 * lam))
     ratio = b / np.maximum(c, 1e-300)
-    out = np.zeros((order + 1, a.size))
-    terms = ((0.5 * (1.0 - ratio), b + c, (c * t - a) / sqrt_t),
-             (0.5 * (1.0 + ratio), b - c, -(c * t + a) / sqrt_t),
-             (-np.exp(-lam * t), 0.0, -(a + b * t) / sqrt_t))
+    # its three terms C e^{−κa}Φ(w), stacked on a leading axis
+    scale = np.stack([0.5 * (1.0 - ratio), 0.5 * (1.0 + ratio), -np.exp(-lam * t)])
+    kappa = np.stack([b + c, b - c, np.zeros_like(b)])
+    w = np.stack([(c * t - a) / sqrt_t, -(c * t + a) / sqrt_t, -(a + b * t) / sqrt_t])
+    out = np.empty((order + 1, *b.shape))
     with np.errstate(under="ignore"):
-        for scale, kappa, w in terms:
-            ka = kappa * a
-            e_pdf = INV_SQRT_2PI * np.exp(-ka - 0.5 * w * w)      # e^{−κa}φ(w)
-            tail = w < 0.0
-            e_cdf = np.where(tail, 0.5 / INV_SQRT_2PI * erfcx(np.where(tail, -w, 0.0) * _SQRT_HALF)
-                             * e_pdf, np.exp(np.where(tail, 0.0, -ka)) * ndtr(w))
-            poly = []                                             # coefficients of Qₙ
-            power = 1.0                                           # (−κ)ⁿ
-            for k in range(order + 1):
-                q_val = 0.0
-                for j in reversed(range(len(poly))):
-                    q_val = q_val * w + poly[j]
-                out[k] += scale * (power * e_cdf + e_pdf * q_val)
-                nxt = [0.0] * (len(poly) + 1)
-                nxt[0] = power * g
-                for j, cf in enumerate(poly):
-                    nxt[j] = nxt[j] - kappa * cf
-                    nxt[j + 1] = nxt[j + 1] - g * cf
-                    if j:
-                        nxt[j - 1] = nxt[j - 1] + j * g * cf
-                poly = nxt
-                power = -kappa * power
+        ka = kappa * a
+        e_pdf = np.exp(-ka - 0.5 * w * w)
+        e_pdf *= INV_SQRT_2PI                                     # e^{−κa}φ(w)
+        tail = w < 0.0
+        e_cdf = np.where(tail, 0.5 / INV_SQRT_2PI * erfcx(np.where(tail, -w, 0.0) * _SQRT_HALF)
+                         * e_pdf, np.exp(np.where(tail, 0.0, -ka)) * ndtr(w))
+        poly = []                                                 # coefficients of Qₙ
+        power = np.ones_like(kappa)                               # (−κ)ⁿ
+        for k in range(order + 1):
+            q_val = 0.0
+            for j in reversed(range(len(poly))):
+                q_val = q_val * w + poly[j]
+            out[k] = (scale * (power * e_cdf + e_pdf * q_val)).sum(axis=0)
+            if k == order:
+                break
+            nxt = [0.0] * (len(poly) + 1)
+            nxt[0] = power * g
+            for j, cf in enumerate(poly):
+                nxt[j] = nxt[j] - kappa * cf
+                nxt[j + 1] = nxt[j + 1] - g * cf
+                if j:
+                    nxt[j - 1] = nxt[j - 1] + j * g * cf
+            poly = nxt
+            power = -kappa * power
     if mirror.any():                                              # a < 0: reflect
         for k in range(order + 1):
             out[k] *= np.where(mirror, -((-1.0) ** k), 1.0)
