@@ -75,7 +75,8 @@ _SIG_MIN = 1e-8                  # vol·√t at or below this: the deterministic
                                  # within 1e-8 × S of the price; the fixed point needs σ²)
 _CARRY_MIN = 1e-12               # r′·t at or below this: European (premium ≤ r′·t × K′)
 _VOL_BUMP = 1e-4                 # relative vol bump for vega, vanna, volga
-_RATE_BUMP = 1e-4                # rate bump for rho (relative for puts, absolute for calls)
+_RATE_BUMP = 1e-4                # rate step for rho (one-sided) × max(rate, _RATE_FLOOR)
+_RATE_FLOOR = 1e-3
 _SHORTFALL = 1e-4                # formula below exercise value by more than this × K′: exercise
 _POOL: ThreadPoolExecutor | None = None
 _NAMES = ("cp", "spot", "strike", "t", "vol", "rate", "div")
@@ -162,29 +163,35 @@ def _pool() -> ThreadPoolExecutor:
 
 # ----------------------------------------------------------------------------- kernel
 
-def _solve(x, r, q, vol, t, order: int, by_value) -> tuple[np.ndarray, np.ndarray]:
-    """Put-frame f and x-derivatives (formula values) and the exercise mask, boundary solved."""
-    return put_x_derivatives(x, r, q, vol, t, put_boundary(r, q, vol, t, by_value), order)
+def _roots(r, q, vols, t, by_value, tabulated, extra=None):
+    """√H at the boundary nodes for each vol in ``vols`` (options r, q, t): from the table
+    where ``tabulated``, else solved; and for ``extra`` options (r, q, vol, t, by_value),
+    solved. All solves are one call. ``by_value`` and ``tabulated`` are those of the unbumped
+    inputs, so a finite difference never compares two methods.
 
-
-def _roots(r, q, vols, t, by_value, tabulated) -> list[np.ndarray]:
-    """√H at the boundary nodes for each vol in ``vols``: from the table where ``tabulated``,
-    else solved. ``by_value`` and ``tabulated`` are fixed at the unbumped inputs, so a
-    finite difference never compares two methods."""
-    sel = np.flatnonzero(tabulated)
-    if sel.size == r.size:
-        return table_boundary(r, vols, t)
-    out = [np.empty((NODES, r.size)) for _ in vols]
-    if sel.size:
-        for o, root in zip(out, table_boundary(r[sel], [v[sel] for v in vols], t[sel]),
-                           strict=True):
-            o[:, sel] = root
-    sel = np.flatnonzero(~tabulated)
-    if sel.size:
-        rs, qs, ts, bv = r[sel], q[sel], t[sel], by_value[sel]
-        for o, v in zip(out, vols, strict=True):
-            o[:, sel] = put_boundary(rs, qs, v[sel], ts, bv)
-    return out
+    Returns (list of (NODES, m) arrays, (NODES, len(extra)) array or None).
+    """
+    m = r.size
+    tab = np.flatnonzero(tabulated)
+    rest = np.flatnonzero(~tabulated)
+    if tab.size == m:
+        roots = table_boundary(r, vols, t)
+    else:
+        roots = [np.empty((NODES, m)) for _ in vols]
+        if tab.size:
+            for o, root in zip(roots, table_boundary(r[tab], [v[tab] for v in vols], t[tab]),
+                               strict=True):
+                o[:, tab] = root
+    parts = [(r[rest], q[rest], v[rest], t[rest], by_value[rest]) for v in vols]
+    if extra is not None:
+        parts.append(extra)
+    if not any(part[0].size for part in parts):
+        return roots, (np.empty((NODES, 0)) if extra is not None else None)
+    solved = put_boundary(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+    if rest.size:
+        for i, o in enumerate(roots):
+            o[:, rest] = solved[:, i * rest.size:(i + 1) * rest.size]
+    return roots, (solved[:, len(vols) * rest.size:] if extra is not None else None)
 
 
 def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
@@ -198,8 +205,19 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     by_value = value_form(r_p, vol)                # fixed-point form, kept for every bump
     tabulated = (q_p == 0.0) & ~call & covered(r_p, vol, t)   # puts without dividend
     h = _VOL_BUMP * vol
-    vols = [vol, vol + h, vol - h] if greeks else [vol]
-    roots = _roots(r_p, q_p, vols, t, by_value, tabulated)
+    if greeks:
+        # rho: a put without dividend by the scaling identity (below), the others by one more
+        # solve with the original rate (r′ for puts, q′ for calls, which may be 0) moved up
+        plain = ~call & (q_p == 0.0)
+        rated = np.flatnonzero(~plain)
+        step = _RATE_BUMP * np.maximum(np.where(call, q_p, r_p)[rated], _RATE_FLOOR)
+        moved_r = r_p[rated] + np.where(call[rated], 0.0, step)
+        moved_q = q_p[rated] + np.where(call[rated], step, 0.0)
+        extra = (moved_r, moved_q, vol[rated], t[rated], by_value[rated])
+        roots, rate_root = _roots(r_p, q_p, [vol, vol + h, vol - h], t, by_value, tabulated,
+                                  extra)
+    else:
+        roots, _ = _roots(r_p, q_p, [vol], t, by_value, tabulated)
     f, exercise = put_x_derivatives(x, r_p, q_p, vol, t, roots[0], 3 if greeks else 0)
     # Next to B(T) the formula can fall short of the exercise value 1 − eˣ by its
     # discretisation error (≤ 2e-5, measured): the price is floored there, the Greeks stay.
@@ -220,18 +238,25 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     # ∂f/∂τ = L f in the continuation region (Black–Scholes equation), 0 where exercised
     f_t = np.where(exercise, 0.0, half_var * f[2] + mu * f[1] - r_p * f[0])
     f_tx = np.where(exercise, 0.0, half_var * f[3] + mu * f[2] - r_p * f[1])
-    # vol bumps, both in one evaluation; formula values: smooth across B(T)
+    # the bumped inputs in one evaluation (formula values: smooth across B(T)): vol up,
+    # vol down (f and f′), the rate moved (f)
     m = x.size
-    two = [np.concatenate([a, a]) for a in (x, r_p, q_p, t)]
-    bumped = put_x_derivatives(two[0], two[1], two[2], np.concatenate(vols[1:]), two[3],
-                               np.concatenate(roots[1:], axis=1), 1)[0]
-    up, down = bumped[:, :m], bumped[:, m:]
+    stack = [np.concatenate([a, a, a[rated]]) for a in (x, t)]
+    bumped = put_x_derivatives(stack[0], np.concatenate([r_p, r_p, moved_r]),
+                               np.concatenate([q_p, q_p, moved_q]),
+                               np.concatenate([vol + h, vol - h, vol[rated]]), stack[1],
+                               np.concatenate([roots[1], roots[2], rate_root], axis=1), 1)[0]
+    up, down = bumped[:, :m], bumped[:, m:2 * m]
     live = ~exercise
     f_s = np.where(live, (up[0] - down[0]) / (2.0 * h), 0.0)                 # ∂f/∂σ
     f_ss = np.where(live, (up[0] - 2.0 * f[0] + down[0]) / (h * h), 0.0)     # ∂²f/∂σ²
     f_s1 = np.where(live, (up[1] - down[1]) / (2.0 * h), 0.0)                # ∂f′/∂σ
-    f_rate = np.where(live, _rate_derivative(x, r_p, q_p, vol, t, call, f[0], f_t, f_s,
-                                             by_value), 0.0)
+    # ∂f/∂(original rate). Without dividend f depends on σ, τ, r only through σ²τ and
+    # r/σ², so r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ; otherwise a one-sided difference
+    f_rate = np.empty(m)
+    f_rate[plain] = (t * f_t - 0.5 * vol * f_s)[plain] / r_p[plain]
+    f_rate[rated] = (bumped[0, 2 * m:] - f[0, rated]) / step
+    f_rate[exercise] = 0.0
 
     put = ~call
     out = np.empty((9, w.size))
@@ -244,32 +269,6 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     out[6] = np.where(put, k_p * f_s1 / s_p, f_s - f_s1) * VOL_POINT
     out[7] = k_p * f_ss * (VOL_POINT * VOL_POINT)
     out[8] = -np.where(put, k_p * f_tx / s_p, f_t - f_tx) / DAYS_PER_YEAR
-    return out
-
-
-def _rate_derivative(x, r_p, q_p, vol, t, call, f0, f_t, f_s, by_value) -> np.ndarray:
-    """∂f/∂(original rate): ∂/∂r′ for puts, ∂/∂q′ for calls (put frame); f0 = f at base.
-
-    Without dividend (q′ = 0) a put needs no new solve: f depends on σ, τ, r only through
-    σ²τ and r/σ², so r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ. Otherwise two more solves: puts at
-    r′(1 ± h) (central), calls at q′ + h, q′ + 2h (one-sided, second order: q′ may be 0).
-    """
-    out = np.empty(x.size)
-    plain = ~call & (q_p == 0.0)
-    out[plain] = (t * f_t - 0.5 * vol * f_s)[plain] / r_p[plain]
-    sel = np.flatnonzero(~call & ~plain)
-    if sel.size:
-        xs, r, q, v, ts, bv = (a[sel] for a in (x, r_p, q_p, vol, t, by_value))
-        h = _RATE_BUMP * r
-        hi = _solve(xs, r + h, q, v, ts, 0, bv)[0][0]
-        lo = _solve(xs, r - h, q, v, ts, 0, bv)[0][0]
-        out[sel] = (hi - lo) / (2.0 * h)
-    sel = np.flatnonzero(call)
-    if sel.size:
-        xs, r, q, v, ts, bv = (a[sel] for a in (x, r_p, q_p, vol, t, by_value))
-        one = _solve(xs, r, q + _RATE_BUMP, v, ts, 0, bv)[0][0]
-        two = _solve(xs, r, q + 2.0 * _RATE_BUMP, v, ts, 0, bv)[0][0]
-        out[sel] = (4.0 * one - two - 3.0 * f0[sel]) / (2.0 * _RATE_BUMP)
     return out
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import erfcx, ndtr
 
 from .exercise_boundary import (
+    CDF_MAX,
     INV_SQRT_2PI,
     expiry_boundary,
     norm_cdf,
@@ -57,23 +58,84 @@ def put_x_derivatives(x, r, q, vol, t, root, order: int) -> tuple[np.ndarray, np
     if tangent.any():
         out[:, sel] += _tangent_premium(*(v[sel] for v in (x, ln_bt, beta, r, q, vol, t)),
                                         order, has_q)
-    # quadrature of (true − tangent): both boundaries stacked, the tangent's weights negated
-    tk = outer(sch.final_frac, t)                             # (p, m)
-    hf = sch.final_interp @ h
-    np.maximum(hf, 0.0, out=hf)
-    ln_b = np.concatenate([ln_x - np.sqrt(hf), ln_bt + beta * tk])
-    w = outer(sch.final_w, t)
-    a = w * r * np.exp(-r * tk)
-    neg = -np.where(tangent, 1.0, 0.0)
-    c = None
-    if has_q:
-        c = w * q * np.exp(-q * tk)
-        c = np.concatenate([c, neg * c])
-    rows = _terms(x, ln_b, r, q, vol, np.concatenate([tk, tk]), np.concatenate([a, neg * a]),
-                  c, order, summed=True)
-    for k, row in enumerate(rows):
-        out[k] += row
+    out += _quadrature(x, ln_x, ln_bt, beta, h, r, q, vol, t, order, tangent, has_q)
     return out, x <= ln_bt
+
+
+def _quadrature(x, ln_x, ln_bt, beta, h, r, q, vol, t, order, tangent, has_q) -> np.ndarray:
+    """x-derivatives 0..order (≤ 3) of the premium integral with the true boundary minus the
+    same integral with the tangent boundary ln B(T) + βt (where ``tangent``), by ``FINAL``
+    Gauss–Legendre points: both at the same times t_p, so they share v_p = σ√t_p and the
+    weights, and every sum is Σ_p weight_p · (term(true) − term(tangent)).
+
+    With n = −d₋ = (ln b − x − μt)/v (μ = r − q − σ²/2) and φ = φ(d₋):
+    ∂ₓᵏ Φ(−d₋) = −∂ₓ^{k−1}φ / v and ∂ₓʲφ = φ Pⱼ(n) / vʲ, P₀ = 1, P₁ = n, P₂ = n² − 1;
+    the q terms as in :func:`_terms`.
+    """
+    sch = scheme()
+    p, m = sch.final_frac.shape[0], x.size
+    inv_v = outer(1.0 / sch.final_sqrt, 1.0 / (vol * np.sqrt(t)))    # 1/v at the points
+    tk = outer(sch.final_frac, t)
+    root = sch.final_interp @ h
+    np.maximum(root, 0.0, out=root)
+    np.sqrt(root, out=root)                                   # √H at τ = T − t_p
+    n = np.empty((2, p, m))                                   # true, tangent boundary
+    np.subtract(ln_x - x, root, out=n[0])                     # ln b − x, ln b = ln X − √H
+    np.multiply(beta, tk, out=n[1])
+    n[1] += ln_bt - x                                         # ln b = ln B(T) + βt
+    n *= inv_v
+    n -= outer(sch.final_sqrt, (r - q - 0.5 * vol * vol) * np.sqrt(t) / vol)   # μt/v
+    if has_q:
+        n_plus = n - 1.0 / inv_v                              # −d₊ = −d₋ − v
+        np.clip(n_plus, -CDF_MAX, CDF_MAX, out=n_plus)
+    np.clip(n, -CDF_MAX, CDF_MAX, out=n)
+    kept = None if tangent.all() else tangent                 # elsewhere no tangent part
+
+    def gap(pair: np.ndarray) -> np.ndarray:                  # true − tangent
+        out = pair[0] - pair[1]
+        if kept is not None:
+            out[:, ~kept] = pair[0][:, ~kept]
+        return out
+
+    def total(weight: np.ndarray, pair: np.ndarray) -> np.ndarray:
+        return np.einsum("pm,pm->m", weight, gap(pair))
+
+    a = outer(sch.final_w, t)                                 # dt weights
+    if has_q:
+        c = a * q * np.exp(-q * tk)
+    a *= r
+    a *= np.exp(-r * tk)                                      # × r e^{−rt}
+    rows = np.empty((order + 1, m))
+    rows[0] = total(a, ndtr(n))
+    terms = []                                                # φ Pⱼ(n), j < order
+    if order:
+        phi = np.square(n)
+        phi *= -0.5
+        np.exp(phi, out=phi)
+        phi *= INV_SQRT_2PI
+        terms.append(phi)
+        a *= inv_v
+        rows[1] = -total(a, phi)
+    if order > 1:
+        terms.append(phi * n)
+        a *= inv_v
+        rows[2] = -total(a, terms[1])
+    if order > 2:
+        terms.append(phi * (np.square(n) - 1.0))
+        a *= inv_v
+        rows[3] = -total(a, terms[2])
+    if has_q:                                                 # − c eˣ Φ(−d₊)
+        rows -= np.exp(x) * total(c, ndtr(n_plus))
+        # ∂ₓᵏ(eˣΦ(−d₊)) = eˣΦ(−d₊) − e^{ln b − (r−q)t}/v · Σ_{j<k} ∂ₓʲφ
+        level = np.stack([ln_x - root, ln_bt + beta * tk])
+        level -= (r - q) * tk
+        np.exp(level, out=level)
+        c *= inv_v
+        acc = 0.0
+        for k in range(1, order + 1):
+            acc = acc + terms[k - 1] * inv_v ** (k - 1)
+            rows[k] += total(c, level * acc)
+    return rows
 
 
 def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:

@@ -71,15 +71,15 @@ def table_boundary(r: np.ndarray, vols: list[np.ndarray], t: np.ndarray) -> list
         wu, iu = _weights((ln_a + ln_var) / STEP)
         wv, iv = _weights((ln_b - ln_var) / STEP)
         here = iu * tab.nv + iv
+        weight = (wu[:, None, :] * wv[None, :, :]).reshape(16, -1)
         if coef is None:
             cell, coef = here, _gather(tab, here)
-        elif not np.array_equal(here, cell):
-            moved = np.flatnonzero(here != cell)
-            coef = coef.copy()
-            coef[:, :, moved] = _gather(tab, here[moved])
-            cell = here
-        weight = (wu[:, None, :] * wv[None, :, :]).reshape(16, -1)
-        out.append(np.einsum("ksm,sm->km", coef, weight))
+        root = np.einsum("ksm,sm->km", coef, weight)
+        moved = np.flatnonzero(here != cell)
+        if moved.size:
+            root[:, moved] = np.einsum("ksm,sm->km", _gather(tab, here[moved]),
+                                       weight[:, moved])
+        out.append(root)
     return out
 
 
