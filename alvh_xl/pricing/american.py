@@ -53,10 +53,6 @@ calls) of ~10 nodes × 4 points, vectorised; see benchmarks/bench_american.py.
 
 from __future__ import annotations
 
-import os
-import sys
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from ..conventions import DAYS_PER_YEAR, RATE_POINT, VOL_POINT
@@ -64,13 +60,13 @@ from ..errors import InputError, describe
 from .american_premium import put_x_derivatives
 from .boundary_table import covered, table_boundary
 from .exercise_boundary import NODES, put_boundary, value_form
-from .greeks import Greeks, bsm_greeks
+from .greeks import _THREADS, Greeks, bsm_greeks
+from .greeks import _pool as thread_pool  # the project's pool; _THREADS is 1 under Pyodide
 from .inputs import as_float_array, parse_cp
 
-_BLOCK = 1024                    # American options per block (cache-sized work arrays)
-_PARALLEL_MIN = 4 * _BLOCK       # below this, one thread
-# Pyodide (xlwings Lite) cannot start threads: evaluate in the calling thread there.
-_THREADS = 1 if sys.platform == "emscripten" else max(1, min(4, os.cpu_count() or 1))
+_BLOCK = 4096                    # American options per block (fewer, larger numpy calls;
+                                 # the boundary solves inside run 1,024 at a time)
+_PARALLEL_MIN = 2 * _BLOCK       # below this, one thread
 _SIG_MIN = 1e-8                  # vol·√t at or below this: the deterministic limit (it is
                                  # within 1e-8 × S of the price; the fixed point needs σ²)
 _CARRY_MIN = 1e-12               # r′·t at or below this: European (premium ≤ r′·t × K′)
@@ -78,7 +74,6 @@ _VOL_BUMP = 1e-4                 # relative vol bump for vega, vanna, volga
 _RATE_BUMP = 1e-4                # rate step for rho (one-sided) × max(rate, _RATE_FLOOR)
 _RATE_FLOOR = 1e-3
 _SHORTFALL = 1e-4                # formula below exercise value by more than this × K′: exercise
-_POOL: ThreadPoolExecutor | None = None
 _NAMES = ("cp", "spot", "strike", "t", "vol", "rate", "div")
 
 
@@ -147,18 +142,11 @@ def _run_blocks(parts: list[np.ndarray], greeks: bool) -> np.ndarray:
 
     starts = range(0, n, _BLOCK)
     if n >= _PARALLEL_MIN and _THREADS > 1:
-        list(_pool().map(work, starts))
+        list(thread_pool().map(work, starts))
     else:
         for lo in starts:
             work(lo)
     return out
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="alvh-american")
-    return _POOL
 
 
 # ----------------------------------------------------------------------------- kernel

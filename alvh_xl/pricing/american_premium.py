@@ -48,7 +48,7 @@ def put_x_derivatives(x, r, q, vol, t, root, order: int) -> tuple[np.ndarray, np
     h = root * root
     ln_x = expiry_boundary(r, q)
     ln_bt = ln_x - root[-1]                                   # ln B(T)/K
-    beta = (sch.end_slope @ root) / t                         # −d ln B/dτ at τ = T
+    beta = np.einsum("k,km->m", sch.end_slope, root) / t    # −d ln B/dτ at τ = T
     has_q = bool(np.any(q != 0.0))
     out = np.array(_terms(x, 0.0, r, q, vol, t, np.exp(-r * t), np.exp(-q * t), order))
     # the tangent part where it is well conditioned (σ√T below 1e-4 is a deterministic
@@ -76,7 +76,7 @@ def _quadrature(x, ln_x, ln_bt, beta, h, r, q, vol, t, order, tangent, has_q) ->
     p, m = sch.final_frac.shape[0], x.size
     inv_v = outer(1.0 / sch.final_sqrt, 1.0 / (vol * np.sqrt(t)))    # 1/v at the points
     tk = outer(sch.final_frac, t)
-    root = sch.final_interp @ h
+    root = np.einsum("pk,km->pm", sch.final_interp, h)        # (no BLAS: its threads)
     np.maximum(root, 0.0, out=root)
     np.sqrt(root, out=root)                                   # √H at τ = T − t_p
     n = np.empty((2, p, m))                                   # true, tangent boundary
@@ -193,9 +193,12 @@ def _lambda_integral(a, b, lam, t, order) -> np.ndarray:
         ka = kappa * a
         e_pdf = np.exp(-ka - 0.5 * w * w)
         e_pdf *= INV_SQRT_2PI                                     # e^{−κa}φ(w)
+        # e^{−κa}Φ(w): for w < 0 as ½ erfcx(−w/√2) e^{−κa − w²/2} (no overflow of e^{−κa})
         tail = w < 0.0
-        e_cdf = np.where(tail, 0.5 / INV_SQRT_2PI * erfcx(np.where(tail, -w, 0.0) * _SQRT_HALF)
-                         * e_pdf, np.exp(np.where(tail, 0.0, -ka)) * ndtr(w))
+        e_cdf = np.empty_like(w)
+        e_cdf[tail] = erfcx(w[tail] * -_SQRT_HALF) * e_pdf[tail] * (0.5 / INV_SQRT_2PI)
+        body = ~tail
+        e_cdf[body] = np.exp(-ka[body]) * ndtr(w[body])
         poly = []                                                 # coefficients of Qₙ
         power = np.ones_like(kappa)                               # (−κ)ⁿ
         for k in range(order + 1):
