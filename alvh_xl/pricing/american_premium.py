@@ -161,6 +161,7 @@ def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:
     else:
         both = _lambda_integral(a, np.stack([b, b + vol]), np.stack([r, q]), t, order)
         out, part = both[:, 0], both[:, 1]
+        part[:, q == 0.0] = 0.0              # λ = 0: exactly 0 (the terms cancel to rounding)
         # ∂ₐᵏ(eˣ P) with eˣ = e^{ln_b + σa}: Leibniz, ∂ₐʲ eˣ = σʲ eˣ
         ex = np.exp(x)
         for k in range(order, -1, -1):
