@@ -12,6 +12,9 @@ Calls are puts by put–call symmetry, C(S, K, r, q, σ) = P(K, S, q, r, σ), so
 computed for a put with spot S′, strike K′, rate r′, yield q′ as K′·f(x), x = ln(S′/K′):
 the exercise boundary from :mod:`alvh_xl.pricing.exercise_boundary` (Andersen–Lake–
 Offengelter fixed point), f and its x-derivatives from :mod:`alvh_xl.pricing.american_premium`.
+For a put without dividend (the ETP case) the boundary depends on σ²T and r/σ² only and
+comes from :mod:`alvh_xl.pricing.boundary_table`, built once per process by the same
+solver (price within 5e-8 × K′ of solving); otherwise it is solved per option.
 
 * r′ = 0 (a put at zero rate, a call without dividend): never exercised early; the values
   are :func:`bsm_greeks`'s, exactly. So are those with r′·t ≤ 1e-12, whose early-exercise
@@ -19,11 +22,19 @@ Offengelter fixed point), f and its x-derivatives from :mod:`alvh_xl.pricing.ame
 * Delta, gamma: analytic from f′, f″. Theta and charm: the price solves the Black–Scholes
   equation in the continuation region, ∂f/∂τ = ½σ²f″ + (r′−q′−σ²/2)f′ − r′f, and its
   x-derivative (f‴).
-* Vega, vanna, volga: central differences of f, f′ over two more boundary solves at
-  σ(1 ± 1e-4). These use the formula value even where a bumped boundary passes S, so they
-  stay smooth next to the boundary.
+* Vega, vanna, volga: central differences of f, f′ at σ(1 ± 1e-4), each with its own
+  boundary (from the table, which reuses the coefficients it gathered, or solved). These
+  use the formula value even where a bumped boundary passes S, so they stay smooth next to
+  the boundary. Not by the envelope theorem: the price is stationary in the boundary as
+  the value of a stopping rule, but f = European + premium(B) is not (∂f/∂ln B(u) =
+  r′e^{−r′u}φ(d₋)/(σ√u) > 0 for q′ = 0), so a premium with B frozen misses the
+  boundary's part of vega (measured: 1.3 % of vega at the median, all of it next to B(T)).
 * Rho: f depends on σ, τ, r only through σ²τ and r/σ² (and q/σ²), so for a put without
-  dividend r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ; otherwise two more solves bump the rate.
+  dividend r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ; otherwise one more boundary, the original rate
+  moved up by 1e-4 × max(rate, 1e-3) (one-sided: a call's put-frame yield may be 0). Where
+  r ≈ q the formula's slope in the rate changes quickly (X = min(1, r/q) has a kink
+  there): rho is then within ~1 % of QuantLib's, not 0.1 % (measured 0.9 % at
+  |r − q| = 6e-5, 0.3 % at 3e-3).
 * At or below the exercise boundary B(T): intrinsic value, delta ∓1, all else 0. Just
   above it the formula can fall short of the exercise value by its discretisation error
   (at most 1.7e-5 × K′ measured): the price is floored at the exercise value, the Greeks
@@ -47,8 +58,11 @@ other Greeks agree with finite differences of :func:`american_price` to 1e-3 rel
 1e-4 of their natural size. Below 30 % vol spot checks stay within 3e-5 × strike of
 QuantLib down to vol 0.3 %; that range is not part of the tests.
 
-Speed: a block of options costs three boundary solves (five with a dividend yield or for
-calls) of ~10 nodes × 4 points, vectorised; see benchmarks/bench_american.py.
+Speed (benchmarks/bench_american.py, 1e5 options, this 2-core machine shared with other
+jobs, load average 1.9–2.1, best of 7; see benchmarks/README.md): price + all Greeks
+0.16 s for an ETP book (half calls without dividend, which are European), 0.29 s for puts
+only, 1.5 s for puts and calls with a dividend (boundary solved: four solves per option);
+price alone 0.06 / 0.11 / 0.32 s. A QuantLib QdFp loop takes 13–21 s for the same.
 """
 
 from __future__ import annotations
@@ -151,11 +165,12 @@ def _run_blocks(parts: list[np.ndarray], greeks: bool) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- kernel
 
-def _roots(r, q, vols, t, by_value, tabulated, extra=None):
+def _roots(r, q, vols, t, by_value, tabulated,
+           extra=None) -> tuple[list[np.ndarray], np.ndarray | None]:
     """√H at the boundary nodes for each vol in ``vols`` (options r, q, t): from the table
     where ``tabulated``, else solved; and for ``extra`` options (r, q, vol, t, by_value),
-    solved. All solves are one call. ``by_value`` and ``tabulated`` are those of the unbumped
-    inputs, so a finite difference never compares two methods.
+    solved. All solves are one call (put_boundary chunks it). ``by_value`` and ``tabulated``
+    are those of the unbumped inputs, so a finite difference never compares two methods.
 
     Returns (list of (NODES, m) arrays, (NODES, len(extra)) array or None).
     """

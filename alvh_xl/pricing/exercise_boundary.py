@@ -27,6 +27,8 @@ is a matrix product and a dozen array operations per point.
 
 The sizes were chosen against QuantLib 1.44 (tests/test_american.py prints the accuracy
 table); the iteration count is fixed, so the result is a smooth function of the inputs.
+Options are solved ``CHUNK`` at a time. Puts without dividend in the usual range are not
+solved per option but read from :mod:`alvh_xl.pricing.boundary_table`, built by this solver.
 """
 
 from __future__ import annotations
