@@ -78,9 +78,9 @@ from .greeks import _THREADS, Greeks, bsm_greeks
 from .greeks import _pool as thread_pool  # the project's pool; _THREADS is 1 under Pyodide
 from .inputs import as_float_array, parse_cp
 
-_BLOCK = 4096                    # American options per block (fewer, larger numpy calls;
-                                 # the boundary solves inside run 1,024 at a time)
-_PARALLEL_MIN = 2 * _BLOCK       # below this, one thread
+_BLOCK = 4096                    # options per block when the boundary is from the table,
+_SOLVED_BLOCK = 1024             # when it is solved (work arrays stay in cache); two blocks
+                                 # or more go to the thread pool
 _SIG_MIN = 1e-8                  # vol·√t at or below this: the deterministic limit (it is
                                  # within 1e-8 × S of the price; the fixed point needs σ²)
 _CARRY_MIN = 1e-12               # r′·t at or below this: European (premium ≤ r′·t × K′)
@@ -141,21 +141,25 @@ def _evaluate(cp, s, k, t, vol, rate, div, *, greeks: bool) -> list[np.ndarray]:
         out[:, idx] = deterministic(*(a[idx] for a in (w, s, k, t, r, q)))[:rows]
     idx = np.flatnonzero(early & ~flat)
     if idx.size:
-        parts = [a[idx] for a in (w, s, k, t, vol, r, q)]
-        out[:, idx] = _run_blocks(parts, greeks)
+        # boundary from the table (puts without dividend) or solved: blocks of their own size
+        tabled = (w[idx] < 0) & (q[idx] == 0.0) & covered(r[idx], vol[idx], t[idx])
+        for sel, block in ((idx[tabled], _BLOCK), (idx[~tabled], _SOLVED_BLOCK)):
+            if sel.size:
+                parts = [a[sel] for a in (w, s, k, t, vol, r, q)]
+                out[:, sel] = _run_blocks(parts, greeks, block)
     return [row.reshape(shape) for row in out]
 
 
-def _run_blocks(parts: list[np.ndarray], greeks: bool) -> np.ndarray:
+def _run_blocks(parts: list[np.ndarray], greeks: bool, block: int) -> np.ndarray:
     n = parts[0].size
     out = np.empty((9 if greeks else 1, n))
 
     def work(lo: int) -> None:
-        hi = min(lo + _BLOCK, n)
+        hi = min(lo + block, n)
         out[:, lo:hi] = _block(*(a[lo:hi] for a in parts), greeks)
 
-    starts = range(0, n, _BLOCK)
-    if n >= _PARALLEL_MIN and _THREADS > 1:
+    starts = range(0, n, block)
+    if n >= 2 * block and _THREADS > 1:
         list(thread_pool().map(work, starts))
     else:
         for lo in starts:
