@@ -58,11 +58,12 @@ other Greeks agree with finite differences of :func:`american_price` to 1e-3 rel
 1e-4 of their natural size. Below 30 % vol spot checks stay within 3e-5 × strike of
 QuantLib down to vol 0.3 %; that range is not part of the tests.
 
-Speed (benchmarks/bench_american.py, 1e5 options, this 2-core machine shared with other
-jobs, load average 1.9–2.1, best of 7; see benchmarks/README.md): price + all Greeks
-0.16 s for an ETP book (half calls without dividend, which are European), 0.29 s for puts
-only, 1.5 s for puts and calls with a dividend (boundary solved: four solves per option);
-price alone 0.06 / 0.11 / 0.32 s. A QuantLib QdFp loop takes 13–21 s for the same.
+Speed (benchmarks/bench_american.py, 1e5 options, two threads on this 2-core machine shared
+with other jobs, load average 2.0–3.0, best of 7 in three runs; benchmarks/README.md):
+price + all Greeks 0.17 s for an ETP book (half calls without dividend, European), 0.28–
+0.33 s for puts only, 2.3–2.5 s for puts and calls with a dividend (boundary solved: four
+solves per option); price alone 0.06 / 0.10–0.12 / 0.4–0.6 s. A QuantLib QdFp loop takes
+13–30 s for the same. The table costs 0.06–0.3 s once per process.
 """
 
 from __future__ import annotations
