@@ -2,7 +2,8 @@
 QuantLib per-option loop, with the European kernel as a floor. Target: ≤ 0.5 s for 1e5.
 
 * ours: ``american_greeks`` (price, delta, gamma, vega, theta, rho, vanna, volga, charm) and
-  ``american_price`` alone;
+  ``american_price`` alone, best and median of ``REPEAT`` calls after a warm-up (the warm-up
+  builds the exercise-boundary table, timed on its own as ``table_s``);
 * QuantLib 1.44: ``QdFpAmericanEngine`` (its "fast" scheme, ALO like ours) per option, the
   price and 8 bumped prices (spot ±, vol ±, rate ±, vol+spot ±: delta, gamma, vega, volga, rho,
   vanna by central differences; no theta/charm, which would need dates) — timed on a sample
@@ -11,26 +12,37 @@ QuantLib per-option loop, with the European kernel as a floor. Target: ≤ 0.5 s
 
 Cases: an ETP book (VXX-like spot 20, K/S 0.5–2, 1 day–2 years, vol 30–250 %, rate 0–6 %,
 no dividend, half calls — which are then European — half puts); puts only (every option
-American); and puts and calls with a dividend yield (0.5–8 %: every option American, and
-rho needs two more boundary solves).
+American); and puts and calls with a dividend yield (0.5–8 %: every option American, the
+boundary solved per option, and rho needs one more solve). Plus scenario repricing:
+``american_price`` on 21 spot scenarios × 5,000 ETP options (puts and calls), broadcast.
 
-Run through ``python benchmarks/run.py`` or on its own.
+The machine's load average (``os.getloadavg``) is recorded beside every case: on a shared
+machine the times move with it. Run through ``python benchmarks/run.py`` or on its own.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 
 import numpy as np
-from bench_greeks import best_of
 
-from alvh_xl.pricing import american_greeks, american_price, bsm_greeks
+from alvh_xl.pricing import (
+    american,
+    american_greeks,
+    american_price,
+    boundary_table,
+    bsm_greeks,
+)
 
 QL_SAMPLE = 200
+REPEAT = 7
 TARGET_S = 0.5                  # seconds for price + all Greeks of 1e5 options
 CASES = {"ETP book: puts and calls, no dividend": "book",
          "puts only, no dividend": "puts",
          "puts and calls, dividend 0.5-8 %": "div"}
+SCENARIOS, LEGS = 21, 5000
 
 
 def make_options(n: int, case: str, seed: int = 1) -> dict[str, np.ndarray]:
@@ -45,6 +57,25 @@ def make_options(n: int, case: str, seed: int = 1) -> dict[str, np.ndarray]:
 
 def _args(o):
     return o["w"], o["s"], o["k"], o["days"] / 365.0, o["vol"], o["r"], o["q"]
+
+
+def timings(f: Callable[[], object], repeat: int = REPEAT) -> tuple[float, float]:
+    """(best, median) wall seconds of ``repeat`` calls after one warm-up call."""
+    f()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return min(times), float(np.median(times))
+
+
+def load() -> float:
+    """1-minute load average (nan where the platform has none)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
 
 
 def quantlib_loop(o, count: int) -> float:
@@ -97,27 +128,59 @@ def have_quantlib() -> bool:
     return True
 
 
+def table_seconds() -> float:
+    """Seconds to build the exercise-boundary table (once per process, on first use)."""
+    t0 = time.perf_counter()
+    boundary_table._build()
+    return time.perf_counter() - t0
+
+
+def scenario_args(seed: int = 4):
+    """21 spot scenarios (−50 % … +50 %) × LEGS ETP options, as broadcastable arrays."""
+    rng = np.random.default_rng(seed)
+    cp = np.where(rng.random(LEGS) < 0.5, 1.0, -1.0)[None, :]
+    k = 20.0 * np.exp(rng.uniform(np.log(0.5), np.log(2.0), LEGS))[None, :]
+    t = rng.integers(1, 731, LEGS)[None, :] / 365.0
+    vol = rng.uniform(0.3, 2.5, LEGS)[None, :]
+    spot = 20.0 * (1.0 + np.linspace(-0.5, 0.5, SCENARIOS))[:, None]
+    return cp, spot, k, t, vol, 0.04, 0.0
+
+
 def run_american_bench(n: int = 100_000) -> list[dict]:
-    """One dict per case: seconds for ours (Greeks, price), QuantLib (extrapolated), BSM."""
+    """One dict per case: seconds for ours (Greeks and price: best and median), QuantLib
+    (extrapolated), BSM, and the load average; the last dict is the scenario repricing."""
     rows = []
+    table_s = table_seconds()
     for label, case in CASES.items():
         o = make_options(n, case)
         args = _args(o)
-        american_greeks(*(a[:64] if np.ndim(a) else a for a in args))     # warm-up
-        row = {"case": label, "n": n,
-               "greeks_s": best_of(lambda a=args: american_greeks(*a), 3),
-               "price_s": best_of(lambda a=args: american_price(*a), 3),
-               "bsm_s": best_of(lambda a=args: bsm_greeks(*a), 5)}
+        row = {"case": label, "n": n, "load": load(), "table_s": table_s,
+               "threads": american._THREADS}
+        row["greeks_s"], row["greeks_median_s"] = timings(lambda a=args: american_greeks(*a))
+        row["price_s"], row["price_median_s"] = timings(lambda a=args: american_price(*a))
+        row["bsm_s"] = timings(lambda a=args: bsm_greeks(*a))[0]
         if have_quantlib():
             sample = min(n, QL_SAMPLE)
             row["ql_s"] = min(quantlib_loop(o, sample) for _ in range(2)) * n / sample
         rows.append(row)
+    args = scenario_args()
+    best, median = timings(lambda: american_price(*args))
+    rows.append({"case": f"scenarios: american_price, {SCENARIOS} spots × {LEGS:,} options",
+                 "n": SCENARIOS * LEGS, "load": load(), "price_s": best,
+                 "price_median_s": median})
     return rows
 
 
 if __name__ == "__main__":
+    print(f"threads {american._THREADS}, cores {os.cpu_count()}; table built in "
+          f"{table_seconds():.3f} s (once per process)")
     for r in run_american_bench():
+        if "greeks_s" not in r:
+            print(f"{r['case']}: price {r['price_s']:.3f} s (median {r['price_median_s']:.3f})"
+                  f" [load {r['load']:.2f}]")
+            continue
         extra = f", QuantLib {r['ql_s']:.1f} s" if "ql_s" in r else ""
-        print(f"{r['case']}: greeks {r['greeks_s']:.3f} s, price {r['price_s']:.3f} s, "
+        print(f"{r['case']}: greeks {r['greeks_s']:.3f} s (median {r['greeks_median_s']:.3f}),"
+              f" price {r['price_s']:.3f} s (median {r['price_median_s']:.3f}), "
               f"bsm {r['bsm_s']:.3f} s{extra} (n = {r['n']:,}; target {TARGET_S} s: "
-              f"{'met' if r['greeks_s'] <= TARGET_S else 'NOT met'})")
+              f"{'met' if r['greeks_s'] <= TARGET_S else 'NOT met'}) [load {r['load']:.2f}]")

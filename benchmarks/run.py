@@ -87,23 +87,36 @@ def iv_section() -> Section:
 def american_section() -> Section:
     sec = Section("American options on a vol ETP: price + all Greeks (benchmarks/"
                   "bench_american.py)",
-                  ["case", "n", "ours", "per option", "price only", "QuantLib QdFp loop",
-                   "speed-up", "BSM (European)", "ours / BSM", "target 0.5 s"])
+                  ["case", "n", "ours best", "median", "per option", "price only (median)",
+                   "QuantLib QdFp loop", "speed-up", "BSM (European)", "ours / BSM",
+                   "target 0.5 s", "load"])
     try:
         bench_american = importlib.import_module("bench_american")
     except ImportError as exc:
         sec.notes.append(f"skipped: benchmarks/bench_american.py not importable ({exc}).")
         return sec
-    for r in bench_american.run_american_bench():
-        n, ours, ql_s = r["n"], r["greeks_s"], r.get("ql_s")
-        sec.rows.append([r["case"], f"{n:,}", _ms(ours), _per_option(ours, n),
-                         _ms(r["price_s"]), _ms(ql_s) + " *" if ql_s else "n/a",
+    rows = bench_american.run_american_bench()
+    for r in rows:
+        n, ours, ql_s = r["n"], r.get("greeks_s"), r.get("ql_s")
+        price = f"{_ms(r['price_s'])} ({_ms(r['price_median_s'])})"
+        if ours is None:                                    # scenario repricing: price only
+            sec.rows.append([r["case"], f"{n:,}", "", "", _per_option(r["price_s"], n), price,
+                             "", "", "", "", "", f"{r['load']:.2f}"])
+            continue
+        sec.rows.append([r["case"], f"{n:,}", _ms(ours), _ms(r["greeks_median_s"]),
+                         _per_option(ours, n), price, _ms(ql_s) + " *" if ql_s else "n/a",
                          f"{ql_s / ours:,.0f}×" if ql_s else "n/a", _ms(r["bsm_s"]),
                          f"{ours / r['bsm_s']:,.0f}×",
-                         "met" if ours <= bench_american.TARGET_S else "NOT met"])
+                         "met" if ours <= bench_american.TARGET_S else "NOT met",
+                         f"{r['load']:.2f}"])
     sec.notes += [
         "ours: american_greeks, price and 8 Greeks (delta, gamma, theta, charm analytic;"
-        " vega, vanna, volga from two more boundary solves; rho by identity or two more).",
+        " vega, vanna, volga from two more boundaries; rho by identity or one more); best and"
+        f" median of {bench_american.REPEAT} calls on {rows[0]['threads']} thread(s); load ="
+        " 1-minute load average when the case started.",
+        "Puts without dividend take the exercise boundary from a table built once per"
+        f" process on first use ({rows[0]['table_s']:.2f} s here); with a dividend it is"
+        " solved per option.",
         f"QuantLib: QdFpAmericanEngine fast scheme, price + 8 bumped prices per option; * ="
         f" {bench_american.QL_SAMPLE} options timed, extrapolated linearly to n.",
         "BSM: bsm_greeks on the same options (European, analytic): the floor.",

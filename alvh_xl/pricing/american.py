@@ -12,6 +12,9 @@ Calls are puts by put–call symmetry, C(S, K, r, q, σ) = P(K, S, q, r, σ), so
 computed for a put with spot S′, strike K′, rate r′, yield q′ as K′·f(x), x = ln(S′/K′):
 the exercise boundary from :mod:`alvh_xl.pricing.exercise_boundary` (Andersen–Lake–
 Offengelter fixed point), f and its x-derivatives from :mod:`alvh_xl.pricing.american_premium`.
+For a put without dividend (the ETP case) the boundary depends on σ²T and r/σ² only and
+comes from :mod:`alvh_xl.pricing.boundary_table`, built once per process by the same
+solver (price within 5e-8 × K′ of solving); otherwise it is solved per option.
 
 * r′ = 0 (a put at zero rate, a call without dividend): never exercised early; the values
   are :func:`bsm_greeks`'s, exactly. So are those with r′·t ≤ 1e-12, whose early-exercise
@@ -19,11 +22,19 @@ Offengelter fixed point), f and its x-derivatives from :mod:`alvh_xl.pricing.ame
 * Delta, gamma: analytic from f′, f″. Theta and charm: the price solves the Black–Scholes
   equation in the continuation region, ∂f/∂τ = ½σ²f″ + (r′−q′−σ²/2)f′ − r′f, and its
   x-derivative (f‴).
-* Vega, vanna, volga: central differences of f, f′ over two more boundary solves at
-  σ(1 ± 1e-4). These use the formula value even where a bumped boundary passes S, so they
-  stay smooth next to the boundary.
+* Vega, vanna, volga: central differences of f, f′ at σ(1 ± 1e-4), each with its own
+  boundary (from the table, which reuses the coefficients it gathered, or solved). These
+  use the formula value even where a bumped boundary passes S, so they stay smooth next to
+  the boundary. Not by the envelope theorem: the price is stationary in the boundary as
+  the value of a stopping rule, but f = European + premium(B) is not (∂f/∂ln B(u) =
+  r′e^{−r′u}φ(d₋)/(σ√u) > 0 for q′ = 0), so a premium with B frozen misses the
+  boundary's part of vega (measured: 1.3 % of vega at the median, all of it next to B(T)).
 * Rho: f depends on σ, τ, r only through σ²τ and r/σ² (and q/σ²), so for a put without
-  dividend r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ; otherwise two more solves bump the rate.
+  dividend r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ; otherwise one more boundary, the original rate
+  moved up by 1e-4 × max(rate, 1e-3) (one-sided: a call's put-frame yield may be 0). Where
+  r ≈ q the formula's slope in the rate changes quickly (X = min(1, r/q) has a kink
+  there): rho is then within ~1 % of QuantLib's, not 0.1 % (measured 0.9 % at
+  |r − q| = 6e-5, 0.3 % at 3e-3).
 * At or below the exercise boundary B(T): intrinsic value, delta ∓1, all else 0. Just
   above it the formula can fall short of the exercise value by its discretisation error
   (at most 1.7e-5 × K′ measured): the price is floored at the exercise value, the Greeks
@@ -47,36 +58,37 @@ other Greeks agree with finite differences of :func:`american_price` to 1e-3 rel
 1e-4 of their natural size. Below 30 % vol spot checks stay within 3e-5 × strike of
 QuantLib down to vol 0.3 %; that range is not part of the tests.
 
-Speed: a block of options costs three boundary solves (five with a dividend yield or for
-calls) of ~10 nodes × 4 points, vectorised; see benchmarks/bench_american.py.
+Speed (benchmarks/bench_american.py, 1e5 options, two threads on this 2-core machine shared
+with other jobs, load average 2.0–3.0, best of 7 in three runs; benchmarks/README.md):
+price + all Greeks 0.17 s for an ETP book (half calls without dividend, European), 0.28–
+0.33 s for puts only, 2.3–2.5 s for puts and calls with a dividend (boundary solved: four
+solves per option); price alone 0.06 / 0.10–0.12 / 0.4–0.6 s. A QuantLib QdFp loop takes
+13–30 s for the same. The table costs 0.06–0.3 s once per process.
 """
 
 from __future__ import annotations
-
-import os
-import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..conventions import DAYS_PER_YEAR, RATE_POINT, VOL_POINT
 from ..errors import InputError, describe
 from .american_premium import put_x_derivatives
-from .exercise_boundary import put_boundary, value_form
-from .greeks import Greeks, bsm_greeks
+from .boundary_table import covered, table_boundary
+from .exercise_boundary import NODES, put_boundary, value_form
+from .greeks import _THREADS, Greeks, bsm_greeks
+from .greeks import _pool as thread_pool  # the project's pool; _THREADS is 1 under Pyodide
 from .inputs import as_float_array, parse_cp
 
-_BLOCK = 1024                    # American options per block (cache-sized work arrays)
-_PARALLEL_MIN = 4 * _BLOCK       # below this, one thread
-# Pyodide (xlwings Lite) cannot start threads: evaluate in the calling thread there.
-_THREADS = 1 if sys.platform == "emscripten" else max(1, min(4, os.cpu_count() or 1))
+_BLOCK = 4096                    # options per block when the boundary is from the table,
+_SOLVED_BLOCK = 1024             # when it is solved (work arrays stay in cache); two blocks
+                                 # or more go to the thread pool
 _SIG_MIN = 1e-8                  # vol·√t at or below this: the deterministic limit (it is
                                  # within 1e-8 × S of the price; the fixed point needs σ²)
 _CARRY_MIN = 1e-12               # r′·t at or below this: European (premium ≤ r′·t × K′)
 _VOL_BUMP = 1e-4                 # relative vol bump for vega, vanna, volga
-_RATE_BUMP = 1e-4                # rate bump for rho (relative for puts, absolute for calls)
+_RATE_BUMP = 1e-4                # rate step for rho (one-sided) × max(rate, _RATE_FLOOR)
+_RATE_FLOOR = 1e-3
 _SHORTFALL = 1e-4                # formula below exercise value by more than this × K′: exercise
-_POOL: ThreadPoolExecutor | None = None
 _NAMES = ("cp", "spot", "strike", "t", "vol", "rate", "div")
 
 
@@ -130,40 +142,64 @@ def _evaluate(cp, s, k, t, vol, rate, div, *, greeks: bool) -> list[np.ndarray]:
         out[:, idx] = deterministic(*(a[idx] for a in (w, s, k, t, r, q)))[:rows]
     idx = np.flatnonzero(early & ~flat)
     if idx.size:
-        parts = [a[idx] for a in (w, s, k, t, vol, r, q)]
-        out[:, idx] = _run_blocks(parts, greeks)
+        # boundary from the table (puts without dividend) or solved: blocks of their own size
+        tabled = (w[idx] < 0) & (q[idx] == 0.0) & covered(r[idx], vol[idx], t[idx])
+        for sel, block in ((idx[tabled], _BLOCK), (idx[~tabled], _SOLVED_BLOCK)):
+            if sel.size:
+                parts = [a[sel] for a in (w, s, k, t, vol, r, q)]
+                out[:, sel] = _run_blocks(parts, greeks, block)
     return [row.reshape(shape) for row in out]
 
 
-def _run_blocks(parts: list[np.ndarray], greeks: bool) -> np.ndarray:
+def _run_blocks(parts: list[np.ndarray], greeks: bool, block: int) -> np.ndarray:
     n = parts[0].size
     out = np.empty((9 if greeks else 1, n))
 
     def work(lo: int) -> None:
-        hi = min(lo + _BLOCK, n)
+        hi = min(lo + block, n)
         out[:, lo:hi] = _block(*(a[lo:hi] for a in parts), greeks)
 
-    starts = range(0, n, _BLOCK)
-    if n >= _PARALLEL_MIN and _THREADS > 1:
-        list(_pool().map(work, starts))
+    starts = range(0, n, block)
+    if n >= 2 * block and _THREADS > 1:
+        list(thread_pool().map(work, starts))
     else:
         for lo in starts:
             work(lo)
     return out
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="alvh-american")
-    return _POOL
-
-
 # ----------------------------------------------------------------------------- kernel
 
-def _solve(x, r, q, vol, t, order: int, by_value) -> tuple[np.ndarray, np.ndarray]:
-    """Put-frame f and x-derivatives (formula values) and the exercise mask for a block."""
-    return put_x_derivatives(x, r, q, vol, t, put_boundary(r, q, vol, t, by_value), order)
+def _roots(r, q, vols, t, by_value, tabulated,
+           extra=None) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """√H at the boundary nodes for each vol in ``vols`` (options r, q, t): from the table
+    where ``tabulated``, else solved; and for ``extra`` options (r, q, vol, t, by_value),
+    solved. All solves are one call (put_boundary chunks it). ``by_value`` and ``tabulated``
+    are those of the unbumped inputs, so a finite difference never compares two methods.
+
+    Returns (list of (NODES, m) arrays, (NODES, len(extra)) array or None).
+    """
+    m = r.size
+    tab = np.flatnonzero(tabulated)
+    rest = np.flatnonzero(~tabulated)
+    if tab.size == m:
+        roots = table_boundary(r, vols, t)
+    else:
+        roots = [np.empty((NODES, m)) for _ in vols]
+        if tab.size:
+            for o, root in zip(roots, table_boundary(r[tab], [v[tab] for v in vols], t[tab]),
+                               strict=True):
+                o[:, tab] = root
+    parts = [(r[rest], q[rest], v[rest], t[rest], by_value[rest]) for v in vols]
+    if extra is not None:
+        parts.append(extra)
+    if not any(part[0].size for part in parts):
+        return roots, (np.empty((NODES, 0)) if extra is not None else None)
+    solved = put_boundary(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+    if rest.size:
+        for i, o in enumerate(roots):
+            o[:, rest] = solved[:, i * rest.size:(i + 1) * rest.size]
+    return roots, (solved[:, len(vols) * rest.size:] if extra is not None else None)
 
 
 def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
@@ -175,7 +211,22 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     q_p = np.where(call, r, q)
     x = np.log(s_p / k_p)
     by_value = value_form(r_p, vol)                # fixed-point form, kept for every bump
-    f, exercise = _solve(x, r_p, q_p, vol, t, 3 if greeks else 0, by_value)
+    tabulated = (q_p == 0.0) & ~call & covered(r_p, vol, t)   # puts without dividend
+    h = _VOL_BUMP * vol
+    if greeks:
+        # rho: a put without dividend by the scaling identity (below), the others by one more
+        # solve with the original rate (r′ for puts, q′ for calls, which may be 0) moved up
+        plain = ~call & (q_p == 0.0)
+        rated = np.flatnonzero(~plain)
+        step = _RATE_BUMP * np.maximum(np.where(call, q_p, r_p)[rated], _RATE_FLOOR)
+        moved_r = r_p[rated] + np.where(call[rated], 0.0, step)
+        moved_q = q_p[rated] + np.where(call[rated], step, 0.0)
+        extra = (moved_r, moved_q, vol[rated], t[rated], by_value[rated])
+        roots, rate_root = _roots(r_p, q_p, [vol, vol + h, vol - h], t, by_value, tabulated,
+                                  extra)
+    else:
+        roots, _ = _roots(r_p, q_p, [vol], t, by_value, tabulated)
+    f, exercise = put_x_derivatives(x, r_p, q_p, vol, t, roots[0], 3 if greeks else 0)
     # Next to B(T) the formula can fall short of the exercise value 1 − eˣ by its
     # discretisation error (≤ 2e-5, measured): the price is floored there, the Greeks stay.
     # A larger shortfall means the formula is out of its depth (vol·√t ≪ 1e-4, σ²T in the
@@ -195,15 +246,25 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     # ∂f/∂τ = L f in the continuation region (Black–Scholes equation), 0 where exercised
     f_t = np.where(exercise, 0.0, half_var * f[2] + mu * f[1] - r_p * f[0])
     f_tx = np.where(exercise, 0.0, half_var * f[3] + mu * f[2] - r_p * f[1])
-    h = _VOL_BUMP * vol
-    up = _solve(x, r_p, q_p, vol + h, t, 1, by_value)[0]   # formula values: smooth
-    down = _solve(x, r_p, q_p, vol - h, t, 1, by_value)[0]  # across B(T)
+    # the bumped inputs in one evaluation (formula values: smooth across B(T)): vol up,
+    # vol down (f and f′), the rate moved (f)
+    m = x.size
+    stack = [np.concatenate([a, a, a[rated]]) for a in (x, t)]
+    bumped = put_x_derivatives(stack[0], np.concatenate([r_p, r_p, moved_r]),
+                               np.concatenate([q_p, q_p, moved_q]),
+                               np.concatenate([vol + h, vol - h, vol[rated]]), stack[1],
+                               np.concatenate([roots[1], roots[2], rate_root], axis=1), 1)[0]
+    up, down = bumped[:, :m], bumped[:, m:2 * m]
     live = ~exercise
     f_s = np.where(live, (up[0] - down[0]) / (2.0 * h), 0.0)                 # ∂f/∂σ
     f_ss = np.where(live, (up[0] - 2.0 * f[0] + down[0]) / (h * h), 0.0)     # ∂²f/∂σ²
     f_s1 = np.where(live, (up[1] - down[1]) / (2.0 * h), 0.0)                # ∂f′/∂σ
-    f_rate = np.where(live, _rate_derivative(x, r_p, q_p, vol, t, call, f[0], f_t, f_s,
-                                             by_value), 0.0)
+    # ∂f/∂(original rate). Without dividend f depends on σ, τ, r only through σ²τ and
+    # r/σ², so r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ; otherwise a one-sided difference
+    f_rate = np.empty(m)
+    f_rate[plain] = (t * f_t - 0.5 * vol * f_s)[plain] / r_p[plain]
+    f_rate[rated] = (bumped[0, 2 * m:] - f[0, rated]) / step
+    f_rate[exercise] = 0.0
 
     put = ~call
     out = np.empty((9, w.size))
@@ -216,32 +277,6 @@ def _block(w, s, k, t, vol, r, q, greeks: bool) -> np.ndarray:
     out[6] = np.where(put, k_p * f_s1 / s_p, f_s - f_s1) * VOL_POINT
     out[7] = k_p * f_ss * (VOL_POINT * VOL_POINT)
     out[8] = -np.where(put, k_p * f_tx / s_p, f_t - f_tx) / DAYS_PER_YEAR
-    return out
-
-
-def _rate_derivative(x, r_p, q_p, vol, t, call, f0, f_t, f_s, by_value) -> np.ndarray:
-    """∂f/∂(original rate): ∂/∂r′ for puts, ∂/∂q′ for calls (put frame); f0 = f at base.
-
-    Without dividend (q′ = 0) a put needs no new solve: f depends on σ, τ, r only through
-    σ²τ and r/σ², so r∂f/∂r = τ∂f/∂τ − (σ/2)∂f/∂σ. Otherwise two more solves: puts at
-    r′(1 ± h) (central), calls at q′ + h, q′ + 2h (one-sided, second order: q′ may be 0).
-    """
-    out = np.empty(x.size)
-    plain = ~call & (q_p == 0.0)
-    out[plain] = (t * f_t - 0.5 * vol * f_s)[plain] / r_p[plain]
-    sel = np.flatnonzero(~call & ~plain)
-    if sel.size:
-        xs, r, q, v, ts, bv = (a[sel] for a in (x, r_p, q_p, vol, t, by_value))
-        h = _RATE_BUMP * r
-        hi = _solve(xs, r + h, q, v, ts, 0, bv)[0][0]
-        lo = _solve(xs, r - h, q, v, ts, 0, bv)[0][0]
-        out[sel] = (hi - lo) / (2.0 * h)
-    sel = np.flatnonzero(call)
-    if sel.size:
-        xs, r, q, v, ts, bv = (a[sel] for a in (x, r_p, q_p, vol, t, by_value))
-        one = _solve(xs, r, q + _RATE_BUMP, v, ts, 0, bv)[0][0]
-        two = _solve(xs, r, q + 2.0 * _RATE_BUMP, v, ts, 0, bv)[0][0]
-        out[sel] = (4.0 * one - two - 3.0 * f0[sel]) / (2.0 * _RATE_BUMP)
     return out
 
 

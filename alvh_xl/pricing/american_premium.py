@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import erfcx, ndtr
 
 from .exercise_boundary import (
+    CDF_MAX,
     INV_SQRT_2PI,
     expiry_boundary,
     norm_cdf,
@@ -47,7 +48,7 @@ def put_x_derivatives(x, r, q, vol, t, root, order: int) -> tuple[np.ndarray, np
     h = root * root
     ln_x = expiry_boundary(r, q)
     ln_bt = ln_x - root[-1]                                   # ln B(T)/K
-    beta = (sch.end_slope @ root) / t                         # −d ln B/dτ at τ = T
+    beta = np.einsum("k,km->m", sch.end_slope, root) / t    # −d ln B/dτ at τ = T
     has_q = bool(np.any(q != 0.0))
     out = np.array(_terms(x, 0.0, r, q, vol, t, np.exp(-r * t), np.exp(-q * t), order))
     # the tangent part where it is well conditioned (σ√T below 1e-4 is a deterministic
@@ -57,23 +58,84 @@ def put_x_derivatives(x, r, q, vol, t, root, order: int) -> tuple[np.ndarray, np
     if tangent.any():
         out[:, sel] += _tangent_premium(*(v[sel] for v in (x, ln_bt, beta, r, q, vol, t)),
                                         order, has_q)
-    # quadrature of (true − tangent): both boundaries stacked, the tangent's weights negated
-    tk = outer(sch.final_frac, t)                             # (p, m)
-    hf = sch.final_interp @ h
-    np.maximum(hf, 0.0, out=hf)
-    ln_b = np.concatenate([ln_x - np.sqrt(hf), ln_bt + beta * tk])
-    w = outer(sch.final_w, t)
-    a = w * r * np.exp(-r * tk)
-    neg = -np.where(tangent, 1.0, 0.0)
-    c = None
-    if has_q:
-        c = w * q * np.exp(-q * tk)
-        c = np.concatenate([c, neg * c])
-    rows = _terms(x, ln_b, r, q, vol, np.concatenate([tk, tk]), np.concatenate([a, neg * a]),
-                  c, order, summed=True)
-    for k, row in enumerate(rows):
-        out[k] += row
+    out += _quadrature(x, ln_x, ln_bt, beta, h, r, q, vol, t, order, tangent, has_q)
     return out, x <= ln_bt
+
+
+def _quadrature(x, ln_x, ln_bt, beta, h, r, q, vol, t, order, tangent, has_q) -> np.ndarray:
+    """x-derivatives 0..order (≤ 3) of the premium integral with the true boundary minus the
+    same integral with the tangent boundary ln B(T) + βt (where ``tangent``), by ``FINAL``
+    Gauss–Legendre points: both at the same times t_p, so they share v_p = σ√t_p and the
+    weights, and every sum is Σ_p weight_p · (term(true) − term(tangent)).
+
+    With n = −d₋ = (ln b − x − μt)/v (μ = r − q − σ²/2) and φ = φ(d₋):
+    ∂ₓᵏ Φ(−d₋) = −∂ₓ^{k−1}φ / v and ∂ₓʲφ = φ Pⱼ(n) / vʲ, P₀ = 1, P₁ = n, P₂ = n² − 1;
+    the q terms as in :func:`_terms`.
+    """
+    sch = scheme()
+    p, m = sch.final_frac.shape[0], x.size
+    inv_v = outer(1.0 / sch.final_sqrt, 1.0 / (vol * np.sqrt(t)))    # 1/v at the points
+    tk = outer(sch.final_frac, t)
+    root = np.einsum("pk,km->pm", sch.final_interp, h)        # (no BLAS: its threads)
+    np.maximum(root, 0.0, out=root)
+    np.sqrt(root, out=root)                                   # √H at τ = T − t_p
+    n = np.empty((2, p, m))                                   # true, tangent boundary
+    np.subtract(ln_x - x, root, out=n[0])                     # ln b − x, ln b = ln X − √H
+    np.multiply(beta, tk, out=n[1])
+    n[1] += ln_bt - x                                         # ln b = ln B(T) + βt
+    n *= inv_v
+    n -= outer(sch.final_sqrt, (r - q - 0.5 * vol * vol) * np.sqrt(t) / vol)   # μt/v
+    if has_q:
+        n_plus = n - 1.0 / inv_v                              # −d₊ = −d₋ − v
+        np.clip(n_plus, -CDF_MAX, CDF_MAX, out=n_plus)
+    np.clip(n, -CDF_MAX, CDF_MAX, out=n)
+    kept = None if tangent.all() else tangent                 # elsewhere no tangent part
+
+    def gap(pair: np.ndarray) -> np.ndarray:                  # true − tangent
+        out = pair[0] - pair[1]
+        if kept is not None:
+            out[:, ~kept] = pair[0][:, ~kept]
+        return out
+
+    def total(weight: np.ndarray, pair: np.ndarray) -> np.ndarray:
+        return np.einsum("pm,pm->m", weight, gap(pair))
+
+    a = outer(sch.final_w, t)                                 # dt weights
+    if has_q:
+        c = a * q * np.exp(-q * tk)
+    a *= r
+    a *= np.exp(-r * tk)                                      # × r e^{−rt}
+    rows = np.empty((order + 1, m))
+    rows[0] = total(a, ndtr(n))
+    terms = []                                                # φ Pⱼ(n), j < order
+    if order:
+        phi = np.square(n)
+        phi *= -0.5
+        np.exp(phi, out=phi)
+        phi *= INV_SQRT_2PI
+        terms.append(phi)
+        a *= inv_v
+        rows[1] = -total(a, phi)
+    if order > 1:
+        terms.append(phi * n)
+        a *= inv_v
+        rows[2] = -total(a, terms[1])
+    if order > 2:
+        terms.append(phi * (np.square(n) - 1.0))
+        a *= inv_v
+        rows[3] = -total(a, terms[2])
+    if has_q:                                                 # − c eˣ Φ(−d₊)
+        rows -= np.exp(x) * total(c, ndtr(n_plus))
+        # ∂ₓᵏ(eˣΦ(−d₊)) = eˣΦ(−d₊) − e^{ln b − (r−q)t}/v · Σ_{j<k} ∂ₓʲφ
+        level = np.stack([ln_x - root, ln_bt + beta * tk])
+        level -= (r - q) * tk
+        np.exp(level, out=level)
+        c *= inv_v
+        acc = 0.0
+        for k in range(1, order + 1):
+            acc = acc + terms[k - 1] * inv_v ** (k - 1)
+            rows[k] += total(c, level * acc)
+    return rows
 
 
 def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:
@@ -94,9 +156,12 @@ def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:
     """
     a = (x - ln_b) / vol
     b = (r - q - 0.5 * vol * vol - beta) / vol
-    out = _lambda_integral(a, b, r, t, order)
-    if has_q:
-        part = _lambda_integral(a, b + vol, q, t, order)
+    if not has_q:
+        out = _lambda_integral(a, b[None], r[None], t, order)[:, 0]
+    else:
+        both = _lambda_integral(a, np.stack([b, b + vol]), np.stack([r, q]), t, order)
+        out, part = both[:, 0], both[:, 1]
+        part[:, q == 0.0] = 0.0              # λ = 0: exactly 0 (the terms cancel to rounding)
         # ∂ₐᵏ(eˣ P) with eˣ = e^{ln_b + σa}: Leibniz, ∂ₐʲ eˣ = σʲ eˣ
         ex = np.exp(x)
         for k in range(order, -1, -1):
@@ -111,7 +176,8 @@ def _tangent_premium(x, ln_b, beta, r, q, vol, t, order, has_q) -> np.ndarray:
 
 
 def _lambda_integral(a, b, lam, t, order) -> np.ndarray:
-    """a-derivatives 0..order of λ∫₀^T e^{−λt}Φ(−(a + bt)/√t) dt (see _tangent_premium)."""
+    """a-derivatives 0..order of λ∫₀^T e^{−λt}Φ(−(a + bt)/√t) dt (see _tangent_premium) for
+    a, t of shape (m,) and n integrals b, λ of shape (n, m): shape (order + 1, n, m)."""
     mirror = a < 0.0
     a = np.abs(a)
     b = np.where(mirror, -b, b)
@@ -119,33 +185,39 @@ def _lambda_integral(a, b, lam, t, order) -> np.ndarray:
     g = -1.0 / sqrt_t
     c = np.hypot(b, np.sqrt(2.0 * lam))
     ratio = b / np.maximum(c, 1e-300)
-    out = np.zeros((order + 1, a.size))
-    terms = ((0.5 * (1.0 - ratio), b + c, (c * t - a) / sqrt_t),
-             (0.5 * (1.0 + ratio), b - c, -(c * t + a) / sqrt_t),
-             (-np.exp(-lam * t), 0.0, -(a + b * t) / sqrt_t))
+    # its three terms C e^{−κa}Φ(w), stacked on a leading axis
+    scale = np.stack([0.5 * (1.0 - ratio), 0.5 * (1.0 + ratio), -np.exp(-lam * t)])
+    kappa = np.stack([b + c, b - c, np.zeros_like(b)])
+    w = np.stack([(c * t - a) / sqrt_t, -(c * t + a) / sqrt_t, -(a + b * t) / sqrt_t])
+    out = np.empty((order + 1, *b.shape))
     with np.errstate(under="ignore"):
-        for scale, kappa, w in terms:
-            ka = kappa * a
-            e_pdf = INV_SQRT_2PI * np.exp(-ka - 0.5 * w * w)      # e^{−κa}φ(w)
-            tail = w < 0.0
-            e_cdf = np.where(tail, 0.5 / INV_SQRT_2PI * erfcx(np.where(tail, -w, 0.0) * _SQRT_HALF)
-                             * e_pdf, np.exp(np.where(tail, 0.0, -ka)) * ndtr(w))
-            poly = []                                             # coefficients of Qₙ
-            power = 1.0                                           # (−κ)ⁿ
-            for k in range(order + 1):
-                q_val = 0.0
-                for j in reversed(range(len(poly))):
-                    q_val = q_val * w + poly[j]
-                out[k] += scale * (power * e_cdf + e_pdf * q_val)
-                nxt = [0.0] * (len(poly) + 1)
-                nxt[0] = power * g
-                for j, cf in enumerate(poly):
-                    nxt[j] = nxt[j] - kappa * cf
-                    nxt[j + 1] = nxt[j + 1] - g * cf
-                    if j:
-                        nxt[j - 1] = nxt[j - 1] + j * g * cf
-                poly = nxt
-                power = -kappa * power
+        ka = kappa * a
+        e_pdf = np.exp(-ka - 0.5 * w * w)
+        e_pdf *= INV_SQRT_2PI                                     # e^{−κa}φ(w)
+        # e^{−κa}Φ(w): for w < 0 as ½ erfcx(−w/√2) e^{−κa − w²/2} (no overflow of e^{−κa})
+        tail = w < 0.0
+        e_cdf = np.empty_like(w)
+        e_cdf[tail] = erfcx(w[tail] * -_SQRT_HALF) * e_pdf[tail] * (0.5 / INV_SQRT_2PI)
+        body = ~tail
+        e_cdf[body] = np.exp(-ka[body]) * ndtr(w[body])
+        poly = []                                                 # coefficients of Qₙ
+        power = np.ones_like(kappa)                               # (−κ)ⁿ
+        for k in range(order + 1):
+            q_val = 0.0
+            for j in reversed(range(len(poly))):
+                q_val = q_val * w + poly[j]
+            out[k] = (scale * (power * e_cdf + e_pdf * q_val)).sum(axis=0)
+            if k == order:
+                break
+            nxt = [0.0] * (len(poly) + 1)
+            nxt[0] = power * g
+            for j, cf in enumerate(poly):
+                nxt[j] = nxt[j] - kappa * cf
+                nxt[j + 1] = nxt[j + 1] - g * cf
+                if j:
+                    nxt[j - 1] = nxt[j - 1] + j * g * cf
+            poly = nxt
+            power = -kappa * power
     if mirror.any():                                              # a < 0: reflect
         for k in range(order + 1):
             out[k] *= np.where(mirror, -((-1.0) ** k), 1.0)

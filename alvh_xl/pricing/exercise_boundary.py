@@ -27,6 +27,8 @@ is a matrix product and a dozen array operations per point.
 
 The sizes were chosen against QuantLib 1.44 (tests/test_american.py prints the accuracy
 table); the iteration count is fixed, so the result is a smooth function of the inputs.
+Options are solved ``CHUNK`` at a time. Puts without dividend in the usual range are not
+solved per option but read from :mod:`alvh_xl.pricing.boundary_table`, built by this solver.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ FINAL = 12           # Gauss–Legendre points of the early-exercise premium int
 QD_STEPS = 2         # Halley steps on the QD+ equation for the starting boundary
 SWEEPS = 2           # Jacobi–Newton fixed-point sweeps
 VALUE_FORM_RHO = 20.0  # value-matching form where 2r/σ² exceeds this
+CHUNK = 1024        # options per solve: the (nodes × points, options) work arrays stay in
+                    # cache, and their matrix products below OpenBLAS's threading threshold
 INV_SQRT_2PI = 0.3989422804014327
 EXP_MIN = -700.0    # e^-700 ≈ 1e-304: as good as 0, and no subnormal (slow) results
 CDF_MAX = 37.0      # Φ(−37) ≈ 6e-300
@@ -64,6 +68,7 @@ class Scheme(NamedTuple):
     w_cdf: np.ndarray         # (n·l, 1) weights of ∫ … dm, per τ_i
     final_frac: np.ndarray    # (p, 1) t_k/T of the premium integral
     final_w: np.ndarray       # (p, 1) weights of ∫₀^T … dt, per T
+    final_sqrt: np.ndarray    # (p, 1) √(t_k/T)
     final_interp: np.ndarray  # (p, n) H at τ = T − t_k from H at nodes 1..n
     end_slope: np.ndarray     # (n,) d√H/dζ at ζ = 1 (τ = T) from √H at nodes 1..n
 
@@ -94,6 +99,7 @@ def scheme(nodes: int = NODES, quad: int = QUAD, final: int = FINAL) -> Scheme:
     return Scheme(frac[:, None], np.ascontiguousarray(interp), col(1.0 / np.sqrt(lag)),
                   col(lag), col(np.sqrt(lag)), col(start), col(np.log(w_pdf)), col(w_pdf),
                   col(w_cdf), final_frac[:, None], final_w[:, None],
+                  (np.sin(half) ** 2)[:, None],
                   np.ascontiguousarray(final_interp), (slope @ to_coef)[1:])
 
 
@@ -145,6 +151,10 @@ def put_boundary(r: np.ndarray, q: np.ndarray, vol: np.ndarray, t: np.ndarray,
 
 
 def _solve(r, q, vol, t, value: bool) -> np.ndarray:
+    if r.size > CHUNK:
+        return np.concatenate([_solve(r[i:i + CHUNK], q[i:i + CHUNK], vol[i:i + CHUNK],
+                                      t[i:i + CHUNK], value)
+                               for i in range(0, r.size, CHUNK)], axis=1)
     sweep = _Sweep(scheme(), r, q, vol, t)
     root = np.maximum(sweep.ln_x - _qd_plus(r, q, vol, sweep.tau, sweep.ln_x), 0.0)
     for _ in range(SWEEPS):

@@ -169,6 +169,9 @@ def _kernel(w, s, k, t, vol, r, q, out) -> None:
     np.multiply(sig, 0.5, out=d2)
     np.add(d1, d2, out=d1)                # d1 = ln(F/K)/σ√t + σ√t/2
     np.subtract(d1, sig, out=d2)          # d2 = d1 − σ√t
+    np.subtract(a, b, out=lfk)            # (ln F/K is used up) the price's lower bound:
+    np.multiply(lfk, w, out=lfk)
+    np.maximum(lfk, 0.0, out=lfk)         # max(w(S e^{-qt} − K e^{-rt}), 0)
     np.square(d1, out=nd)
     np.multiply(nd, -0.5, out=nd)
     np.exp(nd, out=nd)
@@ -183,7 +186,7 @@ def _kernel(w, s, k, t, vol, r, q, out) -> None:
         np.multiply(a, w, out=a)          # a = w S e^{-qt} N(w d1)
         np.multiply(b, w, out=b)          # b = w K e^{-rt} N(w d2)
     np.subtract(a, b, out=price)
-    np.maximum(price, 0.0, out=price)     # rounding can leave −1e-17 for worthless options
+    np.maximum(price, lfk, out=price)     # rounding can leave it 1e-16 below the bound
     np.divide(a, s, out=delta)
 
     np.multiply(s, sig, out=gamma)
