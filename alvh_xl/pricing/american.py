@@ -75,9 +75,9 @@ from ..errors import InputError, describe
 from .american_premium import put_x_derivatives
 from .boundary_table import covered, table_boundary
 from .exercise_boundary import NODES, put_boundary, value_form
-from .greeks import _THREADS, Greeks, bsm_greeks
-from .greeks import _pool as thread_pool  # the project's pool; _THREADS is 1 under Pyodide
+from .greeks import Greeks, bsm_greeks
 from .inputs import as_float_array, parse_cp
+from .pool import run_blocks
 
 _BLOCK = 4096                    # options per block when the boundary is from the table,
 _SOLVED_BLOCK = 1024             # when it is solved (work arrays stay in cache); two blocks
@@ -155,16 +155,10 @@ def _run_blocks(parts: list[np.ndarray], greeks: bool, block: int) -> np.ndarray
     n = parts[0].size
     out = np.empty((9 if greeks else 1, n))
 
-    def work(lo: int) -> None:
-        hi = min(lo + block, n)
+    def work(lo: int, hi: int) -> None:
         out[:, lo:hi] = _block(*(a[lo:hi] for a in parts), greeks)
 
-    starts = range(0, n, block)
-    if n >= 2 * block and _THREADS > 1:
-        list(thread_pool().map(work, starts))
-    else:
-        for lo in starts:
-            work(lo)
+    run_blocks(work, n, block, parallel_min=2 * block)   # the project's pool (none in Pyodide)
     return out
 
 

@@ -28,15 +28,12 @@ import numpy as np
 from .american import american_price, deterministic
 from .implied import (
     ABOVE_MAXIMUM,
-    BAD_CP,
-    BAD_INPUT,
     BELOW_INTRINSIC,
-    EXPIRED,
     NEGATIVE_CARRY,
-    NOT_A_NUMBER,
     NOT_CONVERGED,
     OK,
     ZERO_TIME_VALUE,
+    input_status,
     solve_implied_vol,
 )
 
@@ -48,16 +45,9 @@ _MAX_VOL = 100.0            # no quoted price needs a vol above 10 000 %
 
 def american_implied_vol(p, w, s, k, t, r, q) -> tuple[np.ndarray, np.ndarray]:
     """Vol and status per element for flat float arrays (w ±1 or NaN for a bad cp)."""
-    n = p.size
-    vol = np.full(n, np.nan)
-    status = np.full(n, OK, dtype=np.int8)
+    vol = np.full(p.size, np.nan)
+    status = input_status(w, p, s, k, t, r, q)        # the checks every solver makes first
     with np.errstate(invalid="ignore"):
-        finite = np.isfinite(p) & np.isfinite(s) & np.isfinite(k) & np.isfinite(t)
-        finite &= np.isfinite(r) & np.isfinite(q)
-        status[~finite] = NOT_A_NUMBER
-        status[finite & ((s <= 0) | (k <= 0))] = BAD_INPUT
-        status[np.isnan(w) & (status == OK)] = BAD_CP
-        status[(status == OK) & (t <= 0)] = EXPIRED
         status[(status == OK) & ((r < 0) | (q < 0))] = NEGATIVE_CARRY
     live = np.flatnonzero(status == OK)
     if live.size == 0:
