@@ -45,10 +45,12 @@ def run(args: argparse.Namespace) -> int:
     if args.into:
         from ..tools.xlsxedit import edit_copy
 
+        from ..xl.marking import cell_ranges
+
         changed = edit_copy(args.into, args.out,
                             tables={CURVE_TABLE: [["Expiry", "Price"], *rows]})
         print(f"wrote {args.out}: {CURVE_TABLE} now holds {len(rows)} futures of "
-              f"{date.isoformat()}; cells changed: {', '.join(changed) or 'none'}")
+              f"{date.isoformat()}; cells changed: {cell_ranges(changed) if changed else 'none'}")
         return 0
     lines = ["Expiry,Price", *(f"{e.isoformat()},{p:.10g}" for e, p in rows)]
     sys.stdout.write("\n".join(lines) + "\n")
