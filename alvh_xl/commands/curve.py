@@ -44,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
                                           strict=True)]
     if args.into:
         from ..tools.xlsxedit import edit_copy
-
         from ..xl.marking import cell_ranges
 
         changed = edit_copy(args.into, args.out,
