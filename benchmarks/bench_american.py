@@ -29,11 +29,11 @@ from collections.abc import Callable
 import numpy as np
 
 from alvh_xl.pricing import (
-    american,
     american_greeks,
     american_price,
     boundary_table,
     bsm_greeks,
+    pool,
 )
 
 QL_SAMPLE = 200
@@ -155,7 +155,7 @@ def run_american_bench(n: int = 100_000) -> list[dict]:
         o = make_options(n, case)
         args = _args(o)
         row = {"case": label, "n": n, "load": load(), "table_s": table_s,
-               "threads": american._THREADS}
+               "threads": pool.THREADS}
         row["greeks_s"], row["greeks_median_s"] = timings(lambda a=args: american_greeks(*a))
         row["price_s"], row["price_median_s"] = timings(lambda a=args: american_price(*a))
         row["bsm_s"] = timings(lambda a=args: bsm_greeks(*a))[0]
@@ -172,7 +172,7 @@ def run_american_bench(n: int = 100_000) -> list[dict]:
 
 
 if __name__ == "__main__":
-    print(f"threads {american._THREADS}, cores {os.cpu_count()}; table built in "
+    print(f"threads {pool.THREADS}, cores {os.cpu_count()}; table built in "
           f"{table_seconds():.3f} s (once per process)")
     for r in run_american_bench():
         if "greeks_s" not in r:

@@ -289,7 +289,13 @@ def main() -> None:
           " (other work on the machine slows every column)")
     for make in SECTIONS:
         t0 = time.perf_counter()
-        sec = make()
+        try:
+            sec = make()
+        except Exception as exc:        # one broken section must not hide the others
+            import traceback
+
+            traceback.print_exc()
+            sec = Section(make.__name__, ["failed"], [[f"{type(exc).__name__}: {exc}"]])
         print()
         print(render(sec))
         print(f"  (section took {time.perf_counter() - t0:.1f} s)")
