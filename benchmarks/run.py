@@ -222,7 +222,8 @@ def xlwings_functions_section() -> Section:
             f"{peer / row['first']:,.0f}×" if timed_peer else ""])
     met = sum(row["met"] for row in r["rows"])
     sec.notes += [f"{met} of {len(r['rows'])} within both targets; first = every cache "
-                  "cleared, repeated = equal values sent again in new lists (best of 5).",
+                  "cleared (best of 3 such calls), repeated = equal values sent again in new "
+                  "lists (best of 5).",
                   "peer: the same function registered with xlwings' default per-cell "
                   "conversion (ndim=2), first call, every function at 500 legs and two at "
                   "5,000 (each of its calls takes seconds there).",
