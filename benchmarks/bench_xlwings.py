@@ -2,10 +2,10 @@
 (``xlwings.server.custom_functions_call``), first call and repeated, at 500 and 5,000 legs.
 
 Targets (issue 9): 500 legs ≤ 20 ms first call and ≤ 2 ms repeated; 5,000 legs ≤ 150 ms and
-≤ 10 ms. "First" clears every cache (best of three such calls); "repeated" sends equal values again
-as new lists (what Excel does on a recalculation). The peer is the same plain function registered the way
-xlwings registers functions by default (its standard per-cell conversion, ``ndim=2``), measured
-in the same run: the path that was 100× slower than the engine.
+≤ 10 ms. "First" clears every cache (best of three such calls); "repeated" sends equal values
+again as new lists (what Excel does on a recalculation). The peer is the same plain function
+registered the way xlwings registers functions by default (its standard per-cell conversion,
+``ndim=2``), measured in the same run: the path that was 100× slower than the engine.
 
 Run with ``XLWINGS_LICENSE_KEY=noncommercial python benchmarks/bench_xlwings.py`` (xlwings'
 server machinery needs its key).
