@@ -92,8 +92,8 @@ def test_breakevens_errors():
         "#ALVH! CS-Dec is not an iron condor: has VIX legs (needs four SPX or four XSP options)")
     assert ALVH_BREAKEVENS([HEAD, *VIX_SPREAD], MKT, CURVE) == [
         ["Shift", "T0Low", "T0High"],
-        ["Note", "no iron condor in the book (CS-Dec: has VIX legs (needs four SPX or four XSP options))",
-         None]]
+        ["Note", "no iron condor in the book (CS-Dec: has VIX legs (needs four SPX or four XSP "
+                 "options))", None]]
 
 
 def test_udfs_exports_the_condor_functions():
