@@ -69,15 +69,30 @@ FULL_TABLE = "use the ALVH_* formula in a larger range or the CLI report for the
 
 def fit(cells: list[list[Any]], max_rows: int, max_cols: int, full_table: str = FULL_TABLE
         ) -> list[list[Any]]:
-    """Cut a block to its area and pad it to a rectangle (spreadsheets refuse ragged rows);
-    when rows were cut, the last row says how many and ``full_table`` (where the whole table
-    is)."""
-    rows = [list(r[:max_cols]) for r in cells[:max_rows]]
+    """Cut a block to its area and pad it to a rectangle (spreadsheets refuse ragged rows).
+
+    Never a silent cut: when rows or columns do not fit, the block's last row says how many
+    rows and which columns (by their header) were left out, and ``full_table`` (where the
+    whole table is); that note takes the last row of the area when the table fills it."""
+    hidden = [str(h) for h in cells[0][max_cols:]] if cells else []
+    cut_rows = len(cells) > max_rows
+    if max_rows <= 1 or not (cut_rows or hidden):
+        kept = cells[:max_rows]
+    else:
+        kept = cells[:min(len(cells), max_rows - 1)]
+    rows = [list(r[:max_cols]) for r in kept]
     width = max(map(len, rows), default=0)
     rows = [r + [None] * (width - len(r)) for r in rows]
-    if len(cells) > max_rows and max_rows > 1:
-        rows[-1] = [f"… {len(cells) - max_rows + 1} more rows: {full_table}"] + \
-            [None] * (width - 1)
+    if len(rows) == len(cells) and not hidden or max_rows <= 1:
+        return rows
+    what = []
+    if len(rows) < len(cells):
+        n = len(cells) - len(rows)
+        what.append(f"{n} more row{'s' if n != 1 else ''}")
+    if hidden:
+        n = len(hidden)
+        what.append(f"{n} more column{'s' if n != 1 else ''} ({', '.join(hidden)})")
+    rows.append([f"… {' and '.join(what)}: {full_table}"] + [None] * (width - 1))
     return rows
 
 
