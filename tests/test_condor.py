@@ -94,7 +94,7 @@ def test_sample_condor_credit_from_mark_and_reason_for_vix_spread():
         6300, 6250, 7050, 7100, 10)
     other = rep.table.iloc[1]
     assert other["Strategy"] == "CS-Dec" and np.isnan(other["Credit"])
-    assert other["Note"] == "not an iron condor: has VIX legs (needs four SPX or four XSP options)"
+    assert other["Note"] == "not an iron condor: has VIX legs; needs four SPX or four XSP options"
 
 
 def test_expiry_breakevens_max_loss_and_return_on_risk():
@@ -250,7 +250,7 @@ def test_credit_above_a_wing_has_no_breakeven_on_that_side():
      "calls 7100/7150 are not short the lower strike, long the higher"),
     (ic(strikes=(6250, 7060, 7050, 7100)), "short put 7060 is not below short call 7050"),
     (ic(qty=-10), "puts 6250/6300 are not long the lower strike, short the higher"),
-    (VIX_SPREAD, "has VIX legs (needs four SPX or four XSP options)"),
+    (VIX_SPREAD, "has VIX legs; needs four SPX or four XSP options"),
 ])
 def test_non_condor_groups_get_a_reason(rows, reason):
     val = book(*ic(name="IC-Feb", entry=ENTRY), *[[*r[:1], "X", *r[2:]] for r in rows])

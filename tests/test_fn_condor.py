@@ -29,7 +29,7 @@ def test_condor_table_plain():
     assert row["BreakevenLow"] == pytest.approx(6287.0) and row["CreditBasis"] == "entry"
     other = dict(zip(out[0], out[2], strict=True))
     assert other["Strategy"] == "CS-Dec" and other["Credit"] is None
-    assert other["Note"] == "not an iron condor: has VIX legs (needs four SPX or four XSP options)"
+    assert other["Note"] == "not an iron condor: has VIX legs; needs four SPX or four XSP options"
     assert len(out) == 3
 
 
@@ -50,8 +50,8 @@ def test_condor_errors():
         "#ALVH! strategy 'IC-Feb' not found; strategies in the book: IC-Jan, CS-Dec")
     # a book without a condor is not an error: the table says why, under its header
     none = ALVH_CONDOR([HEAD, *VIX_SPREAD], MKT, CURVE)
-    assert none[-1][:2] == ["Note", "condor: no iron condor in the book (CS-Dec: has VIX legs "
-                                    "(needs four SPX or four XSP options))"]
+    assert none[-1][:2] == ["Note", "condor: no iron condor in the book (CS-Dec: has VIX legs; "
+                                    "needs four SPX or four XSP options)"]
 
 
 def test_left_out_rows_are_listed_below_the_table():
@@ -89,11 +89,11 @@ def test_breakevens_errors():
     assert ALVH_BREAKEVENS(POS, MKT, CURVE, "nope") == (
         "#ALVH! strategy 'nope' not found; strategies in the book: IC-Jan, CS-Dec")
     assert ALVH_BREAKEVENS(POS, MKT, CURVE, "CS-Dec") == (
-        "#ALVH! CS-Dec is not an iron condor: has VIX legs (needs four SPX or four XSP options)")
+        "#ALVH! CS-Dec is not an iron condor: has VIX legs; needs four SPX or four XSP options")
     assert ALVH_BREAKEVENS([HEAD, *VIX_SPREAD], MKT, CURVE) == [
         ["Shift", "T0Low", "T0High"],
-        ["Note", "no iron condor in the book (CS-Dec: has VIX legs (needs four SPX or four XSP "
-                 "options))", None]]
+        ["Note", "no iron condor in the book (CS-Dec: has VIX legs; needs four SPX or four XSP "
+                 "options)", None]]
 
 
 def test_udfs_exports_the_condor_functions():

@@ -282,7 +282,7 @@ def test_an_xsp_condor_is_a_tenth_of_the_spx_condor():
                                         *condor_rows("XSP", 0.1, "IC")[2:]]),
                        parse_market(mkt()), parse_curve(CURVE))
     assert condor_report(mixed).reasons == {
-        "IC": "mixes SPX and XSP legs (needs four SPX or four XSP options)"}
+        "IC": "mixes SPX and XSP legs; needs four SPX or four XSP options"}
 
 
 # ----------------------------------------------------------------------------- attribution

@@ -146,8 +146,8 @@ def _why_not(c: _GroupColumns, g: np.ndarray) -> str:
     kinds = set(c.instrument[g])
     if not (kinds <= set(_SPX) or kinds <= set(_XSP)):
         other = sorted(kinds - set(_SPX) - set(_XSP))
-        return (f"has {', '.join(other)} legs (needs four SPX or four XSP options)" if other else
-                "mixes SPX and XSP legs (needs four SPX or four XSP options)")
+        return (f"has {', '.join(other)} legs; needs four SPX or four XSP options" if other else
+                "mixes SPX and XSP legs; needs four SPX or four XSP options")
     if len(g) != 4:
         return f"{_count(len(g), 'leg')} (needs 4)"
     puts = int((c.type[g] == "P").sum())
