@@ -377,3 +377,39 @@ def test_unknown_file_is_refused(tmp_path):
     path.write_text("a,b,c\n1,2,3\n")
     with pytest.raises(InputError, match="not a broker export"):
         detect(path)
+
+
+@pytest.mark.parametrize("reader", ["occ", "ibkr", "tastytrade"])
+def test_a_row_with_more_cells_than_the_header_is_not_mapped(tmp_path, reader):
+    """An unquoted thousands separator ('1,234.50') splits a number over two cells and shifts
+    every column after it: the row must be named as not mapped, not read as Price 1."""
+    if reader == "occ":
+        path = tmp_path / "book.csv"
+        path.write_text("Symbol,Qty,Price\n"
+                        "SPX   260417C06700000,1,1,234.50\n"
+                        "SPX   260417P06000000,1,116.5,\n")          # a trailing blank: fine
+        imp = read_positions(path, as_of=D(2026, 1, 5))
+        bad, good = "line 2", "line 3"
+    elif reader == "ibkr":
+        path = _ibkr_variant(tmp_path, [("HAL   251128P00021000", {
+            "Symbol": "SPXW  251128P06000000", "UnderlyingSymbol": "SPX", "Strike": "6000"})])
+        lines = path.read_text().splitlines()
+        i = next(j for j, ln in enumerate(lines) if "SPXW  251128P06000000" in ln)
+        lines[i] += ',"1,234.50"'.replace('"', "")                     # two extra cells
+        path.write_text("\n".join(lines) + "\n")
+        imp = read_positions(path)
+        bad, good = f"line {i + 1}", None
+    else:
+        src = (DATA / "brokers" / "tastytrade_transactions_mes_futopt_2024.csv").read_text()
+        lines = src.splitlines()
+        lines[4] += ",1,234.50"          # the opening sale of the 4650 puts
+        path = tmp_path / "tt.csv"
+        path.write_text("\n".join(lines[:1] + lines[4:]) + "\n")
+        imp = read_positions(path)
+        bad, good = "line 2", None
+    assert bad in [u.where for u in imp.unmapped], (imp.unmapped, [g.where for g in imp.legs])
+    reason = next(u.reason for u in imp.unmapped if u.where == bad)
+    assert "header" in reason and "234.50" in reason, reason
+    assert bad not in [leg.where for leg in imp.legs]
+    if good:
+        assert [leg.where for leg in imp.legs] == [good]

@@ -267,3 +267,15 @@ def test_recalc_on_load_is_set_once(tmp_path):
         lo.set_recalc_on_load(tmp_path / "other")
     with pytest.raises(lo.OfficeError, match="no such program"):
         lo.find_program("unopkg", str(tmp_path / "unopkg"))
+
+
+@pytest.mark.parametrize("python", ["/no-such-dir/python3", "no-such-python-anywhere"])
+def test_install_refuses_a_python_that_cannot_run(tmp_path, capsys, python):
+    """`calc install --python` records the interpreter the worker runs; one that does not
+    exist must be refused, not installed with "the ALVH blocks compute in Calc"."""
+    code = main(["calc", "install", "--python", python, "--profile", str(tmp_path / "p")])
+    captured = capsys.readouterr()
+    assert code == 2, (code, captured.out, captured.err)
+    assert "Installed" not in captured.out
+    assert python in captured.err and "Python that has alvh_xl" in captured.err, captured.err
+    assert not (tmp_path / "p").exists()

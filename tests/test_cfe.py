@@ -161,3 +161,47 @@ def test_cli_curve_prints_csv_and_lists_what_it_left_out(tmp_path):
                  ("--date", "2026-10-05", DAILY, "--into", DAILY)):
         bad = _cli(*args)
         assert bad.returncode == 2 and bad.stderr.count("\n") == 1, (args, bad.stderr)
+
+
+def _book_valued_on(tmp_path, day: dt.datetime):
+    import openpyxl
+
+    from alvh_xl.xl import layout as L
+
+    path = tmp_path / f"book_{day:%Y%m%d}.xlsx"
+    shutil.copy(ROOT / "workbooks" / "alvh_template.xlsx", path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[L.MARKET]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "ValuationDate")
+    ws.cell(row, 2).value = day
+    wb.save(path)
+    return path
+
+
+def test_cli_curve_into_a_copy_fills_the_curve_of_the_valuation_date(tmp_path):
+    """`curve --into` writes the file's settles (read here with the csv module) into the
+    copy's CurveTable; a curve of another day than the workbook's ValuationDate is refused,
+    as `mark` and Refresh refuse one (nothing written, both dates named)."""
+    import openpyxl
+
+    from alvh_xl.xl import layout as L
+
+    book = _book_valued_on(tmp_path, dt.datetime(2026, 10, 5))
+    out = tmp_path / "curve.xlsx"
+    done = _cli("--date", "2026-10-05", DAILY, "--into", book, "--out", out)
+    assert done.returncode == 0, done.stderr
+    with DAILY.open(newline="") as fh:
+        settles = {dt.date.fromisoformat(r["Expiration Date"]): float(r["Price"])
+                   for r in csv.DictReader(fh) if "/" in r["Symbol"]
+                   and r["Symbol"].startswith("VX/")}
+    ws = openpyxl.load_workbook(out, data_only=True)[L.MARKET]
+    got = {}
+    for r in range(2, ws.max_row + 1):
+        e, p = ws.cell(r, 5).value, ws.cell(r, 6).value
+        if isinstance(e, dt.datetime):
+            got[e.date()] = p
+    assert got == settles, (got, settles)
+    stale = _book_valued_on(tmp_path, dt.datetime(2026, 11, 24))
+    refused = _cli("--date", "2026-10-05", DAILY, "--into", stale, "--out", tmp_path / "s.xlsx")
+    assert refused.returncode == 1 and not (tmp_path / "s.xlsx").exists(), refused.stderr
+    assert "2026-10-05" in refused.stderr and "2026-11-24" in refused.stderr, refused.stderr

@@ -332,3 +332,28 @@ def test_the_mark_command_refuses_a_chain_of_another_day_unless_asked(tmp_path):
     time = values["ValuationTime"]
     assert (time.hour, time.minute) == (18, 1)              # "October 1, 2025 at 6:01 PM EDT"
     assert "valuation set to the chains' quote time 2025-10-01 18:01" in proc.stdout
+
+
+def test_legs_imported_without_a_price_or_iv_are_marked(tmp_path):
+    """A broker export without marks (tastytrade history, a plain OCC CSV) imports legs with
+    Price and IV blank; `alvh-xl mark` is the step that fills them, so it must mark them, not
+    skip them as 'left out by the positions reader'. Reference: the chain's mids (csv)."""
+    path = make_book(tmp_path, date="2025-10-01")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[L.POSITIONS]
+    for r in range(2, 2 + len(LEGS)):
+        ws.cell(r, COL["IV"]).value = ws.cell(r, COL["Price"]).value = None
+    wb.save(path)
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "marked.xlsx", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "left the row out" not in proc.stdout, proc.stdout
+    quotes = chain_quotes(CHAIN)
+    ws = openpyxl.load_workbook(tmp_path / "marked.xlsx", data_only=True)[L.POSITIONS]
+    for r, (_, _, t, k, *_rest) in zip(range(2, 2 + len(LEGS) - 1), LEGS, strict=False):
+        bid, ask = quotes[(t, float(k))]
+        price, iv = ws.cell(r, COL["Price"]).value, ws.cell(r, COL["IV"]).value
+        assert price == (bid + ask) / 2, (r, t, k, bid, ask, price)
+        assert isinstance(iv, float) and 0.05 < iv < 1.0, (r, t, k, iv)
+    # the strike the chain does not list stays blank and is named with its reason
+    assert ws.cell(UNQUOTED_ROW, COL["Price"]).value is None
+    assert f"row {UNQUOTED_ROW}: SPX 2026-04-17 6801 P: strike not listed" in proc.stdout

@@ -83,16 +83,19 @@ class Positions:
 
 def parse_positions(source: Any, *, name: str = "positions", first_row: int = 1,
                     default_qty: float | None = None,
-                    default_layer: str | None = None) -> Positions:
+                    default_layer: str | None = None,
+                    require_price: bool = True) -> Positions:
     """Parse and validate a positions table (2-D values, DataFrame, CSV or xlsx path).
 
     ``default_qty``/``default_layer`` fill blank (or absent) Qty/Layer cells instead of
     rejecting the row: hedge candidates use the positions schema with Qty ignored.
+    ``require_price=False`` keeps option rows whose IV and Price are both blank (marking
+    from a chain fills them; valuing needs one of them).
     """
     required = tuple(c for c in REQUIRED if not (
         (c == "qty" and default_qty is not None) or (c == "layer" and default_layer)))
     raw = read_table(source, name, POSITION_COLUMNS, required, first_row)
-    return _validate(raw, name, default_qty, default_layer)
+    return _validate(raw, name, default_qty, default_layer, require_price)
 
 
 def parse_candidates(source: Any, *, first_row: int = 1) -> Positions:
@@ -151,7 +154,7 @@ def _cp(text: str) -> float:
 
 
 def _validate(raw: RawTable, table: str, default_qty: float | None = None,
-              default_layer: str | None = None) -> Positions:
+              default_layer: str | None = None, require_price: bool = True) -> Positions:
     chk = _Checker(raw, table)
     cell = raw.get
     layer = texts(np.where(errors_in(cell("layer")), None, cell("layer")))
@@ -230,7 +233,7 @@ def _validate(raw: RawTable, table: str, default_qty: float | None = None,
     chk.flag((price < 0) | (price > MAX_PRICE), "price", lambda i: (
         f"Price must not be negative, got {price[i]:g}" if price[i] < 0 else
         f"Price {price[i]:g} is not a sane price (at most {MAX_PRICE:g})"))
-    chk.flag(is_opt & np.isnan(iv) & np.isnan(price), "iv",
+    chk.flag(is_opt & np.isnan(iv) & np.isnan(price) & require_price, "iv",
              "IV and Price are both blank; give IV or a Price to solve it from")
     chk.flag(is_shares & np.isnan(price), "price", "an ETP row needs its Price")
     chk.flag(is_shares & (price == 0), "price", "an ETP's Price must be positive")

@@ -58,7 +58,7 @@ def _unopkg(args: argparse.Namespace, *extra: str, run_as: lo.RunAs | None = Non
 
 
 def _install(args: argparse.Namespace) -> int:
-    python = args.python or sys.executable
+    python = _interpreter(args.python) if args.python else sys.executable
     run_as = lo.run_as_for(args.profile)
     if args.profile is not None:
         lo.ensure_profile(args.profile, run_as)
@@ -77,6 +77,18 @@ def _install(args: argparse.Namespace) -> int:
           f"{args.profile or 'your LibreOffice profile'}; ALVH_* functions run {python}.")
     print("Restart LibreOffice, then open the template: the ALVH blocks compute in Calc.")
     return 0
+
+
+def _interpreter(python: str) -> str:
+    """The Python the worker will run, as an absolute path (symlinks kept, as a virtual
+    environment needs); PathError (exit 2) when no such program can be run."""
+    from ..errors import PathError
+
+    found = shutil.which(python)
+    if found is None:
+        raise PathError(f"--python {python}: no such program, or not executable; give the "
+                        "path of the Python that has alvh_xl")
+    return str(Path(found).absolute())
 
 
 def _remove(args: argparse.Namespace) -> int:

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
         date = dt.date.fromisoformat(args.date)
     except ValueError:
         raise InputError(f"--date {args.date!r}: expected YYYY-MM-DD") from None
+    if args.into:
+        _check_valuation_date(args.into, date)
     curve = read_cfe_curve(args.files, date, trust_weeklies=args.trust_weeklies)
     _report(curve)
     if curve.points.empty:
@@ -54,6 +56,20 @@ def run(args: argparse.Namespace) -> int:
     lines = ["Expiry,Price", *(f"{e.isoformat()},{p:.10g}" for e, p in rows)]
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _check_valuation_date(workbook: str, date: dt.date) -> None:
+    """InputError (exit 1, nothing written) when the workbook is valued on another day than
+    the curve's: the same rule as ``mark`` and Refresh, which refuse files of another day."""
+    from ..xl.layout import LAYOUT
+    from ..xl.workbook import open_workbook, read_inputs
+
+    market = read_inputs(open_workbook(workbook), LAYOUT).get("ALVH_MARKET")
+    day = market.valuation.date()
+    if day != date:
+        raise InputError(f"{workbook}: ValuationDate is {day.isoformat()}, the curve is of "
+                         f"{date.isoformat()}: not written (give --date {day.isoformat()}, or "
+                         f"set ValuationDate to {date.isoformat()} first)")
 
 
 def _check_paths(args: argparse.Namespace) -> None:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     tables = {INPUT_BY_NAME[name].excel_table: [list(INPUT_BY_NAME[name].headers), *rows]
               for name, rows in plan.tables.items()}
     changed = edit_copy(args.workbook, args.out, tables=tables or None, cells=cells or None)
-    _print(args.out, changed, plan, inputs)
+    _print(args.out, changed, plan)
     return 0
 
 
@@ -87,7 +87,7 @@ def _check_paths(args: argparse.Namespace) -> None:
     output_file(args.out, what="copy", not_same_as=[src, *chains])
 
 
-def _print(out: str, changed: list[str], plan: Any, inputs: Any) -> None:
+def _print(out: str, changed: list[str], plan: Any) -> None:
     from ..xl.marking import cell_ranges
 
     print(f"wrote {out}: {len(changed)} cells changed")
@@ -109,8 +109,7 @@ def _print(out: str, changed: list[str], plan: Any, inputs: Any) -> None:
             print(f"{title}: {len(items)} leg{'s' if len(items) != 1 else ''}")
             for row, reason in items:
                 print(f"  row {row}: {reason}")
-    positions = inputs.parsed.get("ALVH_POSITIONS")
-    for p in getattr(positions, "left_out", []):
+    for p in getattr(plan.positions, "left_out", []):
         print(f"not marked (the positions reader left the row out): {p}")
     for note in plan.notes:
         if not note.startswith("not marked"):        # listed above

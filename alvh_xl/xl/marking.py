@@ -70,6 +70,7 @@ class MarkPlan:
     problems: list[str] = field(default_factory=list)
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)
     marks: Any = None                    # the chains' Marks (book.marks), when chains were read
+    positions: Any = None                # the positions the chains marked (Positions)
 
     @property
     def empty(self) -> bool:
@@ -215,10 +216,11 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
         return
     if options.set_valuation:
         _plan_valuation(plan, inputs, market, max(c.quote_time for c in chains))
-    positions = inputs.parsed.get("ALVH_POSITIONS")
+    positions = _positions_to_mark(inputs)
     if not isinstance(positions, Positions):
         plan.problems.append(f"{CHAIN}: the positions table did not read, so no leg was marked")
         positions = Positions(pd.DataFrame({"cp": []}))
+    plan.positions = positions
     try:
         marks = mark_positions(
             positions, chains,
@@ -269,6 +271,18 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
         for row, value in zip(marks.legs["row"], marks.legs[field_name], strict=True):
             old = raw[int(row) - top][j]
             _change(plan, CellMark(sheet, int(row), col, old, float(value)), float(value))
+
+
+def _positions_to_mark(inputs: Any) -> Any:
+    """The positions as marking reads them: an option leg whose IV and Price are both blank
+    (as imported from a broker file without marks) is kept, since the marks fill them."""
+    from ..book.positions import parse_positions
+
+    parsed = inputs.parsed.get("ALVH_POSITIONS")
+    if not isinstance(parsed, Positions):
+        return parsed
+    top = bounds(inputs.locations["ALVH_POSITIONS"][1])[0]
+    return parse_positions(inputs.raw["ALVH_POSITIONS"], first_row=top, require_price=False)
 
 
 def _plan_valuation(plan: MarkPlan, inputs: Any, market: Market, when: dt.datetime) -> None:

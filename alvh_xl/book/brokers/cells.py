@@ -29,6 +29,28 @@ def csv_rows(text: str) -> list[list[str]]:
     return [row for row in csv.reader(io.StringIO(text, newline=""))]
 
 
+OVERFLOW = "_cells_past_the_header"
+
+
+def record(keys: list, row: list[str]) -> dict:
+    """A data row as {key: stripped text} by the header's ``keys`` (None keys are skipped).
+    Filled cells past the header's last column (an unquoted comma in '1,234.50' splits a
+    number and shifts the columns) are kept under ``OVERFLOW`` for ``check_record``."""
+    rec = {k: v.strip() for k, v in zip(keys, row, strict=False) if k}
+    extra = [v.strip() for v in row[len(keys):] if v.strip()]
+    if extra:
+        rec[OVERFLOW] = f"{len(row)} cells, the header has {len(keys)} columns"
+        rec[OVERFLOW] += f" (past it: {', '.join(extra)}); an unquoted comma in a number " \
+                         "such as 1,234.50 shifts the columns"
+    return rec
+
+
+def check_record(rec: dict) -> None:
+    """InputError for a row ``record`` found cells past the header in."""
+    if OVERFLOW in rec:
+        raise InputError(f"the row has {rec[OVERFLOW]}")
+
+
 def column_key(text: str) -> str:
     """Header text compared: lower case letters and digits only ('Put/Call' → 'putcall')."""
     return re.sub(r"[^a-z0-9]", "", str(text).lower())

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ...errors import InputError, describe
 from ..symbols import Symbol, parse_symbol, stock
-from .cells import column_key, csv_rows, number, read_text
+from .cells import check_record, column_key, csv_rows, number, read_text, record
 from .model import BrokerImport, ImportedLeg, Skipped, outside_reason
 
 # canonical key ← XML attribute / CSV header (compared by ``column_key``)
@@ -96,7 +96,7 @@ def _csv_records(text: str, path: Path) -> list[tuple[str, dict[str, str]]]:
             raise InputError(f"IBKR Flex CSV {path.name} line {line}: no header row with "
                              f"AssetClass, Symbol and Quantity before the data; export the "
                              f"Open Positions section with its header")
-        out.append((f"line {line}", {k: v.strip() for k, v in zip(header, row, strict=False)}))
+        out.append((f"line {line}", record(header, row)))
     if header is None:
         raise InputError(f"IBKR Flex CSV {path.name}: no header row with AssetClass, Symbol and "
                          f"Quantity")
@@ -127,6 +127,7 @@ def _date(text: str, column: str) -> dt.date:
 
 
 def _map(where: str, rec: dict[str, str], as_of: dt.date | None, out: BrokerImport) -> None:
+    check_record(rec)
     cls = rec.get("assetclass", "").upper()
     text = rec.get("symbol", "")
     qty = number(rec.get("quantity"), "Quantity")

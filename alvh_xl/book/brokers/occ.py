@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ...errors import InputError
 from ..symbols import FUTURE_ROOTS, parse_symbol, stock
-from .cells import column_key, csv_rows, number, read_text
+from .cells import check_record, column_key, csv_rows, number, read_text, record
 from .model import BrokerImport, ImportedLeg, Skipped, outside_reason
 
 _COLUMNS = {
@@ -49,9 +49,10 @@ def read_occ(path: Path, *, as_of: dt.date | None = None) -> BrokerImport:
     for line, row in enumerate(rows[start + 1:], start=start + 2):
         if not any(c.strip() for c in row):
             continue
-        rec = {k: v.strip() for k, v in zip(keys, row, strict=False) if k}
+        rec = record(keys, row)
         text = rec.get("symbol", "")
         try:
+            check_record(rec)
             _add(out, f"line {line}", text, rec, as_of)
         except InputError as exc:
             out.unmapped.append(Skipped(f"line {line}", text, str(exc)))

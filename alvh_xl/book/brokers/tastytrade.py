@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ...errors import InputError
 from ..symbols import Symbol, parse_symbol, stock
-from .cells import column_key, csv_rows, number, read_text
+from .cells import check_record, column_key, csv_rows, number, read_text, record
 from .model import BrokerImport, ImportedLeg, Skipped, outside_reason
 
 _NEEDED = ("date", "type", "action", "symbol", "instrumenttype", "quantity")
@@ -55,7 +55,7 @@ def read_tastytrade(path: Path) -> BrokerImport:
     records = []
     for line, row in enumerate(rows[1:], start=2):
         if any(c.strip() for c in row):
-            rec = {k: v.strip() for k, v in zip(header, row, strict=False)}
+            rec = record(header, row)
             records.append((_when(rec.get("date", ""), line), -line, line, rec))
     records.sort(key=lambda r: (r[0], r[1]))          # the file lists the newest first
     as_of = records[-1][0].date() if records else None
@@ -94,6 +94,7 @@ def _when(text: str, line: int) -> dt.datetime:
 
 def _apply(rec: dict[str, str], line: int, day: dt.date, positions: dict[str, _Position],
            out: BrokerImport) -> None:
+    check_record(rec)
     text = " ".join(rec.get("symbol", "").split())
     itype = rec.get("instrumenttype", "").upper()
     if itype not in _KINDS:
