@@ -413,3 +413,37 @@ def test_a_row_with_more_cells_than_the_header_is_not_mapped(tmp_path, reader):
     assert bad not in [leg.where for leg in imp.legs]
     if good:
         assert [leg.where for leg in imp.legs] == [good]
+
+
+def test_tastytrade_contract_with_an_unreadable_row_is_not_netted(tmp_path):
+    """The real history, the expiration of the 5100 puts made unreadable (Quantity 'one'): the open sale
+    alone would net to a position the trader no longer holds, so the whole contract is named
+    as not mapped (both lines) and no leg is made of it; the other contracts are unchanged."""
+    lines = TASTY.read_text(encoding="utf-8").splitlines()
+    close, opening = (i for i, ln in enumerate(lines) if "P5100" in ln)   # newest first
+    cells = lines[close].split(",")
+    assert cells[8] == "1", cells                # Quantity
+    cells[8] = "one"
+    lines[close] = ",".join(cells)
+    path = tmp_path / "tt.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    imp = read_positions(path)
+    text = "./MESU4MESU4 240920P5100"
+    mine = [u for u in imp.unmapped if u.text == text]
+    assert [u.where for u in mine] == [f"line {close + 1}", f"line {opening + 1}"], mine
+    assert "one" in mine[0].reason and "not netted" in mine[1].reason, mine
+    assert text not in [i.text for i in imp.ignored] + [leg.text for leg in imp.legs]
+    closed = next(n for n in imp.notes if "opened and closed" in n)
+    assert "P4650" in closed and "P5050" in closed and "P5100" not in closed, closed
+
+
+@pytest.mark.parametrize("value", ["0", "-100"])
+def test_a_zero_or_negative_multiplier_is_an_error_not_the_default(tmp_path, value):
+    path = tmp_path / "book.csv"
+    path.write_text("Symbol,Qty,Price,Multiplier\n"
+                    f"SPX   260417C06700000,1,116.5,{value}\n"
+                    "SPX   260417P06000000,1,116.5,\n")             # blank: the contract's 100
+    imp = read_positions(path, as_of=D(2026, 1, 5))
+    assert [(u.where, u.reason) for u in imp.unmapped] == [
+        ("line 2", f'Multiplier "{value}": expected a positive number')], imp.unmapped
+    assert [(leg.where, leg.multiplier) for leg in imp.legs] == [("line 3", 100.0)]

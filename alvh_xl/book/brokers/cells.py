@@ -67,6 +67,17 @@ def number(text: str | None, column: str) -> float | None:
     return float(s.replace(",", ""))
 
 
+def multiplier(text: str | None, default: float | None) -> float | None:
+    """A Multiplier cell: blank → ``default`` (the contract's own); otherwise a positive
+    number — 0 or a negative multiplier is an error, never replaced by the default."""
+    value = number(text, "Multiplier")
+    if value is None:
+        return default
+    if not value > 0:
+        raise InputError(f"Multiplier {describe(text)}: expected a positive number")
+    return value
+
+
 def money(text: str | None, column: str) -> float | None:
     """An amount like '$1,234.50', '($255.50)' (negative) or '-12.5'; None for a blank."""
     s = (text or "").strip()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ...errors import InputError, describe
 from ..symbols import Symbol, parse_symbol, stock
-from .cells import check_record, column_key, csv_rows, number, read_text, record
+from .cells import check_record, column_key, csv_rows, multiplier, number, read_text, record
 from .model import BrokerImport, ImportedLeg, Skipped, outside_reason
 
 # canonical key ← XML attribute / CSV header (compared by ``column_key``)
@@ -150,7 +150,7 @@ def _map(where: str, rec: dict[str, str], as_of: dt.date | None, out: BrokerImpo
     if not sym.in_universe:
         out.ignored.append(Skipped(where, text, outside_reason(sym)))
         return
-    mult = number(rec.get("multiplier"), "Multiplier") or sym.multiplier
+    mult = multiplier(rec.get("multiplier"), sym.multiplier)
     price, entry, notes = _prices(rec, qty, mult)
     out.notes.extend(f"{where}: {text}: {n}" for n in notes)
     out.legs.append(ImportedLeg(where, text, sym, qty, mult, price, entry))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ...errors import InputError
 from ..symbols import FUTURE_ROOTS, parse_symbol, stock
-from .cells import check_record, column_key, csv_rows, number, read_text, record
+from .cells import check_record, column_key, csv_rows, multiplier, number, read_text, record
 from .model import BrokerImport, ImportedLeg, Skipped, outside_reason
 
 _COLUMNS = {
@@ -79,6 +79,6 @@ def _add(out: BrokerImport, where: str, text: str, rec: dict[str, str],
     if not sym.in_universe:
         out.ignored.append(Skipped(where, text, outside_reason(sym)))
         return
-    mult = number(rec.get("multiplier"), "Multiplier") or sym.multiplier
+    mult = multiplier(rec.get("multiplier"), sym.multiplier)
     out.legs.append(ImportedLeg(where, text, sym, qty, mult, number(rec.get("price"), "Price"),
                                 number(rec.get("cost"), "Cost")))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ...errors import InputError
 from ..symbols import Symbol, parse_symbol, stock
-from .cells import check_record, column_key, csv_rows, number, read_text, record
+from .cells import check_record, column_key, csv_rows, multiplier, number, read_text, record
 from .model import BrokerImport, ImportedLeg, Skipped, outside_reason
 
 _NEEDED = ("date", "type", "action", "symbol", "instrumenttype", "quantity")
@@ -61,6 +61,7 @@ def read_tastytrade(path: Path) -> BrokerImport:
     as_of = records[-1][0].date() if records else None
     out = BrokerImport("tastytrade", path, as_of)
     positions: dict[str, _Position] = {}
+    broken: dict[str, list[int]] = {}        # contract → its lines that could not be read
     other: dict[str, int] = {}
     for when, _, line, rec in records:
         kind = rec.get("type", "").upper()
@@ -70,7 +71,17 @@ def read_tastytrade(path: Path) -> BrokerImport:
         try:
             _apply(rec, line, when.date(), positions, out)
         except InputError as exc:
-            out.unmapped.append(Skipped(f"line {line}", rec.get("symbol", ""), str(exc)))
+            text = " ".join(rec.get("symbol", "").split())
+            broken.setdefault(text, []).append(line)
+            out.unmapped.append(Skipped(f"line {line}", text, str(exc)))
+    for text, bad in broken.items():        # a net without one of its trades is not known
+        pos = positions.pop(text, None)
+        if pos is not None and pos.lines:
+            out.unmapped.append(Skipped(
+                f"line{'s' if len(pos.lines) > 1 else ''} {', '.join(map(str, pos.lines))}",
+                text, f"not netted: line{'s' if len(bad) > 1 else ''} "
+                      f"{', '.join(map(str, bad))} of this contract could not be read, so its "
+                      f"position is not known"))
     _finish(positions, out)
     trades = sum(len(p.lines) for p in positions.values())
     out.notes.insert(0, f"tastytrade transaction history: {trades} trade/expiration rows netted "
@@ -138,8 +149,8 @@ def _apply(rec: dict[str, str], line: int, day: dt.date, positions: dict[str, _P
 
 def _multiplier(sym: Symbol, rec: dict[str, str]) -> float:
     if sym.kind in ("option", "stock"):
-        column = number(rec.get("multiplier"), "Multiplier")
-        if column:
+        column = multiplier(rec.get("multiplier"), None)
+        if column is not None:
             return column
     if sym.multiplier is None:
         raise InputError(f"no known multiplier for {sym.root}")
