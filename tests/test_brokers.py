@@ -416,9 +416,10 @@ def test_a_row_with_more_cells_than_the_header_is_not_mapped(tmp_path, reader):
 
 
 def test_tastytrade_contract_with_an_unreadable_row_is_not_netted(tmp_path):
-    """The real history, the expiration of the 5100 puts made unreadable (Quantity 'one'): the open sale
-    alone would net to a position the trader no longer holds, so the whole contract is named
-    as not mapped (both lines) and no leg is made of it; the other contracts are unchanged."""
+    """The real history with the expiration of the 5100 put unreadable (Quantity 'one'): the
+    opening purchase alone would net to a position the trader no longer holds, so the whole
+    contract is named as not mapped (both lines) and no leg is made of it; the other
+    contracts are unchanged."""
     lines = TASTY.read_text(encoding="utf-8").splitlines()
     close, opening = (i for i, ln in enumerate(lines) if "P5100" in ln)   # newest first
     cells = lines[close].split(",")
