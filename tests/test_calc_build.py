@@ -242,7 +242,7 @@ def test_unopkg_runs_as_the_profile_owner_when_root(tmp_path, monkeypatch):
     assert lo.run_as_for(owned).uid == uid
     assert lo.run_as_for(owned, shared=True) == lo.RunAs()
     for refused in (None, Path("/no-such-dir/profile")):   # default profile; root-owned "/"
-        with pytest.raises(lo.OfficeError, match="refuses to install for one user"):
+        with pytest.raises(lo.OfficeError, match="refuses per-user extensions when run as root"):
             lo.run_as_for(refused)
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert lo.run_as_for(None) == lo.RunAs()

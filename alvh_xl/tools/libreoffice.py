@@ -94,9 +94,9 @@ def run_as_for(profile: Path | None, shared: bool = False) -> RunAs:
     owner = _owner(profile) if profile is not None else None
     if owner is None or owner[0] == 0:
         raise OfficeError(
-            "unopkg refuses to install for one user when run as root: run `alvh-xl calc "
-            "install` as the user who runs LibreOffice, or name a profile folder owned by "
-            "that user with --profile")
+            "unopkg refuses per-user extensions when run as root: run `alvh-xl calc "
+            "install|remove|status` as the user who runs LibreOffice, or name a profile "
+            "folder owned by that user with --profile")
     import pwd
 
     try:
