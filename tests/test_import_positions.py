@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import subprocess
 import sys
@@ -157,3 +158,62 @@ def test_occ_csv_with_as_of(tmp_path):
         ["VIX L1", "", "VIX", "C", "20", "2026-11-18", "5", "100"],
         ["VIX L2", "", "VX", "", "", "2026-12-16", "-2", "1000"]]
     assert Path(path).read_text().startswith("OCC Symbol")
+
+
+IC_JAN_OCC = ("Symbol,Qty,Price\n"
+              "SPXW  270108P06150000,-1,30.1\nSPXW  270108P06125000,1,27.2\n"
+              "SPXW  270108C07050000,-1,13.0\nSPXW  270108C07075000,1,10.0\n"
+              "VIX   261216C00019000,1,1.4\nVXX   270115C00065000,1,1.25\n"
+              "SPXW  270108P05000000,-2,3.5\n")          # a contract the workbook does not hold
+
+
+def test_reimport_keeps_the_workbooks_strategies_and_strategy_rules_apply(tmp_path):
+    """A broker export has no strategy: the template's IC-Jan, CS-Dec and CS-VXX tags (typed
+    by the trader) survive an import into it, a new contract stays untagged, a rule on
+    Strategy assigns its layer, and the report still finds the IC-Jan condor."""
+    src = tmp_path / "ic.csv"
+    src.write_text(IC_JAN_OCC)
+    rules = tmp_path / "rules.csv"
+    rules.write_text("Strategy,Instrument,Layer\nIC-Jan,,Condor\n,SPXW,Core\n,VIX,VIX L1\n"
+                     ",ETP,Tail\n")
+    out = tmp_path / "book.xlsx"
+    proc = cli(src, "--rules", rules, "--into", TEMPLATE, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "Strategy kept from alvh_template.xlsx for 6 of 7 legs" in proc.stderr, proc.stderr
+    got = {(r[2], r[3], r[4]): (r[0], r[1]) for r in read_table(out, "PositionsTable").rows
+           if r[2]}
+    assert got == {("SPXW", "P", 6150): ("Condor", "IC-Jan"),
+                   ("SPXW", "P", 6125): ("Condor", "IC-Jan"),
+                   ("SPXW", "C", 7050): ("Condor", "IC-Jan"),
+                   ("SPXW", "C", 7075): ("Condor", "IC-Jan"),
+                   ("SPXW", "P", 5000): ("Core", None),
+                   ("VIX", "C", 19): ("VIX L1", "CS-Dec"),
+                   ("ETP", "C", 65): ("Tail", "CS-VXX")}, got
+    report = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(out),
+                             "--json", "--no-charts", "--out", str(tmp_path / "r")],
+                            capture_output=True, text=True,
+                            cwd=tmp_path, timeout=300)
+    assert report.returncode in (0, 1), report.stderr
+    condor = json.loads(report.stdout)["blocks"]["condor"]
+    assert condor[1][:6] == ["IC-Jan", "2027-01-08", 6150.0, 6125.0, 7050.0, 7075.0], condor
+
+
+def test_a_contract_tagged_with_two_strategies_is_left_untagged_and_named(tmp_path):
+    book = tmp_path / "two.xlsx"
+    wb = xlsxwriter.Workbook(str(book))
+    ws = wb.add_worksheet("Positions")
+    rows = [["Core", "IC-A", "SPXW", "P", 6150, "2027-01-08", -1] + [None] * 7,
+            ["Core", "IC-B", "SPXW", "Put", 6150.0, "2027-01-08", -1] + [None] * 7,
+            ["Core", "IC-A", "SPXW", "C", 7050, "2027-01-08", -1] + [None] * 7]
+    ws.add_table("A1:N4", {"name": "PositionsTable",
+                           "columns": [{"header": h} for h in HEADERS], "data": rows})
+    wb.close()
+    src = tmp_path / "two.csv"
+    src.write_text("Symbol,Qty\nSPXW  270108P06150000,-2\nSPXW  270108C07050000,-1\n")
+    out = tmp_path / "out.xlsx"
+    proc = cli(src, "--into", book, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "SPXW 2027-01-08 6150 P is tagged IC-A, IC-B in the workbook: Strategy left " \
+           "blank" in proc.stderr, proc.stderr
+    got = {(r[3], r[4]): r[1] for r in read_table(out, "PositionsTable").rows}
+    assert got == {("P", 6150): None, ("C", 7050): "IC-A"}, got

@@ -5,7 +5,9 @@ Without ``--into``: the positions table's header and one row per mapped leg on s
 cells escaped for Excel); what was ignored (outside the ALVH universe), what could not be
 mapped (with the reason) and notes on stderr. With ``--into WORKBOOK --out COPY``: the rows
 replace the body of ``PositionsTable`` in COPY (WORKBOOK is never written), the layers from
-``--rules``, else the workbook's ``LayerRulesTable``, else the default rules.
+``--rules``, else the workbook's ``LayerRulesTable``, else the default rules. A broker export
+has no strategy: a contract the workbook's table already tags with one Strategy keeps it
+(so condor analytics and Strategy rules still apply after a re-import).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..book.brokers import positions_table, read_positions
+    from ..book.brokers import existing_strategies, positions_table, read_positions
     from ..errors import PathError
     from ..fileio import input_file
 
@@ -55,7 +57,18 @@ def run(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     rules = _rules(args)
     imported = read_positions(source, args.broker, as_of=as_of)
-    table = positions_table(imported, rules)
+    strategies, notes = {}, []
+    if args.into:
+        from ..tools.xlsxedit import read_table
+
+        data = read_table(args.into, POSITIONS_TABLE)
+        strategies, notes = existing_strategies(data.header, data.rows)
+    table = positions_table(imported, rules, strategies)
+    kept = sum(1 for leg in table.rows if leg[table.header.index("Strategy")])
+    if args.into:
+        notes.append(f"Strategy kept from {Path(args.into).name} for {kept} of "
+                     f"{len(table.rows)} legs (a broker export has none)")
+    imported.notes.extend(notes)
     _report(imported, table)
     if not args.into:
         write_csv(sys.stdout, [list(table.header), *table.rows])

@@ -13,7 +13,7 @@ from .cells import column_key, csv_rows, read_text
 from .ibkr import read_ibkr
 from .model import BrokerImport, ImportedLeg, Skipped
 from .occ import read_occ
-from .rows import PositionsImport, positions_table
+from .rows import PositionsImport, existing_strategies, positions_table
 from .tastytrade import read_tastytrade
 from .tos import read_tos
 
@@ -22,7 +22,7 @@ _SYMBOL_HEADERS = ("symbol", "occ", "osi", "occsymbol", "osisymbol", "contract")
 _QTY_HEADERS = ("qty", "quantity", "position", "pos")
 
 __all__ = ["BROKERS", "BrokerImport", "ImportedLeg", "PositionsImport", "Skipped", "detect",
-           "positions_table", "read_positions"]
+           "existing_strategies", "positions_table", "read_positions"]
 
 
 def detect(path: Path) -> str:
