@@ -186,6 +186,20 @@ def test_store_errors(tmp_path):
         append_snapshot(tmp_path / "h.csv", two)
 
 
+
+@pytest.mark.parametrize("content", [b"", b"root:x:0:0\nbin:x:1:1\nsys,x,3,3\n",
+                                     b"PK\x03\x04\x14\x00\x97\xff\xfe binary"],
+                         ids=["empty", "ragged text", "binary (an xlsx given as history)"])
+def test_a_file_that_is_not_a_history_is_refused_with_a_sentence(tmp_path, content):
+    path = tmp_path / "h.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="not an alvh-xl history") as err:
+        read_history(path)
+    assert "h.csv" in str(err.value), str(err.value)
+    with pytest.raises(InputError, match="not an alvh-xl history"):
+        append_snapshot(path, snapshot(valuation()))
+    assert path.read_bytes() == content             # the file is left as it was
+
 # --- crash safety: a real writer process killed with SIGKILL -------------------------------
 
 CHILD = textwrap.dedent("""
