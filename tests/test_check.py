@@ -103,6 +103,10 @@ CASES = {
                                  _set(L.POSITIONS, f"{COL['Qty']}{FIRST + 3}", "ten")(wb)),
                      [f"Positions!{COL['Type']}{FIRST} (Type)",
                       f"Positions!{COL['Qty']}{FIRST + 3} (Qty)"]),
+    # the report refuses to value a book whose forward is 10x spot: check must not say OK
+    "forward 10x spot": (lambda wb: [_set(L.MARKET, c, v)(wb) for c, v in (
+        ("H2", dt.datetime(2027, 1, 8)), ("I2", 67500), ("J2", 0.995))],
+        ["Market row 2 (Forward): forwards: Forward 67500 for 2027-01-08 is 10.1 × SPX spot"]),
     "xlwings.conf missing": (lambda wb: wb.remove(wb[L.CONF]),
                              ["xlwings.conf: sheet is missing"]),
 }

@@ -258,7 +258,16 @@ def _check_rows(io: CalamineWorkbook, layout: L.Layout, add) -> int:
         from ..risk.valuation import value_book
 
         seen = set(positions.problems)
-        val = value_book(positions, inputs.market, inputs.curve)
+        forwards = inputs.parsed.get("ALVH_FORWARDS")       # its own error is listed above
+        try:
+            val = value_book(positions, inputs.market, inputs.curve,
+                             None if isinstance(forwards, InputError) else forwards)
+        except InputError as exc:                  # e.g. a forward 10x spot: book not valued
+            where = inputs.locations.get("ALVH_FORWARDS")
+            add(_from_error(exc, *where, inputs.raw["ALVH_FORWARDS"])
+                if where and exc.reason.startswith("forwards") else
+                Finding(None, exc.row, exc.column, exc.reason))
+            return 0
         for p in val.problems:
             if p not in seen:
                 add(Finding(sheet, p.row, p.column, p.reason, _cell(raw, ref, p),
