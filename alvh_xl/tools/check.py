@@ -26,8 +26,9 @@ from xml.etree import ElementTree as ET
 
 from ..book import Positions, Thresholds
 from ..book.limits import nearest_layer
-from ..book.tables import header_key
+from ..book.tables import Problem, header_key
 from ..book.xlsx import table_of
+from ..conventions import PORTFOLIO
 from ..errors import AlvhError, InputError
 from ..xl import layout as L
 from ..xl.workbook import CalamineWorkbook, _sheet_part, bounds, read_inputs
@@ -275,13 +276,22 @@ def _check_rows(io: CalamineWorkbook, layout: L.Layout, add) -> int:
         legs = len(val.legs)
         th = inputs.parsed.get("ALVH_THRESHOLDS")
         if isinstance(th, Thresholds):
-            _check_limits(val, th, inputs.locations.get("ALVH_THRESHOLDS"), add)
+            _check_limits(val, th, inputs.locations.get("ALVH_THRESHOLDS"),
+                          inputs.raw.get("ALVH_THRESHOLDS"), add)
     return legs
 
 
-def _check_limits(val, th: Thresholds, where, add) -> None:
-    """Each layer of the book has a threshold row; typos are named."""
+def _check_limits(val, th: Thresholds, where, raw, add) -> None:
+    """Each layer of the book has a threshold row, the PORTFOLIO basis is a layer of the book
+    with vega; typos are named."""
+    from ..risk.aggregation import basis_problem
+
     sheet = where[0] if where else L.THRESHOLDS
+    no_basis = basis_problem(val, th)
+    if no_basis:
+        at = Problem(th.rows.get(PORTFOLIO.casefold()), "Basis", no_basis)
+        add(Finding(sheet, at.row, at.column, no_basis,
+                    _cell(raw, where[1], at) if where else None, severity="note"))
     limited = list(th.layers)
     for layer in dict.fromkeys(str(x) for x in val.legs["Layer"]):
         if th.for_layer(layer) is None:

@@ -23,7 +23,7 @@ from ..book.cells import CellError, parse_bool
 from ..book.forwards import Forwards, parse_forwards
 from ..conventions import DEFAULT_BUCKET_EDGES, DEFAULT_WARN
 from ..errors import InputError
-from ..risk.aggregation import INCOMPLETE, bucket_table, flag, layers_table, portfolio_row
+from ..risk.aggregation import INCOMPLETE, basis_problem, bucket_table, flag, layers_table
 from ..risk.hedging import size_hedges
 from ..risk.status import Headline, headline
 from ..risk.valuation import BookValuation, value_book
@@ -158,11 +158,9 @@ def layer_notes(val: BookValuation, th: Thresholds | None) -> list[Problem]:
     from ..book.limits import nearest_layer
 
     notes = list(val.problems)
-    port = portfolio_row(val, th or Thresholds())
-    if not port["basis"] > 0:
-        notes.append(Problem(None, "Basis", f"no vega in the basis layer "
-                             f"{port['basis_layer']!r}: the PORTFOLIO row has no limit",
-                             left_out=False, table="thresholds"))
+    no_basis = basis_problem(val, th or Thresholds())
+    if no_basis:
+        notes.append(Problem(None, "Basis", no_basis, left_out=False, table="thresholds"))
     present = {str(x).strip().casefold(): str(x) for x in val.legs["Layer"]}
     limited = list(th.layers) if th else []
     for name in limited:
