@@ -271,7 +271,10 @@ def _check_rows(io: CalamineWorkbook, layout: L.Layout, add) -> int:
             return 0
         for p in val.problems:
             if p not in seen:
-                add(Finding(sheet, p.row, p.column, p.reason, _cell(raw, ref, p),
+                name = f"ALVH_{p.table.upper()}"       # a note on another table: its cell
+                at, cells = ((inputs.locations[name], inputs.raw.get(name))
+                             if name in inputs.locations else ((sheet, ref), raw))
+                add(Finding(at[0], p.row, p.column, p.reason, _cell(cells, at[1], p),
                             "error" if p.left_out else "note"))
         legs = len(val.legs)
         th = inputs.parsed.get("ALVH_THRESHOLDS")
