@@ -107,6 +107,9 @@ CASES = {
     "forward 10x spot": (lambda wb: [_set(L.MARKET, c, v)(wb) for c, v in (
         ("H2", dt.datetime(2027, 1, 8)), ("I2", 67500), ("J2", 0.995))],
         ["Market row 2 (Forward): forwards: Forward 67500 for 2027-01-08 is 10.1 × SPX spot"]),
+    "unknown instrument in a hedge row": (_set(L.HEDGES, f"{COL['Instrument']}3", "XYZ"),
+                                          [f"Hedges!{COL['Instrument']}3 (Instrument): "
+                                           'unknown instrument "XYZ"']),
     "xlwings.conf missing": (lambda wb: wb.remove(wb[L.CONF]),
                              ["xlwings.conf: sheet is missing"]),
 }

@@ -130,6 +130,9 @@ KINDS = {
     "hedge table without Instrument": (_edit(L.HEDGES, f"{COL['Instrument']}1", "Instrumnt"),
                                        0, "hedges"),
     "decimal comma in SpxSpot": (_edit(L.MARKET, "B4", "6712,4"), 0, "decimal comma"),
+    # a bad row inside the hedges table is left out like a cell typed next to it
+    "unknown instrument in a hedge row": (_edit(L.HEDGES, f"{COL['Instrument']}3", "XYZ"), 1,
+                                          "candidates row 3 (Instrument)"),
 }
 
 

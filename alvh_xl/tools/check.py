@@ -245,7 +245,12 @@ def _check_rows(io: CalamineWorkbook, layout: L.Layout, add) -> int:
             sheet, ref = inputs.locations[name]
             add(_from_error(obj, sheet, ref, inputs.raw[name]))
     for p in inputs.left_out:
-        add(Finding(_sheet_of(p.reason), p.row, p.column, p.reason, _stray_cell(p.reason)))
+        name = f"ALVH_{p.table.upper()}".replace("CANDIDATES", "HEDGES")
+        if _stray_cell(p.reason) or name not in inputs.locations:
+            add(Finding(_sheet_of(p.reason), p.row, p.column, p.reason, _stray_cell(p.reason)))
+        else:                                      # a bad row inside another input table
+            sheet_, ref_ = inputs.locations[name]
+            add(Finding(sheet_, p.row, p.column, p.reason, _cell(inputs.raw[name], ref_, p)))
     if not isinstance(positions, Positions):
         return 0
     sheet, ref = inputs.locations["ALVH_POSITIONS"]

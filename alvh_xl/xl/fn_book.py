@@ -3,6 +3,7 @@ the portfolio headline (ALVH_STATUS)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -286,6 +287,9 @@ def book_headline(positions, market, curve, thresholds=None, candidates=None, sc
             continue
         if name == "thresholds":
             th = obj
+        elif name == "hedges" and any(p.left_out for p in obj.problems):
+            val = replace(val, problems=[*val.problems, *(p for p in obj.problems
+                                                          if p.left_out)])
     if not (omitted(vix_futures_series) and omitted(vvix_series)):
         from .fn_signals import series_problem
 
