@@ -587,3 +587,29 @@ def test_snapshot_command_waits_for_a_running_update_and_says_so(tmp_path):
     outs = [p.communicate(timeout=120)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     assert sorted(set(read_history(hist)["Date"])) == ["2026-11-24", "2026-11-25"]
+
+
+def test_snapshot_says_what_it_could_not_use(tmp_path, capsys):
+    """A threshold that does not parse (every layer then recorded as 'no limit') and a curve
+    point typed past its table are named by the snapshot command; the book row's LeftOut
+    counts the cell left out."""
+    import shutil
+
+    import openpyxl
+
+    from alvh_xl import cli
+    from alvh_xl.xl import layout as L
+
+    path = tmp_path / "desk.xlsx"
+    shutil.copy(ROOT / "workbooks" / "alvh_template.xlsx", path)
+    wb = openpyxl.load_workbook(path)
+    wb[L.THRESHOLDS]["B3"] = "twelve"
+    wb[L.MARKET]["E15"] = "2027-08-18"                     # under the curve table
+    wb.save(path)
+    hist = tmp_path / "h.csv"
+    assert cli.main(["snapshot", str(path), "--history", str(hist)]) == 0
+    out = capsys.readouterr().out
+    assert "thresholds not used" in out and "row 3 (Limit)" in out, out
+    assert "Market!E15" in out, out
+    book = read_history(hist).query("Level == 'book'")
+    assert book["LeftOut"].iat[0] == 1, book
