@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -49,8 +50,8 @@ def split_tables(df: pd.DataFrame, title: str, width: int, digits: dict[str, int
     cols = list(df.columns)
     shown = {c: [flag_cell(v) if c in flags else Text(fmt(v, digits.get(c, 0)))
                  for v in df[c]] for c in cols}
-    need = {c: max([len(rename.get(c, str(c)))] + [len(t.plain) for t in shown[c]]) + PAD
-            for c in cols}
+    need = {c: max([cell_len(rename.get(c, str(c)))] + [t.cell_len for t in shown[c]]) + PAD
+            for c in cols}                     # terminal columns: CJK characters take two
     parts, current = [], [cols[0]]
     used = need[cols[0]]
     for c in cols[1:]:

@@ -369,3 +369,29 @@ def test_a_missing_optional_column_is_named_as_missing():
     assert [str(x) for x in p.problems] == [
         "row 2 (Strike): the table has no Strike column; an option needs one"]
     assert list(p.legs["instrument"]) == ["VX"]
+
+
+@pytest.mark.parametrize("typo, column", [("Multiplir", "multiplier"), ("Qtty", "qty"),
+                                          ("Strke", "strike"), ("Leverge", "leverage")])
+def test_a_misspelt_header_is_an_error_not_a_column_silently_ignored(typo, column):
+    """'Multiplir' over a column of 10s: read as an unknown column, every leg would take the
+    default multiplier 100 and nothing would say so."""
+    header = [typo if h.lower() == column else h for h in H]
+    with pytest.raises(InputError, match=rf'column "{typo}" .*did you mean "{column}"'):
+        parse_positions([header, leg(Multiplier=10.0, Leverage=None)])
+
+
+def test_own_columns_beside_the_known_ones_are_still_allowed():
+    """A trader's own columns (Notes, Delta, a second Price) are not near-misses of a column
+    the table lacks, so they are left alone."""
+    for extra in ("Notes", "Delta", "Price2", "Trader"):
+        table = parse_positions([[*H, extra], [*leg(), "x"]])
+        assert len(table.legs) == 1, extra
+    no_iv = [h for h in H if h != "IV"]               # 'ID' is one edit from the absent 'iv'
+    row = [v for h, v in zip(H, leg(iv=None, Price=80.0), strict=True) if h != "IV"]
+    assert len(parse_positions([[*no_iv, "ID"], [*row, "A-1"]]).legs) == 1
+
+
+def test_a_misspelt_threshold_measure_header_is_an_error():
+    with pytest.raises(InputError, match=r'column "Measur" .*did you mean "measure"'):
+        parse_thresholds([["Layer", "Limit", "Measur"], ["Core", 30, "Weighted"]])

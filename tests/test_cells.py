@@ -4,6 +4,7 @@ unambiguous (SPEC §3), Excel error values as errors, never a stripped character
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +22,8 @@ from alvh_xl.book.cells import (
     parse_time,
     to_numbers,
 )
+
+TEMPLATE = Path(__file__).parent.parent / "workbooks" / "alvh_template.xlsx"
 
 
 @pytest.mark.parametrize("text, value", [
@@ -122,3 +125,25 @@ def test_dates_times_cp_bools_and_lists():
     assert parse_numbers([[1, None], ["2.5", 3]]).tolist() == [1.0, 2.5, 3.0]
     with pytest.raises(CellError, match=r"values \(row 3 of its range\): .*decimal comma"):
         parse_numbers([1, 2, "2,5"])
+
+
+@pytest.mark.parametrize("typed", [16, 16.0, 9, 1])
+def test_a_whole_number_in_a_time_cell_is_not_read_as_midnight(typed):
+    """16 typed in ValuationTime means 16:00 to a trader; as an Excel serial it is a date at
+    00:00. Neither reading is safe, so it is an error naming what to type."""
+    with pytest.raises(CellError, match="16:00"):
+        parse_time(typed)
+    # a date-time serial keeps its time of day (46350.6875 = 2026-11-24 16:30)
+    assert parse_time(46350.6875) == dt.time(16, 30)
+
+
+def test_valuation_time_16_reaches_the_book_functions_as_an_error():
+    from alvh_xl.xl.functions import FUNCTIONS
+    from alvh_xl.xl.workbook import read_inputs
+
+    raw = read_inputs(TEMPLATE).raw
+    market = [list(r) for r in raw["ALVH_MARKET"]]
+    row = next(r for r in market if r[0] == "ValuationTime")
+    row[1] = 16
+    got = FUNCTIONS["ALVH_NETVEGA"](raw["ALVH_POSITIONS"], market, raw["ALVH_CURVE"])
+    assert isinstance(got, str) and "ValuationTime" in got, got

@@ -103,6 +103,13 @@ CASES = {
                                  _set(L.POSITIONS, f"{COL['Qty']}{FIRST + 3}", "ten")(wb)),
                      [f"Positions!{COL['Type']}{FIRST} (Type)",
                       f"Positions!{COL['Qty']}{FIRST + 3} (Qty)"]),
+    # the report refuses to value a book whose forward is 10x spot: check must not say OK
+    "forward 10x spot": (lambda wb: [_set(L.MARKET, c, v)(wb) for c, v in (
+        ("H2", dt.datetime(2027, 1, 8)), ("I2", 67500), ("J2", 0.995))],
+        ["Market row 2 (Forward): forwards: Forward 67500 for 2027-01-08 is 10.1 × SPX spot"]),
+    "unknown instrument in a hedge row": (_set(L.HEDGES, f"{COL['Instrument']}3", "XYZ"),
+                                          [f"Hedges!{COL['Instrument']}3 (Instrument): "
+                                           'unknown instrument "XYZ"']),
     "xlwings.conf missing": (lambda wb: wb.remove(wb[L.CONF]),
                              ["xlwings.conf: sheet is missing"]),
 }
@@ -173,3 +180,26 @@ def test_layer_without_threshold_is_named_with_the_nearest(tmp_path):
     notes = [str(f) for f in check_workbook(path).findings if f.severity == "note"]
     assert ("Thresholds (Layer): note: layer 'VIX L9' has no threshold row: it shows 'no "
             "limit' and is never flagged; did you mean 'VIX L1'?") in notes
+
+
+def test_a_basis_layer_typo_is_named_by_check_and_the_headline(tmp_path):
+    """PORTFOLIO Basis 'Cor' (a typo of Core) leaves the portfolio without a limit: check names
+    the cell and the nearest layer, the headline says the layer is not in the book."""
+    from alvh_xl.xl.pipeline import build_dashboard
+    from alvh_xl.xl.workbook import read_inputs
+
+    th = L.INPUT_BY_NAME["ALVH_THRESHOLDS"]
+    wb = openpyxl.load_workbook(TEMPLATE)
+    ws = wb[L.THRESHOLDS]
+    basis_col = L.col_letter(th.headers.index("Basis") + 1)
+    row = next(r for r in range(2, ws.max_row + 1) if ws[f"A{r}"].value == "PORTFOLIO")
+    ws[f"{basis_col}{row}"] = "Cor"
+    path = tmp_path / "basis.xlsx"
+    wb.save(path)
+    notes = [str(f) for f in check_workbook(path).findings]
+    want = (f"Thresholds!{basis_col}{row} (Basis): note: the PORTFOLIO basis layer 'Cor' is not "
+            "a layer of the book: the portfolio has no limit; did you mean 'Core'?")
+    assert want in notes, notes
+    head = build_dashboard(read_inputs(path)).headline
+    assert head.status == "no limit" and "'Cor' is not a layer of the book" in head.message, \
+        head.message

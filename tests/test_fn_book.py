@@ -144,8 +144,8 @@ def test_layers_function_matches_the_engine_with_thresholds():
 def test_layers_notes_a_missing_basis_layer_and_unknown_threshold_layers():
     cells = ALVH_LAYERS(POS[:1] + POS[5:7], MKT, CURVE, TH)
     assert [r[:2] for r in cells[3:]] == [
-        ["Note", "thresholds (Basis): no vega in the basis layer 'Core': the PORTFOLIO row "
-                 "has no limit"],
+        ["Note", "thresholds (Basis): the PORTFOLIO basis layer 'Core' is not a layer of the "
+                 "book: the portfolio has no limit"],
         ["Note", "thresholds (Layer): layer 'VIX L2' has a limit but no valued legs (none "
                  "listed, all left out, or spelt differently)"],
         ["Note", "thresholds (Layer): layer 'Tail' has a limit but no valued legs (none "

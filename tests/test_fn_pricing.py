@@ -155,3 +155,19 @@ def test_rate_and_div_typed_in_percent_are_caught():
         "#ALVH! rate: expected a decimal rate between -1 and 1 (0.04 for 4 %), got 4"
     assert ALVH_BSM("price", "C", 100, 100, 1, 0.2, 0.04, 1.3) == \
         "#ALVH! div: expected a decimal yield between -1 and 1 (0.013 for 1.3 %), got 1.3"
+
+
+@pytest.mark.parametrize("call", CALLERS)
+def test_percent_text_reads_as_a_fraction_in_vol_rate_and_div(call):
+    """SPEC §3: '18%' where a fraction is expected — as in the positions' IV and the Market's
+    Rate/DivYield cells, a pricing function's vol, rate and div take '20%' as 0.20."""
+    ref = float(bsm_greeks("C", 6700.0, 6650.0, 0.1, 0.2, 0.04, 0.0125).price)
+    got = call("ALVH_BSM", "price", "C", 6700.0, 6650.0, 0.1, "20%", "4%", "1.25%")
+    assert got == pytest.approx(ref, rel=1e-15), (got, ref)
+    b76 = float(black76_greeks("P", 19.25, 18.0, 0.15, 0.85, 0.0385).price)
+    got = call("ALVH_BLACK76", "price", "P", 19.25, 18.0, 0.15, "85%", "3.85%")
+    assert got == pytest.approx(b76, rel=1e-15), (got, b76)
+    for where in ("spot", "strike"):                   # not a fraction: '%' is an error there
+        args = [6700.0, 6650.0]
+        args[where == "strike"] = "6700%"
+        assert "percentage" in str(call("ALVH_BSM", "price", "C", *args, 0.1, 0.2)), where

@@ -97,8 +97,8 @@ def test_regime_flag_and_sentence():
 BAD = [
     ("ALVH_MACD", ([[None], [None]],), "#ALVH! series is empty"),
     ("ALVH_MACD", ([[1.0], [2.0], [3.0], [4.0], ["abc"]],),
-     '#ALVH! series: row 5: expected a number, got "abc"'),
-    ("ALVH_RSI", ([[1.0, None, 3.0]],), "#ALVH! series: column 2 is blank"),
+     '#ALVH! series: row 5 of its range: expected a number, got "abc"'),
+    ("ALVH_RSI", ([[1.0, None, 3.0]],), "#ALVH! series: column 2 of its range is blank"),
     ("ALVH_MACD", (column(range(20)),),
      "#ALVH! series needs at least 34 values for MACD(12,26,9), got 20"),
     ("ALVH_MACD", (column(range(40)), 26, 12), "#ALVH! fast (26) must be shorter than slow (12)"),
@@ -115,8 +115,8 @@ BAD = [
     ("ALVH_REGIME", (column(range(40)), column(range(40)), 0),
      "#ALVH! k must be a whole number ≥ 1, got 0"),
     ("ALVH_REGIME", ([[1.0], ["#N/A"]], column(range(40))),
-     "#ALVH! vix_futures: row 2: holds the Excel error #N/A; fix the formula or type a "
-     "value"),
+     "#ALVH! vix_futures: row 2 of its range: holds the Excel error #N/A; fix the formula or "
+     "type a value"),
 ]
 
 

@@ -186,6 +186,20 @@ def test_store_errors(tmp_path):
         append_snapshot(tmp_path / "h.csv", two)
 
 
+
+@pytest.mark.parametrize("content", [b"", b"root:x:0:0\nbin:x:1:1\nsys,x,3,3\n",
+                                     b"PK\x03\x04\x14\x00\x97\xff\xfe binary"],
+                         ids=["empty", "ragged text", "binary (an xlsx given as history)"])
+def test_a_file_that_is_not_a_history_is_refused_with_a_sentence(tmp_path, content):
+    path = tmp_path / "h.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="not an alvh-xl history") as err:
+        read_history(path)
+    assert "h.csv" in str(err.value), str(err.value)
+    with pytest.raises(InputError, match="not an alvh-xl history"):
+        append_snapshot(path, snapshot(valuation()))
+    assert path.read_bytes() == content             # the file is left as it was
+
 # --- crash safety: a real writer process killed with SIGKILL -------------------------------
 
 CHILD = textwrap.dedent("""
@@ -573,3 +587,29 @@ def test_snapshot_command_waits_for_a_running_update_and_says_so(tmp_path):
     outs = [p.communicate(timeout=120)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     assert sorted(set(read_history(hist)["Date"])) == ["2026-11-24", "2026-11-25"]
+
+
+def test_snapshot_says_what_it_could_not_use(tmp_path, capsys):
+    """A threshold that does not parse (every layer then recorded as 'no limit') and a curve
+    point typed past its table are named by the snapshot command; the book row's LeftOut
+    counts the cell left out."""
+    import shutil
+
+    import openpyxl
+
+    from alvh_xl import cli
+    from alvh_xl.xl import layout as L
+
+    path = tmp_path / "desk.xlsx"
+    shutil.copy(ROOT / "workbooks" / "alvh_template.xlsx", path)
+    wb = openpyxl.load_workbook(path)
+    wb[L.THRESHOLDS]["B3"] = "twelve"
+    wb[L.MARKET]["E15"] = "2027-08-18"                     # under the curve table
+    wb.save(path)
+    hist = tmp_path / "h.csv"
+    assert cli.main(["snapshot", str(path), "--history", str(hist)]) == 0
+    out = capsys.readouterr().out
+    assert "thresholds not used" in out and "row 3 (Limit)" in out, out
+    assert "Market!E15" in out, out
+    book = read_history(hist).query("Level == 'book'")
+    assert book["LeftOut"].iat[0] == 1, book

@@ -210,3 +210,29 @@ def test_big_workbook_shows_a_progress_bar(tmp_path, template_copy):
                             "--no-charts", "--out", str(tmp_path / "s")], cwd=tmp_path,
                            capture_output=True, text=True, timeout=300, env=env)
     assert "valuing the book" not in small.stdout        # the template is quick: no bar
+
+
+def test_wide_characters_in_a_layer_name_keep_every_number_whole_at_80_columns():
+    """A CJK layer name takes two terminal columns per character: the split must measure
+    display width, not len(), or the last columns are cut ('Limi', '30.')."""
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from alvh_xl.terminal import split_tables
+
+    name = "波动率对冲层一号超长名称ABCDEFGHIJ"
+    df = pd.DataFrame({"Layer": ["Core", name, "PORTFOLIO"],
+                       "RawVega": [-81.84, 44.78, 9.76], "WeightedVega": [-66.8, 34.1, -5.4],
+                       "VolOfVol": [0.0, 1.7, 5.5], "Target": [-75.0, 25.0, 0.0],
+                       "Limit": [30.0, 12.0, 6.5], "Utilization": [0.23, 1.65, 1.49],
+                       "Flag": ["OK", "BREACH", "BREACH"]})
+    buf = io.StringIO()
+    con = Console(file=buf, width=80, color_system=None)
+    for t in split_tables(df, "Layers", 80, digits={c: 1 for c in df.columns[1:7]}):
+        con.print(t)
+    out = buf.getvalue()
+    assert "…" not in out, out
+    for text in (name, "30.0", "12.0", "6.5", "-81.8", "1.7", "BREACH", "Limit"):
+        assert text in out, (text, out)

@@ -130,6 +130,9 @@ KINDS = {
     "hedge table without Instrument": (_edit(L.HEDGES, f"{COL['Instrument']}1", "Instrumnt"),
                                        0, "hedges"),
     "decimal comma in SpxSpot": (_edit(L.MARKET, "B4", "6712,4"), 0, "decimal comma"),
+    # a bad row inside the hedges table is left out like a cell typed next to it
+    "unknown instrument in a hedge row": (_edit(L.HEDGES, f"{COL['Instrument']}3", "XYZ"), 1,
+                                          "candidates row 3 (Instrument)"),
 }
 
 
@@ -194,3 +197,25 @@ def test_a_clean_book_is_not_incomplete_anywhere(tmp_path, capsys, monkeypatch):
     shutil.copy(TEMPLATE, path)
     got = surfaces(path, tmp_path, capsys, monkeypatch)
     assert {t for t, _ in got.values()} == {"BREACH"}
+
+
+def test_a_curve_future_expired_before_the_valuation_date_is_named_not_dropped(tmp_path):
+    """A future left on the curve after it expired (or a curve of another day) is not used:
+    the report, ALVH_LAYERS' notes and check say so, naming the cell."""
+    from alvh_xl.tools.check import check_workbook
+    from alvh_xl.xl.pipeline import to_json
+
+    path = tmp_path / "book.xlsx"
+    shutil.copy(TEMPLATE, path)
+    curve = L.INPUT_BY_NAME["ALVH_CURVE"]
+    col, row = L.cell_ref(curve.anchor)[1], L.cell_ref(curve.anchor)[0] + 1
+    cell = L.a1(row, col)                                   # the first curve expiry
+    import datetime as dt
+    _edit(L.MARKET, cell, dt.datetime(2026, 11, 18))(path)   # valuation date 2026-11-24
+    dash = build_dashboard(read_inputs(path))
+    notes = [n for n in to_json(dash)["notes"] if "2026-11-18" in n["reason"]]
+    assert notes and notes[0]["row"] == row and notes[0]["table"] == "curve", notes
+    assert "before the valuation date 2026-11-24" in notes[0]["reason"], notes
+    found = [str(f) for f in check_workbook(path).findings]
+    assert any(f.startswith(f"{L.MARKET}!{cell} (Expiry): note: ") and "2026-11-18" in f
+               for f in found), found

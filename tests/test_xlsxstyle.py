@@ -30,3 +30,13 @@ def test_rounding_up_a_digit_and_signs():
     assert column_width([999.999, -1000.0], "#,##0.0") == display_width(-1000.0, "#,##0.0")
     assert column_width([0.000123456, 5.0], "General") == display_width(0.000123456)
     assert column_width([math.inf, 1.0], "0.00") == max(4.0, display_width(1.0, "0.00"))
+
+
+def test_wide_characters_count_twice_in_text_and_headers():
+    """Excel shows a CJK character about two digit-widths wide: a column sized by len() cuts
+    a layer named in Chinese (or Japanese) to half its text."""
+    from alvh_xl.tools.xlsxstyle import header_width
+
+    assert display_width("波动率") == 6.0 and display_width("VIX L1") == 6.0
+    assert column_width(["Core", "波动率对冲层"]) == 12.0
+    assert header_width("波动率 Limit") == header_width("xxxxxx")

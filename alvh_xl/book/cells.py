@@ -300,8 +300,9 @@ def to_dates(cells: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def parse_time(v: Any) -> dt.time | None:
-    """A time of day from an Excel fraction (0.6667), a time/datetime or 'HH:MM[:SS]' /
-    'h:mm AM' text; None when blank."""
+    """A time of day from an Excel fraction (0.6667), a date-time serial (its fraction), a
+    time/datetime or 'HH:MM[:SS]' / 'h:mm AM' text; None when blank. A whole number ≥ 1 (16)
+    is ambiguous (16:00, or a date at midnight?): ``CellError``."""
     if is_blank(v):
         return None
     if isinstance(v, dt.datetime):
@@ -312,6 +313,9 @@ def parse_time(v: Any) -> dt.time | None:
     if err:
         raise CellError(error_reason(err))
     if is_number(v):
+        if v >= 1 and float(v).is_integer():      # 16: 16:00, or the serial of a date at 0:00?
+            raise CellError(f"{describe(v)} is a whole number, not a time of day; type a time "
+                            "such as 16:00")
         frac = float(v) % 1.0 if v >= 1 else float(v)
         seconds = round(frac * 86400)
         if 0 <= seconds < 86400:

@@ -18,7 +18,7 @@ from ..conventions import (
 )
 from ..errors import InputError, describe
 from .cells import CellError, error_reason, error_value, errors_in, parse_number, to_numbers
-from .tables import read_table, texts
+from .tables import nearest_name, read_table, texts
 
 MEASURES = ("raw", "weighted")
 
@@ -59,27 +59,7 @@ class Thresholds:
 def nearest_layer(name: str, layers: list[str], max_edits: int = 2) -> str | None:
     """The limited layer a small edit away from ``name`` ('VIX L9' → 'VIX L1'), if any: at
     most ``max_edits`` single-character insertions, deletions or substitutions (any case)."""
-    best, best_d = None, max_edits + 1
-    for layer in layers:
-        d = _edits(name.casefold(), layer.casefold(), best_d)
-        if 0 < d < best_d:
-            best, best_d = layer, d
-    return best
-
-
-def _edits(a: str, b: str, cap: int) -> int:
-    """Levenshtein distance of a and b, stopping at ``cap``."""
-    if abs(len(a) - len(b)) >= cap:
-        return cap
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) >= cap:
-            return cap
-        prev = cur
-    return min(prev[-1], cap)
+    return nearest_name(name, layers, max_edits)
 
 
 THRESHOLD_COLUMNS = {"layer": "layer", "limit": "limit", "target": "target", "warn": "warn",

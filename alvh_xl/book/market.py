@@ -230,6 +230,15 @@ class Curve:
 
     expiries: np.ndarray      # datetime64[D]
     prices: np.ndarray        # float
+    rows: np.ndarray | None = None    # sheet row of each point (None: not from a sheet)
+
+    def expired_before(self, valuation_date: np.datetime64) -> list[tuple[np.datetime64,
+                                                                          int | None]]:
+        """(expiry, sheet row) of the futures that expired before ``valuation_date``: the
+        curve's methods never use them (a row left over, or a curve of another day)."""
+        stale = np.flatnonzero(self.expiries < valuation_date)
+        return [(self.expiries[i], None if self.rows is None else int(self.rows[i]))
+                for i in stale]
 
     def price_at(self, expiries: np.ndarray) -> np.ndarray:
         """Price of the future expiring on each date (NaN where the curve has none)."""
@@ -289,9 +298,9 @@ def parse_curve(source: Any, *, first_row: int = 1) -> Curve:
                                 f"{MAX_VIX_FUTURE:g}), got {describe(raw.get('price')[i])}")
             raise InputError(f"curve: {why}", row=r, column="Price")
     order = np.argsort(exp, kind="stable")
-    exp, px = exp[order], px[order]
+    exp, px, rows = exp[order], px[order], np.asarray(raw.rows, dtype=int)[order]
     dup = exp[1:] == exp[:-1]
     if dup.any():
         raise InputError(f"curve: expiry {exp[1:][dup][0]} appears twice", column="Expiry")
-    return Curve(exp, px)
+    return Curve(exp, px, rows)
 

@@ -185,21 +185,26 @@ def read_table(source: Any, name: str, canonical: dict[str, str], required: tupl
     """Parse a header row into canonical column names; skip fully blank rows.
 
     ``canonical`` maps header keys (see ``header_key``) to canonical names. Unknown headers
-    are ignored; a duplicate or a missing required column raises an ``InputError``.
+    are ignored (a trader's own columns), unless one is a small edit away from a column the
+    table lacks ('Multiplir'): its values would be silently unread, so that, a duplicate or a
+    missing required column raises an ``InputError``.
     ``first_row`` is the sheet row of the header (an xlsx source supplies its own).
     """
     header, body, sheet_row = to_grid(source, name)
     if sheet_row is not None:
         first_row = sheet_row
     index: dict[str, int] = {}
+    unknown: list[str] = []
     for j, h in enumerate(header):
         key = canonical.get(header_key(h))
         if key is None:
+            unknown += [] if is_blank(h) else [str(h)]
             continue
         if key in index:
             raise InputError(f"{name}: duplicate column {describe(str(h))} (table columns "
                              f"{index[key] + 1} and {j + 1}); keep one")
         index[key] = j
+    _refuse_misspelt(unknown, canonical, index, name)
     missing = [c for c in required if c not in index]
     if missing:
         raise MissingInputError(
@@ -215,6 +220,47 @@ def read_table(source: Any, name: str, canonical: dict[str, str], required: tupl
     rows = first_row + 1 + np.flatnonzero(keep)
     body = body[keep]
     return RawTable({key: body[:, j] for key, j in index.items()}, rows, name)
+
+
+def _refuse_misspelt(unknown: list[str], canonical: dict[str, str], index: dict[str, int],
+                     name: str) -> None:
+    """InputError for the first unknown header that looks like a misspelt absent column: at
+    most one edit from it (two for names of 8 characters or more; names under 4 characters,
+    such as a broker's 'ID', are never taken for a typo)."""
+    absent = [k for k, v in canonical.items() if v not in index]
+    for h in unknown:
+        key = header_key(h)
+        near = nearest_name(key, absent, 2 if len(key) >= 8 else 1) if len(key) >= 4 else None
+        if near is not None:
+            raise InputError(f"{name}: column {describe(h)} is not a column of this table; "
+                             f"did you mean {describe(near)}? Rename it: its values are not "
+                             "read otherwise")
+
+
+def nearest_name(name: str, options: list[str], max_edits: int = 2) -> str | None:
+    """The option a small edit away from ``name`` (not equal to it), if any: at most
+    ``max_edits`` single-character insertions, deletions or substitutions (any case)."""
+    best, best_d = None, max_edits + 1
+    for option in options:
+        d = _edits(name.casefold(), option.casefold(), best_d)
+        if 0 < d < best_d:
+            best, best_d = option, d
+    return best
+
+
+def _edits(a: str, b: str, cap: int) -> int:
+    """Levenshtein distance of a and b, stopping at ``cap``."""
+    if abs(len(a) - len(b)) >= cap:
+        return cap
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) >= cap:
+            return cap
+        prev = cur
+    return min(prev[-1], cap)
 
 
 # ----------------------------------------------------------------------------- cells

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -31,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     guard_workbook(workbook)
     inputs = read_inputs(workbook)
     val = value_book(inputs.positions, inputs.market, inputs.curve, inputs.forwards)
+    past = [p for p in inputs.left_out if p.table != "candidates"]   # e.g. a curve cell
+    val = replace(val, problems=[*val.problems, *past])             # counted in LeftOut
     snap = snapshot(val, inputs.thresholds)
     date = snap["Date"].iat[0]
     update = update_history(path, snap, on_wait=lambda text: print(
@@ -44,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
     left_out = [p for p in val.problems if p.left_out]
     for p in left_out:
         print(f"  left out: {p}")
+    if inputs.error("ALVH_THRESHOLDS"):
+        print(f"  thresholds not used (layers recorded as 'no limit', the PORTFOLIO on the "
+              f"default tolerance): {inputs.error('ALVH_THRESHOLDS')}")
     return 0
 
 

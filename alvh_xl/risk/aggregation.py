@@ -147,6 +147,24 @@ def portfolio_row(val: BookValuation, th: Thresholds) -> dict:
             "left_out": left_out, "flag": state}
 
 
+def basis_problem(val: BookValuation, th: Thresholds) -> str | None:
+    """Why the PORTFOLIO row has no limit (its basis layer is not in the book — with the
+    nearest book layer when one is a small edit away — or has no vega), None when it has."""
+    from ..book.limits import nearest_layer
+
+    port = portfolio_row(val, th)
+    if port["basis"] > 0:
+        return None
+    name = th.basis_layer
+    layers = list(dict.fromkeys(str(x) for x in val.legs["Layer"]))
+    if name.strip().casefold() in {x.strip().casefold() for x in layers}:
+        return f"no vega in the basis layer {name!r}: the PORTFOLIO row has no limit"
+    near = nearest_layer(name, layers)
+    hint = f"; did you mean {near!r}?" if near else ""
+    return (f"the PORTFOLIO basis layer {name!r} is not a layer of the book: the portfolio "
+            f"has no limit{hint}")
+
+
 def bucket_table(val: BookValuation, edges: tuple[float, ...] = DEFAULT_BUCKET_EDGES,
                  column: str = "VolExposure") -> pd.DataFrame:
     """Vega ($/vol pt) by maturity bucket (rows) × layer (columns), with Total row and column.

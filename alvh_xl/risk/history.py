@@ -123,8 +123,14 @@ def read_history(path: str | Path) -> pd.DataFrame:
     if not os.path.lexists(path) and path.absolute().parent.is_dir():
         raise MissingInputError(f"history: file not found: {path}")
     input_file(path, "history")
-    frame = pd.read_csv(path, dtype={c: object for c in TEXT_COLUMNS}, keep_default_na=False,
-                        na_values=[""])
+    try:
+        frame = pd.read_csv(path, dtype={c: object for c in TEXT_COLUMNS},
+                            keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        reason = "empty" if isinstance(exc, pd.errors.EmptyDataError) else (
+            "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "not a regular CSV")
+        raise InputError(f"history {path.name}: not an alvh-xl history file ({reason}); give "
+                         "the CSV `alvh-xl snapshot` writes, or a new file name") from None
     missing = [c for c in ID_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"history {path.name}: not an alvh-xl history file (missing column"

@@ -38,11 +38,13 @@ from ..errors import InputError, describe
 _TA_ZERO = 1e-8  # TA-Lib's TA_IS_ZERO threshold
 
 
-def as_series(values: Any, name: str = "series", label: str = "value") -> np.ndarray:
+def as_series(values: Any, name: str = "series", label: str = "value", where: str = ""
+              ) -> np.ndarray:
     """1-D float array of a price series; InputError naming the first bad position (1-based).
 
     Numeric text ("12.5") is read as a number; blanks, NaN, infinities, booleans and other
-    text are errors, e.g. 'series: row 5 is text "abc"' with ``label="row"``.
+    text are errors, e.g. 'series: row 5 is text "abc"' with ``label="row"`` (``where``
+    follows the position, e.g. " of its range").
     """
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
         arr = values.astype(float)
@@ -51,7 +53,7 @@ def as_series(values: Any, name: str = "series", label: str = "value") -> np.nda
         bad = ~np.isfinite(arr)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"{name}: {label} {i + 1} {_what(arr[i])}")
+            raise InputError(f"{name}: {label} {i + 1}{where} {_what(arr[i])}")
     else:
         cells = np.asarray(values, dtype=object)
         if cells.ndim != 1:
@@ -61,9 +63,9 @@ def as_series(values: Any, name: str = "series", label: str = "value") -> np.nda
             try:
                 x = parse_number(v)
             except CellError as exc:
-                raise InputError(f"{name}: {label} {i + 1}: {exc}") from None
+                raise InputError(f"{name}: {label} {i + 1}{where}: {exc}") from None
             if x is None:
-                raise InputError(f"{name}: {label} {i + 1} is blank")
+                raise InputError(f"{name}: {label} {i + 1}{where} is blank")
             arr[i] = x
     if arr.size == 0:
         raise InputError(f"{name} is empty")

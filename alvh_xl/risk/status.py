@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..book import Thresholds
-from .aggregation import INCOMPLETE, MEASURE_NAME, NO_LIMIT, portfolio_row
+from .aggregation import INCOMPLETE, MEASURE_NAME, NO_LIMIT, basis_problem, portfolio_row
 from .valuation import BookValuation
 
 
@@ -92,8 +92,8 @@ def headline(val: BookValuation | None, thresholds: Thresholds | None = None, *,
             f"First: {problems[0]}{more}"))
     name = MEASURE_NAME[port["measure"]].lower()
     if port["flag"] == NO_LIMIT:
-        msg = (f"All {len(val.legs)} legs valued; net {name} vega {port['net']:+,.1f} $/pt; no "
-               f"portfolio limit (no vega in the basis layer {port['basis_layer']!r})")
+        msg = (f"All {len(val.legs)} legs valued; net {name} vega {port['net']:+,.1f} $/pt; "
+               f"{basis_problem(val, thresholds or Thresholds())}")
     else:
         msg = (f"{port['flag']}: all {len(val.legs)} legs valued; net {name} vega "
                f"{port['net']:+,.1f} $/pt vs target {port['target']:g} ± "

@@ -140,6 +140,11 @@ def value_book(positions: Positions, market: Market, curve: Curve,
         forwards.check_spot(market.spx_spot)
     legs = positions.legs
     problems = list(positions.problems)
+    for expiry, row in curve.expired_before(market.valuation_date):
+        problems.append(Problem(row, "Expiry", f"the future expiring {expiry} expired before "
+                                f"the valuation date {market.valuation_date}: not used (a row "
+                                "left over, or a curve of another day?)", left_out=False,
+                                table="curve"))
     u = resolve(legs, market, curve, forwards, problems)
     kind, t = u.kind, u.t
     expired = (t <= 0) & (kind != ETP)

@@ -26,8 +26,9 @@ from xml.etree import ElementTree as ET
 
 from ..book import Positions, Thresholds
 from ..book.limits import nearest_layer
-from ..book.tables import header_key
+from ..book.tables import Problem, header_key
 from ..book.xlsx import table_of
+from ..conventions import PORTFOLIO
 from ..errors import AlvhError, InputError
 from ..xl import layout as L
 from ..xl.workbook import CalamineWorkbook, _sheet_part, bounds, read_inputs
@@ -244,7 +245,12 @@ def _check_rows(io: CalamineWorkbook, layout: L.Layout, add) -> int:
             sheet, ref = inputs.locations[name]
             add(_from_error(obj, sheet, ref, inputs.raw[name]))
     for p in inputs.left_out:
-        add(Finding(_sheet_of(p.reason), p.row, p.column, p.reason, _stray_cell(p.reason)))
+        name = f"ALVH_{p.table.upper()}".replace("CANDIDATES", "HEDGES")
+        if _stray_cell(p.reason) or name not in inputs.locations:
+            add(Finding(_sheet_of(p.reason), p.row, p.column, p.reason, _stray_cell(p.reason)))
+        else:                                      # a bad row inside another input table
+            sheet_, ref_ = inputs.locations[name]
+            add(Finding(sheet_, p.row, p.column, p.reason, _cell(inputs.raw[name], ref_, p)))
     if not isinstance(positions, Positions):
         return 0
     sheet, ref = inputs.locations["ALVH_POSITIONS"]
@@ -258,21 +264,42 @@ def _check_rows(io: CalamineWorkbook, layout: L.Layout, add) -> int:
         from ..risk.valuation import value_book
 
         seen = set(positions.problems)
-        val = value_book(positions, inputs.market, inputs.curve)
+        forwards = inputs.parsed.get("ALVH_FORWARDS")       # its own error is listed above
+        try:
+            val = value_book(positions, inputs.market, inputs.curve,
+                             None if isinstance(forwards, InputError) else forwards)
+        except InputError as exc:                  # e.g. a forward 10x spot: book not valued
+            where = inputs.locations.get("ALVH_FORWARDS")
+            add(_from_error(exc, *where, inputs.raw["ALVH_FORWARDS"])
+                if where and exc.reason.startswith("forwards") else
+                Finding(None, exc.row, exc.column, exc.reason))
+            return 0
         for p in val.problems:
             if p not in seen:
-                add(Finding(sheet, p.row, p.column, p.reason, _cell(raw, ref, p),
+                name = f"ALVH_{p.table.upper()}"       # a note on another table: its cell
+                at, cells = ((inputs.locations[name], inputs.raw.get(name))
+                             if name in inputs.locations else ((sheet, ref), raw))
+                add(Finding(at[0], p.row, p.column, p.reason, _cell(cells, at[1], p),
                             "error" if p.left_out else "note"))
         legs = len(val.legs)
         th = inputs.parsed.get("ALVH_THRESHOLDS")
         if isinstance(th, Thresholds):
-            _check_limits(val, th, inputs.locations.get("ALVH_THRESHOLDS"), add)
+            _check_limits(val, th, inputs.locations.get("ALVH_THRESHOLDS"),
+                          inputs.raw.get("ALVH_THRESHOLDS"), add)
     return legs
 
 
-def _check_limits(val, th: Thresholds, where, add) -> None:
-    """Each layer of the book has a threshold row; typos are named."""
+def _check_limits(val, th: Thresholds, where, raw, add) -> None:
+    """Each layer of the book has a threshold row, the PORTFOLIO basis is a layer of the book
+    with vega; typos are named."""
+    from ..risk.aggregation import basis_problem
+
     sheet = where[0] if where else L.THRESHOLDS
+    no_basis = basis_problem(val, th)
+    if no_basis:
+        at = Problem(th.rows.get(PORTFOLIO.casefold()), "Basis", no_basis)
+        add(Finding(sheet, at.row, at.column, no_basis,
+                    _cell(raw, where[1], at) if where else None, severity="note"))
     limited = list(th.layers)
     for layer in dict.fromkeys(str(x) for x in val.legs["Layer"]):
         if th.for_layer(layer) is None:

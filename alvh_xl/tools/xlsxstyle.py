@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
+from rich.cells import cell_len
 
 NAVY, BLUE, LIGHT, INPUT_FILL, GREY = "#1F3864", "#2F5597", "#D9E1F2", "#FFF8DC", "#595959"
 FLAG_COLOURS = {"OK": ("#C6EFCE", "#006100"), "WATCH": ("#FFEB9C", "#9C5700"),
@@ -145,7 +146,7 @@ def display_width(value: Any, num_format: str = "General") -> float:
         text = f"{x:,.{decimals}f}" if num_format != "General" else f"{x:.6g}"
         extra = sum(num_format.split(";")[0].count(ch) for ch in "$+\"") / 2 + 1
         return len(text) + extra
-    return float(len(str(value)))
+    return float(cell_len(str(value)))             # CJK characters take two columns
 
 
 def column_width(values: list[Any], num_format: str = "General") -> float:
@@ -179,7 +180,7 @@ def column_width(values: list[Any], num_format: str = "General") -> float:
 
 def header_width(text: str) -> float:
     """The longest word of a header (a header wraps between words only)."""
-    return float(max((len(w) for w in str(text).split()), default=0)) + 1.5
+    return float(max((cell_len(w) for w in str(text).split()), default=0)) + 1.5
 
 
 class Widths:

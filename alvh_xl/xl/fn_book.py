@@ -3,6 +3,7 @@ the portfolio headline (ALVH_STATUS)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from ..book.cells import CellError, parse_bool
 from ..book.forwards import Forwards, parse_forwards
 from ..conventions import DEFAULT_BUCKET_EDGES, DEFAULT_WARN
 from ..errors import InputError
-from ..risk.aggregation import INCOMPLETE, bucket_table, flag, layers_table, portfolio_row
+from ..risk.aggregation import INCOMPLETE, basis_problem, bucket_table, flag, layers_table
 from ..risk.hedging import size_hedges
 from ..risk.status import Headline, headline
 from ..risk.valuation import BookValuation, value_book
@@ -158,11 +159,9 @@ def layer_notes(val: BookValuation, th: Thresholds | None) -> list[Problem]:
     from ..book.limits import nearest_layer
 
     notes = list(val.problems)
-    port = portfolio_row(val, th or Thresholds())
-    if not port["basis"] > 0:
-        notes.append(Problem(None, "Basis", f"no vega in the basis layer "
-                             f"{port['basis_layer']!r}: the PORTFOLIO row has no limit",
-                             left_out=False, table="thresholds"))
+    no_basis = basis_problem(val, th or Thresholds())
+    if no_basis:
+        notes.append(Problem(None, "Basis", no_basis, left_out=False, table="thresholds"))
     present = {str(x).strip().casefold(): str(x) for x in val.legs["Layer"]}
     limited = list(th.layers) if th else []
     for name in limited:
@@ -288,6 +287,9 @@ def book_headline(positions, market, curve, thresholds=None, candidates=None, sc
             continue
         if name == "thresholds":
             th = obj
+        elif name == "hedges" and any(p.left_out for p in obj.problems):
+            val = replace(val, problems=[*val.problems, *(p for p in obj.problems
+                                                          if p.left_out)])
     if not (omitted(vix_futures_series) and omitted(vvix_series)):
         from .fn_signals import series_problem
 

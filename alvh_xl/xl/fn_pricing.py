@@ -57,12 +57,16 @@ def ALVH_BLACK76(greek, cp, fwd, strike, t_years, vol, rate=0.0):
     return _greeks_cells(greek, cp, fwd, strike, t_years, vol, rate, 0.0, model="black76")
 
 
+FRACTION_ROLES = ("vol", "rate", "div")          # decimals: '18%' is 0.18 here
+
+
 def argument(value: Any, name: str, role: str, *, default: float | None = None,
              american: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """One numeric argument of a pricing function: its floats and error grid, each cell
     parsed by the one cell reader and checked against the one pricing domain
-    (``alvh_xl.pricing.inputs.DOMAINS``: role underlying, strike, t, vol, rate, div or price)."""
-    vals, errs = numbers(value, name, default)
+    (``alvh_xl.pricing.inputs.DOMAINS``: role underlying, strike, t, vol, rate, div or price).
+    Vol, rate and div are fractions, so text such as '18%' reads as 0.18 (SPEC §3)."""
+    vals, errs = numbers(value, name, default, percent=role in FRACTION_ROLES)
     good = ~outside_domain(role, vals, american=american)
     return vals, domain_errors(errs, vals, good, name,
                                domain_of(role, american=american).expected)

@@ -66,7 +66,8 @@ def _series(value: Any, name: str) -> tuple[np.ndarray, bool, str]:
     if not filled.size:
         raise InputError(f"{name} is empty")
     label = "column" if as_row else "row"
-    return as_series(flat[: filled[-1] + 1], name, label), as_row, label
+    # positions within the range (in the report: not the sheet row of SignalsTable's cell)
+    return as_series(flat[: filled[-1] + 1], name, label, " of its range"), as_row, label
 
 
 def _blank(v: Any) -> bool:

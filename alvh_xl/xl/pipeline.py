@@ -208,7 +208,7 @@ def to_json(d: Dashboard) -> dict[str, Any]:
                                                            *d.inputs.left_out]
     out["rows_left_out"] = [{"row": p.row, "column": p.column, "reason": p.reason,
                              "table": p.table} for p in problems if p.left_out]
-    out["notes"] = [{"row": p.row, "column": p.column, "reason": p.reason}
+    out["notes"] = [{"row": p.row, "column": p.column, "reason": p.reason, "table": p.table}
                     for p in problems if not p.left_out] + [{"row": None, "column": None,
                                                             "reason": n} for n in d.notes]
     out["marks"] = None if d.inputs.marks is None else {

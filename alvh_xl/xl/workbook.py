@@ -286,7 +286,8 @@ def read_inputs(source: WorkbookIO | str | Path, layout: Layout = LAYOUT) -> Wor
 
 def _parse(inputs: WorkbookInputs, name: str) -> None:
     """Parse one input table from ``inputs.raw``; its stray cells join the positions'
-    problems (legs left out) or ``inputs.left_out``."""
+    problems (legs left out) or ``inputs.left_out``, and so do hedge candidate rows that
+    cannot be used (rows left out, like a cell typed next to the hedges table)."""
     parser = _PARSERS.get(name)
     if parser is not None:
         try:
@@ -303,6 +304,8 @@ def _parse(inputs: WorkbookInputs, name: str) -> None:
             inputs.notes.append(f"{inputs.parsed[name]} (import-positions --into uses it)")
     else:
         inputs.left_out.extend(stray)
+    if name == "ALVH_HEDGES" and isinstance(inputs.parsed.get(name), Positions):
+        inputs.left_out.extend(p for p in inputs.parsed[name].problems if p.left_out)
 
 
 def reparse(inputs: WorkbookInputs, raw: dict[str, list[list[Any]]], names: set[str],
@@ -310,7 +313,8 @@ def reparse(inputs: WorkbookInputs, raw: dict[str, list[list[Any]]], names: set[
     """A copy of ``inputs`` holding ``raw``, the tables ``names`` parsed again."""
     out = WorkbookInputs(raw=raw, parsed=dict(inputs.parsed), locations=dict(inputs.locations),
                          left_out=[p for p in inputs.left_out
-                                   if not any(p in inputs.stray.get(n, []) for n in names)],
+                                   if not any(p in inputs.stray.get(n, []) for n in names)
+                                   and not (p.table == "candidates" and "ALVH_HEDGES" in names)],
                          notes=list(inputs.notes), stray=dict(inputs.stray))
     for name in names:
         _parse(out, name)
