@@ -137,6 +137,14 @@ def test_a_whole_number_in_a_time_cell_is_not_read_as_midnight(typed):
     assert parse_time(46350.6875) == dt.time(16, 30)
 
 
+def test_a_time_within_half_a_second_of_midnight_is_the_last_second_of_the_day():
+    """0.99999999 of a day is 23:59:59.9991 (Excel shows 23:59:59): the last second, not an
+    error and not 00:00 of the same day."""
+    assert parse_time(0.99999999) == dt.time(23, 59, 59)
+    assert parse_time(46350.99999999) == dt.time(23, 59, 59)
+    assert parse_time(86399 / 86400) == dt.time(23, 59, 59)
+
+
 def test_valuation_time_16_reaches_the_book_functions_as_an_error():
     from alvh_xl.xl.functions import FUNCTIONS
     from alvh_xl.xl.workbook import read_inputs

@@ -203,3 +203,27 @@ def test_a_basis_layer_typo_is_named_by_check_and_the_headline(tmp_path):
     head = build_dashboard(read_inputs(path)).headline
     assert head.status == "no limit" and "'Cor' is not a layer of the book" in head.message, \
         head.message
+
+
+def test_headers_spelt_as_the_readers_accept_them_pass(tmp_path):
+    """'Mult', 'Quantity', 'Settle' are spellings the readers take (the report values such a
+    book): check must not call those columns missing."""
+    def rename(wb):
+        for sheet, header, alias in ((L.POSITIONS, "Multiplier", "Mult"),
+                                     (L.POSITIONS, "Qty", "Quantity"),
+                                     (L.HEDGES, "Multiplier", "Mult")):
+            wb[sheet][f"{COL[header]}1"] = alias
+        ws = wb[L.MARKET]
+        price = next(c for c in ws[1] if c.value == "Price" and c.column > 4)
+        price.value = "Settle"
+        for ws in wb.worksheets:                  # keep the Tables' column names in step
+            for table in ws.tables.values():
+                for col in table.tableColumns:
+                    col.name = {"Multiplier": "Mult", "Qty": "Quantity"}.get(col.name,
+                                                                             col.name)
+                    if table.name == "CurveTable" and col.name == "Price":
+                        col.name = "Settle"
+    result = check_workbook(broken(tmp_path, rename))
+    assert not [str(f) for f in result.findings if "missing" in str(f)], \
+        [str(f) for f in result.findings]
+    assert result.ok, [str(f) for f in result.findings]

@@ -317,7 +317,7 @@ def parse_time(v: Any) -> dt.time | None:
             raise CellError(f"{describe(v)} is a whole number, not a time of day; type a time "
                             "such as 16:00")
         frac = float(v) % 1.0 if v >= 1 else float(v)
-        seconds = round(frac * 86400)
+        seconds = min(round(frac * 86400), 86399) if frac < 1.0 else 86400  # 23:59:59.9…
         if 0 <= seconds < 86400:
             return (dt.datetime.min + dt.timedelta(seconds=seconds)).time()
     elif isinstance(v, str):

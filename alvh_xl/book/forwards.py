@@ -23,7 +23,7 @@ MAX_DISCOUNT = 1.2
 # A forward further than this from spot (ratio) is a typo (67500 typed for 6750), not carry:
 # three years at a 7 % carry is a ratio of 1.23.
 FORWARD_SPOT_RATIO = (0.8, 1.25)
-_COLUMNS = {"expiry": "expiry", "expiration": "expiry", "forward": "forward",
+FORWARD_COLUMNS = {"expiry": "expiry", "expiration": "expiry", "forward": "forward",
             "fwd": "forward", "discount": "discount", "df": "discount",
             "discountfactor": "discount"}
 
@@ -78,7 +78,7 @@ def parse_forwards(source: Any, *, first_row: int = 1, spot: float | None = None
     """
     if source is None:
         return NO_FORWARDS
-    raw = read_table(source, "forwards", _COLUMNS, ("expiry", "forward", "discount"),
+    raw = read_table(source, "forwards", FORWARD_COLUMNS, ("expiry", "forward", "discount"),
                      first_row)
     exp, exp_why = to_dates(raw.get("expiry"))
     fwd, fwd_why = to_numbers(raw.get("forward"))

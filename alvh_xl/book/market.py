@@ -281,11 +281,13 @@ class Curve:
         return np.interp(days, x, y)
 
 
+CURVE_COLUMNS = {"expiry": "expiry", "expiration": "expiry", "price": "price",
+                 "settle": "price"}
+
+
 def parse_curve(source: Any, *, first_row: int = 1) -> Curve:
     """Parse `Expiry | Price` rows of VIX futures (``first_row``: the header's sheet row)."""
-    raw = read_table(source, "curve", {"expiry": "expiry", "expiration": "expiry",
-                                       "price": "price", "settle": "price"},
-                     ("expiry", "price"), first_row)
+    raw = read_table(source, "curve", CURVE_COLUMNS, ("expiry", "price"), first_row)
     exp, exp_why = to_dates(raw.get("expiry"))
     px, px_why = to_numbers(raw.get("price"))
     for i in range(len(raw)):

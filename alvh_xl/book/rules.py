@@ -35,7 +35,7 @@ from .tables import read_table, texts, to_dates
 RULE_HEADERS = ("Instrument", "Root", "ExpiryFrom", "ExpiryTo", "Strategy", "Layer")
 RULE_INSTRUMENTS = ("SPX", "SPXW", "XSP", "VIX", "VX", "VXM", "ES", "MES", "ETP")
 PLACEHOLDER = "{n}"
-_COLUMNS = {"instrument": "instrument", "instruments": "instrument", "root": "root",
+RULE_COLUMNS = {"instrument": "instrument", "instruments": "instrument", "root": "root",
             "roots": "root", "expiryfrom": "expiry_from", "from": "expiry_from",
             "expiryto": "expiry_to", "to": "expiry_to", "strategy": "strategy",
             "layer": "layer"}
@@ -81,7 +81,7 @@ def parse_layer_rules(source: Any, *, name: str = "layer rules", first_row: int 
     Any unusable cell is an ``InputError`` listing every problem by rule row and column: a
     rule table that half-parses would put legs in the wrong layer.
     """
-    raw = read_table(source, name, _COLUMNS, ("layer",), first_row)
+    raw = read_table(source, name, RULE_COLUMNS, ("layer",), first_row)
     problems: list[str] = []
     layer = texts(raw.get("layer"))
     instruments = texts(raw.get("instrument"))

@@ -175,10 +175,11 @@ def _check_names(io: CalamineWorkbook, layout: L.Layout, add) -> int:
                         f"range: rows typed under it are not read; make it {t.reference}",
                         severity="note"))
         header = io.values(t.name)[0] if io.values(t.name) else []
-        have = {header_key(h) for h in header}
+        aliases = column_aliases().get(t.name, {})
+        have = {aliases.get(header_key(h), header_key(h)) for h in header}
         row = bounds(ref)[0]
         for h in t.headers:
-            if header_key(h) not in have and h != "Note":
+            if aliases.get(header_key(h), header_key(h)) not in have and h != "Note":
                 add(Finding(sheet, row, h, f"column {h} is missing from {t.name} (header row "
                                            f"{row}: {', '.join(str(x) for x in header if x)})"))
     for name in layout.series:
@@ -352,3 +353,17 @@ def _is_cell(text: str) -> bool:
 def _short(v: Any) -> str:
     text = repr(v) if not isinstance(v, str) else f'"{v}"'
     return text if len(text) <= 30 else text[:27] + "..."
+
+
+def column_aliases() -> dict[str, dict[str, str]]:
+    """Per input name, the header spellings its reader accepts (``Mult`` for Multiplier …)."""
+    from ..book.forwards import FORWARD_COLUMNS
+    from ..book.limits import SCENARIO_COLUMNS, THRESHOLD_COLUMNS
+    from ..book.market import CURVE_COLUMNS
+    from ..book.positions import POSITION_COLUMNS
+    from ..book.rules import RULE_COLUMNS
+
+    return {"ALVH_POSITIONS": POSITION_COLUMNS, "ALVH_HEDGES": POSITION_COLUMNS,
+            "ALVH_CURVE": CURVE_COLUMNS, "ALVH_FORWARDS": FORWARD_COLUMNS,
+            "ALVH_LAYERRULES": RULE_COLUMNS, "ALVH_THRESHOLDS": THRESHOLD_COLUMNS,
+            "ALVH_SCENARIOS": SCENARIO_COLUMNS}
