@@ -144,6 +144,34 @@ def test_not_an_alvh_workbook_fails_in_one_line(tmp_path):
     assert proc.returncode != 0 and "no such file" in proc.stderr
 
 
+@pytest.mark.parametrize("sheet", ["Signals", "Scenarios", "Hedges", "Condor", "Thresholds"])
+def test_a_deleted_sheet(tmp_path, template_copy, sheet):
+    """An optional input sheet deleted: its part is skipped with a note naming it and the
+    rest reports (the Condor sheet, outputs only, comes back filled in the copy). A required one (Thresholds): one sentence naming the sheet and how to restore
+    it, not a bare 'names no table'."""
+    wb = openpyxl.load_workbook(template_copy)
+    del wb[sheet]
+    path = tmp_path / "cut.xlsx"
+    wb.save(path)
+    proc = run_report(str(path), "--json", "--no-charts", "--out", str(tmp_path / "o"),
+                      cwd=tmp_path)
+    if sheet == "Thresholds":
+        assert proc.returncode == 1 and proc.stdout == "", (proc.stdout, proc.stderr)
+        assert proc.stderr.strip().count("\n") == 0, proc.stderr
+        assert "ALVH_THRESHOLDS (the Thresholds sheet's ThresholdsTable)" in proc.stderr
+        assert "restore the Thresholds sheet from `alvh-xl template`" in proc.stderr
+        return
+    assert proc.returncode in (0, 1), proc.stderr
+    if sheet == "Condor":                 # outputs only: the copy gets the sheet back, filled
+        copy = openpyxl.load_workbook(tmp_path / "o" / "cut_report.xlsx", read_only=True)
+        cells = [v for row in copy["Condor"].iter_rows(values_only=True) for v in row]
+        copy.close()
+        assert "IC-Jan" in cells and "IC-XSP" in cells, cells[:50]
+        return
+    notes = json.dumps(json.loads(proc.stdout))
+    assert sheet in notes and "skipped" in notes, notes[:2000]
+
+
 def test_bad_rows_are_listed_not_fatal(tmp_path, template_copy):
     path = tmp_path / "bad.xlsx"
     shutil.copy(template_copy, path)

@@ -265,7 +265,9 @@ def read_inputs(source: WorkbookIO | str | Path, layout: Layout = LAYOUT) -> Wor
             raw = io.values(t.name)
         except (WorkbookError, MissingInputError) as exc:
             if t.required:
-                raise
+                raise WorkbookError(f"{t.name} (the {t.sheet} sheet's {t.excel_table}): {exc}; "
+                                    f"restore the {t.sheet} sheet from `alvh-xl template`"
+                                    ) from None
             inputs.notes.append(f"{t.name}: {exc}; skipped")
             continue
         inputs.raw[t.name] = raw
