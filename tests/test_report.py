@@ -147,8 +147,9 @@ def test_not_an_alvh_workbook_fails_in_one_line(tmp_path):
 @pytest.mark.parametrize("sheet", ["Signals", "Scenarios", "Hedges", "Condor", "Thresholds"])
 def test_a_deleted_sheet(tmp_path, template_copy, sheet):
     """An optional input sheet deleted: its part is skipped with a note naming it and the
-    rest reports (the Condor sheet, outputs only, comes back filled in the copy). A required one (Thresholds): one sentence naming the sheet and how to restore
-    it, not a bare 'names no table'."""
+    rest reports (the Condor sheet, outputs only, comes back filled in the copy). A required
+    one (Thresholds): one sentence naming the sheet and how to restore it, not a bare 'names
+    no table'."""
     wb = openpyxl.load_workbook(template_copy)
     del wb[sheet]
     path = tmp_path / "cut.xlsx"
