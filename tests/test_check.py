@@ -110,6 +110,9 @@ CASES = {
     "unknown instrument in a hedge row": (_set(L.HEDGES, f"{COL['Instrument']}3", "XYZ"),
                                           [f"Hedges!{COL['Instrument']}3 (Instrument): "
                                            'unknown instrument "XYZ"']),
+    "hedge candidate with a future not on the curve": (
+        _set(L.HEDGES, f"{COL['Expiry']}4", dt.datetime(2027, 2, 24)),
+        [f"Hedges!{COL['Expiry']}4 (Expiry)"]),
     "xlwings.conf missing": (lambda wb: wb.remove(wb[L.CONF]),
                              ["xlwings.conf: sheet is missing"]),
 }

@@ -12,6 +12,7 @@ rows written by the test itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -80,7 +81,9 @@ def engine_net(rows: list[list], path: Path) -> float:
     return float(val.legs["VolExposure"].sum())
 
 
-@pytest.mark.parametrize("n", [CAPACITY, CAPACITY + 1, CAPACITY + 2, 500, 5000])
+# 48–50: the old fixed range A1:N49 held 48 legs; CAPACITY ± 1: the template's table edge
+@pytest.mark.parametrize("n", sorted({48, 49, 50, CAPACITY, CAPACITY + 1, CAPACITY + 2, 500,
+                                      5000}))
 @pytest.mark.parametrize("grow", [True, False], ids=["inside", "past"])
 def test_legs_typed_inside_or_past_the_table(n, grow, tmp_path):
     path = tmp_path / "book.xlsx"
@@ -133,6 +136,10 @@ KINDS = {
     # a bad row inside the hedges table is left out like a cell typed next to it
     "unknown instrument in a hedge row": (_edit(L.HEDGES, f"{COL['Instrument']}3", "XYZ"), 1,
                                           "candidates row 3 (Instrument)"),
+    # a candidate that reads but cannot be valued (a VXM expiry the curve lacks) too
+    "hedge row with a future not on the curve": (
+        _edit(L.HEDGES, f"{COL['Expiry']}4", dt.datetime(2027, 2, 24)), 1,
+        "candidates row 4 (Expiry)"),
 }
 
 
@@ -219,3 +226,27 @@ def test_a_curve_future_expired_before_the_valuation_date_is_named_not_dropped(t
     found = [str(f) for f in check_workbook(path).findings]
     assert any(f.startswith(f"{L.MARKET}!{cell} (Expiry): note: ") and "2026-11-18" in f
                for f in found), found
+
+
+def test_marking_a_curve_that_lists_the_candidates_future_clears_its_problem(tmp_path):
+    """Refresh and the report mark first (reparse): a hedge candidate left out because its
+    VXM expiry was not on the curve is valued once the marked curve lists that future, and
+    a curve that loses it leaves the candidate out again."""
+    from alvh_xl.xl.workbook import reparse
+
+    path = tmp_path / "book.xlsx"
+    shutil.copy(TEMPLATE, path)
+    _edit(L.HEDGES, f"{COL['Expiry']}4", dt.datetime(2027, 2, 24))(path)
+    inputs = read_inputs(path)
+    assert [(p.table, p.row, p.column) for p in inputs.left_out] == [("candidates", 4,
+                                                                      "Expiry")]
+    raw = dict(inputs.raw)
+    curve = [list(r) for r in raw["ALVH_CURVE"]]
+    blank = next(i for i, r in enumerate(curve) if i and all(v is None for v in r))
+    curve[blank] = [dt.datetime(2027, 2, 24), 19.1]
+    raw["ALVH_CURVE"] = curve
+    marked = reparse(inputs, raw, {"ALVH_CURVE"})
+    assert marked.left_out == [], marked.left_out
+    assert not build_dashboard(marked).headline.incomplete
+    again = reparse(marked, inputs.raw, {"ALVH_CURVE"})
+    assert [(p.table, p.row) for p in again.left_out] == [("candidates", 4)]

@@ -23,6 +23,19 @@ SHOCK = 10.0
 SEARCH = 3                 # contracts either side of the rounded size tried for an OK flag
 
 
+def unvalued_candidates(candidates: Positions, market: Market, curve: Curve,
+                        forwards: Forwards | None = None) -> list:
+    """The candidate rows that parse but cannot be valued on this market (e.g. a VX expiry
+    not on the curve): the rows ``size_hedges`` leaves out, as left-out problems of the
+    ``candidates`` table, so that every surface counts them (headline INCOMPLETE)."""
+    legs = candidates.legs.copy()
+    if legs.empty:
+        return []
+    legs["qty"] = 1.0
+    one = value_book(Positions(legs, []), market, curve, forwards)
+    return [replace(p, table="candidates") for p in one.problems if p.left_out]
+
+
 def size_hedges(book: BookValuation, candidates: Positions, market: Market, curve: Curve,
                 thresholds: Thresholds | None = None,
                 forwards: Forwards | None = None) -> pd.DataFrame:

@@ -287,9 +287,16 @@ def book_headline(positions, market, curve, thresholds=None, candidates=None, sc
             continue
         if name == "thresholds":
             th = obj
-        elif name == "hedges" and any(p.left_out for p in obj.problems):
-            val = replace(val, problems=[*val.problems, *(p for p in obj.problems
-                                                          if p.left_out)])
+        elif name == "hedges":
+            from ..risk.hedging import unvalued_candidates
+
+            unusable = [p for p in obj.problems if p.left_out]
+            try:
+                unusable += unvalued_candidates(obj, val.market, val.curve, val.forwards)
+            except InputError as exc:
+                failed[name] = str(exc)
+            if unusable:
+                val = replace(val, problems=[*val.problems, *unusable])
     if not (omitted(vix_futures_series) and omitted(vvix_series)):
         from .fn_signals import series_problem
 

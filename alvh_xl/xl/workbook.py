@@ -308,11 +308,39 @@ def _parse(inputs: WorkbookInputs, name: str) -> None:
         inputs.left_out.extend(stray)
     if name == "ALVH_HEDGES" and isinstance(inputs.parsed.get(name), Positions):
         inputs.left_out.extend(p for p in inputs.parsed[name].problems if p.left_out)
+        inputs.left_out.extend(_unvalued_candidates(inputs))
+
+
+def _unvalued_candidates(inputs: WorkbookInputs) -> list:
+    """Candidate rows that parse but cannot be valued on the workbook's market (none when
+    the market or curve does not parse: the book's own failure says so)."""
+    from ..risk.hedging import unvalued_candidates
+
+    market, curve = inputs.parsed.get("ALVH_MARKET"), inputs.parsed.get("ALVH_CURVE")
+    forwards = inputs.parsed.get("ALVH_FORWARDS")
+    if isinstance(market, Exception) or isinstance(curve, Exception) or market is None \
+            or curve is None:
+        return []
+    try:
+        return unvalued_candidates(inputs.parsed["ALVH_HEDGES"], market, curve,
+                                   forwards if isinstance(forwards, Forwards) else None)
+    except InputError:                     # the hedges block fails and says why
+        return []
+
+
+# A candidate's valuation depends on these: when one is parsed again, so are the candidates.
+_CANDIDATE_INPUTS = ("ALVH_MARKET", "ALVH_CURVE", "ALVH_FORWARDS")
 
 
 def reparse(inputs: WorkbookInputs, raw: dict[str, list[list[Any]]], names: set[str],
             layout: Layout = LAYOUT) -> WorkbookInputs:
-    """A copy of ``inputs`` holding ``raw``, the tables ``names`` parsed again."""
+    """A copy of ``inputs`` holding ``raw``, the tables ``names`` parsed again (in layout
+    order; the hedge candidates too when the market they are valued on changed)."""
+    if "ALVH_HEDGES" in raw and "ALVH_HEDGES" in inputs.locations and \
+            any(n in names for n in _CANDIDATE_INPUTS):
+        names = {*names, "ALVH_HEDGES"}
+    order = [t.name for t in layout.inputs]
+    names = sorted(names, key=lambda n: order.index(n) if n in order else len(order))
     out = WorkbookInputs(raw=raw, parsed=dict(inputs.parsed), locations=dict(inputs.locations),
                          left_out=[p for p in inputs.left_out
                                    if not any(p in inputs.stray.get(n, []) for n in names)
