@@ -181,8 +181,10 @@ def test_report_output_is_recognised_and_passes(tmp_path):
 def test_layer_without_threshold_is_named_with_the_nearest(tmp_path):
     path = broken(tmp_path, _set(L.POSITIONS, f"{COL['Layer']}{FIRST + 4}", "VIX L9"))
     notes = [str(f) for f in check_workbook(path).findings if f.severity == "note"]
-    assert ("Thresholds (Layer): note: layer 'VIX L9' has no threshold row: it shows 'no "
-            "limit' and is never flagged; did you mean 'VIX L1'?") in notes
+    row = FIRST + 4
+    assert (f"Positions!{COL['Layer']}{row} (Layer): note: layer 'VIX L9' (leg in row {row}) "
+            "has no threshold row in Thresholds: it shows 'no limit' and is never flagged; "
+            "did you mean 'VIX L1'?") in notes, notes
 
 
 def test_a_basis_layer_typo_is_named_by_check_and_the_headline(tmp_path):

@@ -286,13 +286,15 @@ def _check_rows(io: CalamineWorkbook, layout: L.Layout, add) -> int:
         th = inputs.parsed.get("ALVH_THRESHOLDS")
         if isinstance(th, Thresholds):
             _check_limits(val, th, inputs.locations.get("ALVH_THRESHOLDS"),
-                          inputs.raw.get("ALVH_THRESHOLDS"), add)
+                          inputs.raw.get("ALVH_THRESHOLDS"), add, (sheet, ref), raw)
     return legs
 
 
-def _check_limits(val, th: Thresholds, where, raw, add) -> None:
+def _check_limits(val, th: Thresholds, where, raw, add, legs_at=None, legs_raw=None
+                  ) -> None:
     """Each layer of the book has a threshold row, the PORTFOLIO basis is a layer of the book
-    with vega; typos are named."""
+    with vega; typos are named. A layer without a row is named at the Layer cell of its first
+    leg (``legs_at``: the positions' (sheet, ref), ``legs_raw`` their cells)."""
     from ..risk.aggregation import basis_problem
 
     sheet = where[0] if where else L.THRESHOLDS
@@ -306,8 +308,17 @@ def _check_limits(val, th: Thresholds, where, raw, add) -> None:
         if th.for_layer(layer) is None:
             near = nearest_layer(layer, limited)
             hint = f"; did you mean {near!r}?" if near else ""
-            add(Finding(sheet, None, "Layer", f"layer {layer!r} has no threshold row: it shows "
-                        f"'no limit' and is never flagged{hint}", severity="note"))
+            rows = [int(r) for r in val.legs.loc[val.legs["Layer"] == layer, "Row"]]
+            listed = ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else "")
+            reason = (f"layer {layer!r} (leg{'s' if len(rows) > 1 else ''} in row"
+                      f"{'s' if len(rows) > 1 else ''} {listed}) has no threshold row in "
+                      f"{sheet}: it shows 'no limit' and is never flagged{hint}")
+            first = Problem(rows[0], "Layer", reason) if rows else None
+            if legs_at and first is not None:
+                add(Finding(legs_at[0], first.row, "Layer", reason,
+                            _cell(legs_raw, legs_at[1], first), severity="note"))
+            else:
+                add(Finding(sheet, None, "Layer", reason, severity="note"))
 
 
 def _from_error(exc: InputError, sheet: str, ref: str, raw) -> Finding:
