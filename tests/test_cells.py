@@ -49,6 +49,9 @@ def test_unambiguous_text_numbers(text, value):
     ("1e400", "expected a finite number"),
     ("−5", "expected a number"),                 # a Unicode minus is not stripped or mapped
     ("12,34,567", "expected a number"),
+    ("١٢٣", "expected a number"),                # Arabic-Indic digits: float() reads them
+    ("１２", "expected a number"),                  # full-width digits: float() reads them
+    ("١٢%", "expected a number"),
 ])
 def test_ambiguous_or_foreign_text_is_an_error_naming_why(text, why):
     with pytest.raises(CellError, match=why.replace("(", "\\(").replace("$", "\\$")):

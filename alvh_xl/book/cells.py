@@ -38,12 +38,15 @@ ALVH_ERROR = "#ALVH!"
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 MAX_SERIAL = 2958466                    # 10000-01-01, one past Excel's last date
 
-_PLAIN = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-_GROUPED = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+# ASCII digits only (SPEC §3, unambiguous forms): other scripts' digits ('١٢٣', full-width
+# '１２') are errors, although float() would read them
+_PLAIN = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_GROUPED = r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?"
 _NUMBER = re.compile(rf"\s*(?:{_PLAIN}|{_GROUPED})\s*")
 _PERCENT = re.compile(rf"\s*((?:{_PLAIN}|{_GROUPED}))\s?%\s*")
-_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*(?:\.\d{3})*,\d+\s*%?\s*")
-_ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d*)?)?)?$")
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?[0-9]*(?:\.[0-9]{3})*,[0-9]+\s*%?\s*")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+                       r"([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?)?$")
 _TRUE, _FALSE = ("TRUE", "YES", "Y", "1"), ("FALSE", "NO", "N", "0")
 
 

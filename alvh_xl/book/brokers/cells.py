@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ...errors import InputError, describe
 
-_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+|)(?:\.\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+|)(?:\.[0-9]+)?$")   # ASCII digits
 BLANKS = ("", "--", "N/A", "n/a")
 
 
