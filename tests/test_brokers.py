@@ -14,6 +14,7 @@ SPX/VIX positions). Expected counts were taken from the files by hand:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from pathlib import Path
@@ -30,6 +31,7 @@ IBKR_CSV = BROKERS / "ibkr_flex_open_positions_2025-11-07.csv"
 IBKR_XML = BROKERS / "ibkr_flex_activity_full_2023-03-02_redacted.xml"
 TOS_PS = BROKERS / "tos_position_statement_2015-02-20_papermoney.csv"
 TOS_AS = BROKERS / "tos_account_statement_2022-06-21_papermoney_stocks.csv"
+TOS_PS_2021 = BROKERS / "tos_position_statement_2021-12-29_papermoney_mes_spx.csv"
 TASTY = BROKERS / "tastytrade_transactions_mes_futopt_2024.csv"
 D = dt.date
 
@@ -188,6 +190,75 @@ def test_tos_position_statement_sample():
         ["AUD/SGD", "HKD/JPY", "USD/JPY", "USD/THB"]
     assert len(imp.ignored) == 36
     assert any("13 stock rows with Qty 0" in n for n in imp.notes)
+
+
+def _pl_open(path: Path, where: str) -> float:
+    """The file's own P/L Open of the row ``where`` ("line 9")."""
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    line = int(where.split()[1])
+    header = next(r for r in rows[:line] if r[:1] == ["Instrument"])
+    return money(rows[line - 1][header.index("P/L Open")], "P/L Open")
+
+
+def test_tos_position_statement_2021_with_a_future_and_am_settled_spx():
+    """Real statement of 12/29/21 (grouping None): the /MES group row is followed by its
+    contract row 'Micro E-mini S&P 500, Mar-22' (not shares of /MES); the SPX monthly
+    '21 JAN 22' (AM-settled) has Days 22, which counts to Thursday 1/20, its last trading day.
+    Expected rows read from the file by hand; every leg's (Mark − Trade Price) × Qty ×
+    multiplier equals the file's own P/L Open."""
+    imp = read_positions(TOS_PS_2021)
+    assert imp.as_of == D(2021, 12, 29)
+    got = sorted((leg.where, leg.symbol.instrument, leg.symbol.cp, leg.symbol.strike,
+                  leg.symbol.expiry, leg.qty, leg.multiplier, leg.price, leg.entry_price)
+                 for leg in imp.legs)
+    assert got == sorted([
+        ("line 8", "MES", "", None, D(2022, 3, 18), 1.0, 5.0, 4776.25, 4777.5),
+        ("line 11", "SPX", "P", 4795.0, D(2022, 1, 21), 1.0, 100.0, 63.2, 63.5),
+        ("line 12", "SPXW", "C", 4795.0, D(2022, 3, 31), 2.0, 100.0, 140.25, 141.3),
+        ("line 13", "SPXW", "P", 4650.0, D(2022, 5, 31), -3.0, 100.0, 179.9, 176.1),
+        ("line 14", "SPXW", "P", 4730.0, D(2022, 5, 31), 3.0, 100.0, 204.0, 199.8),
+        ("line 15", "SPXW", "C", 4775.0, D(2022, 5, 31), 2.0, 100.0, 214.4, 223.1),
+        ("line 16", "SPXW", "C", 4800.0, D(2022, 5, 31), -2.0, 100.0, 198.95, 206.6),
+    ]), got
+    for leg in imp.legs:
+        pl = (leg.price - leg.entry_price) * leg.qty * leg.multiplier
+        assert pl == pytest.approx(_pl_open(TOS_PS_2021, leg.where), abs=0.005), leg
+    assert [(i.where, i.text) for i in imp.ignored] == \
+        [("line 18", "SPY (SPDR S&P500 ETF TRUST TR UNIT ETF)")]
+    assert [(i.where, i.text) for i in imp.unmapped] == [("line 19", "SPY 100 18 JAN 22 477 PUT")]
+
+
+def test_tos_position_statement_schwab_layout_without_description_rows(tmp_path):
+    """Schwab-era statements (layout of a public project's fixture 'Position Statement for
+    12345678SCHW (Individual) on 9/29/26'): no description row under a group row; shares are
+    on the group row itself. Each leg belongs to the group row above it, never to the group
+    before; the 200 UVXY shares are a position. Net Liq = Mark × Qty × 100 on every leg."""
+    path = tmp_path / "schwab.csv"
+    path.write_text("""Position Statement for 12345678SCHW (Individual) on 9/29/26 22:14:27
+Equities and Equity Options
+Instrument,Qty,Days,Trade Price,Mark,Mrk Chng,Net Liq
+UVXY,+200,,69.3705,61.11,+1.41,"$12,222.00"
+SPX,,,,,,"$6,761.50"
+100 16 OCT 26 6365 CALL,-1,17,2.05,1.935,-.6663,($193.50)
+100 (Weeklys) 2 OCT 26 6330 CALL,+1,3,100.80,69.55,-2.5556,"$6,955.00"
+VIX,,,,,,"$41,567.50"
+100 21 OCT 26 20 PUT,-3,22,1.98,2.10,-.369,($630.00)
+""", encoding="utf-8")
+    imp = read_positions(path)
+    got = [(leg.where, leg.symbol.instrument, leg.symbol.underlying, leg.symbol.cp,
+            leg.symbol.strike, leg.symbol.expiry, leg.qty, leg.price, leg.entry_price)
+           for leg in imp.legs]
+    assert got == [
+        ("line 4", "ETP", "UVXY", "", None, None, 200.0, 61.11, 69.3705),
+        ("line 6", "SPX", "SPX", "C", 6365.0, D(2026, 10, 16), -1.0, 1.935, 2.05),
+        ("line 7", "SPXW", "SPX", "C", 6330.0, D(2026, 10, 2), 1.0, 69.55, 100.8),
+        ("line 9", "VIX", "VIX", "P", 20.0, D(2026, 10, 21), -3.0, 2.1, 1.98),
+    ], got
+    assert (imp.ignored, imp.unmapped) == ([], [])
+    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    for leg in imp.legs:
+        net_liq = money(rows[int(leg.where.split()[1]) - 1][6], "Net Liq")
+        assert leg.price * leg.qty * leg.multiplier == pytest.approx(net_liq, abs=0.005), leg
 
 
 def _tos_ps_variant(tmp_path: Path, equities: str, futures: str) -> Path:

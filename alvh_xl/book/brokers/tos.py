@@ -49,6 +49,8 @@ _LEG_TEXT = re.compile(r"^\d.*\b(CALL|PUT)$", re.IGNORECASE)
 _MONTH_YEAR = re.compile(r"^([A-Z]{3})\s+(\d{2})$")
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s+([A-Z]{3})\s+(\d{2})$")
 _SPC = re.compile(r"^1/(\d+(?:\.\d+)?)$")
+_GROUP = re.compile(r"^/?[A-Z][A-Z0-9.]{0,9}$|^\$[A-Z0-9.]+$")   # SPX, /MES, BRK.B, $SPX.X
+_DESC_MONTH = re.compile(r"\b([A-Za-z]{3})-(\d{4}|\d{2})\b")      # Mar-22, Mar-2015
 
 
 @dataclass
@@ -152,33 +154,73 @@ def _totals(row: list[str]) -> bool:
 # ----------------------------------------------------------------------------- Position Statement
 
 def _ps_equities(table: _Table, as_of: dt.date | None, out: BrokerImport) -> None:
-    group, expect_stock_row, placeholders = "", False, 0
+    """Group rows (a ticker or /ROOT, Qty blank or the net position) each followed by their
+    legs. TD Ameritrade's layout puts a description row under every group row (the shares,
+    Qty 0 when none are held; for a /ROOT group the contract, ``Micro E-mini S&P 500, Mar-22``);
+    Schwab's layout has no description row and prints the shares on the group row itself."""
+    group: tuple[int, list[str], str] | None = None       # (line, row, name)
+    described, placeholders = False, 0
+
+    def close_group() -> None:
+        """Schwab layout: a group row without a description row holds its own shares."""
+        if group is None or described:
+            return
+        line, row, name = group
+        try:
+            if number(table.cell(row, "qty"), "Qty"):
+                if name.startswith("/"):
+                    raise InputError("a futures group row without its contract row")
+                _add(out, f"line {line}", name, stock(name), table, row, 1.0)
+        except InputError as exc:
+            out.unmapped.append(Skipped(f"line {line}", name, str(exc)))
+
     for line, row in table.rows:
         where, name = f"line {line}", table.cell(row, "instrument")
         if _totals(row):
             continue
+        if _GROUP.match(name):
+            close_group()
+            group, described = (line, row, name), False
+            continue
+        label = f"{group[2]} {name}" if group else name
         try:
+            if group is None:
+                raise InputError("a row before any underlying's group row")
             if _LEG_TEXT.match(name):
-                if not group:
-                    raise InputError("option leg before any underlying's group row")
-                text = f"{group} {name}"
-                sym = _check_days(parse_tos_description(name, group), table.cell(row, "days"),
-                                  as_of)
-                _add(out, where, text, sym, table, row, sym.multiplier)
-            elif expect_stock_row:
-                expect_stock_row = False
-                qty = number(table.cell(row, "qty"), "Qty")
-                if not qty:
-                    placeholders += 1
-                    continue
-                _add(out, where, f"{group} ({name})", stock(group), table, row, 1.0)
-            else:
-                group, expect_stock_row = name, True
+                sym = _check_days(parse_tos_description(name, group[2]),
+                                  table.cell(row, "days"), as_of)
+                _add(out, where, label, sym, table, row, sym.multiplier)
+                continue
+            if described:
+                raise InputError(f"a second description row under the group row {group[2]}")
+            described = True
+            if group[2].startswith("/"):
+                sym = _future_from_description(group[2], name, table.cell(row, "days"), as_of)
+                _add(out, where, f"{group[2]} ({name})", sym, table, row, sym.multiplier)
+                continue
+            if not number(table.cell(row, "qty"), "Qty"):
+                placeholders += 1
+                continue
+            _add(out, where, f"{group[2]} ({name})", stock(group[2]), table, row, 1.0)
         except InputError as exc:
-            out.unmapped.append(Skipped(where, f"{group} {name}".strip(), str(exc)))
+            out.unmapped.append(Skipped(where, label, str(exc)))
+    close_group()
     if placeholders:
         out.notes.append(f"{table.title}: {placeholders} stock rows with Qty 0 under option "
                          f"groups (no shares held)")
+
+
+def _future_from_description(group: str, text: str, days: str, as_of: dt.date | None
+                             ) -> Symbol:
+    """A future in the equities table: its /ROOT group row and the contract month in the
+    description (``Micro E-mini S&P 500, Mar-22 (prev. /MESH2)``), checked against Days."""
+    m = _DESC_MONTH.search(text)
+    if not m or m[1].upper() not in MONTH_NAMES:
+        raise InputError(f"future {group}: no contract month like Mar-22 in {describe(text)}")
+    sym = _future_from_exp(group, f"{m[1].upper()} {int(m[2]) % 100:02d}", as_of)
+    if sym.in_universe and sym.expiry is not None:
+        _check_days(sym, days, as_of)
+    return sym
 
 
 def _check_days(sym: Symbol, days: str, as_of: dt.date | None) -> Symbol:
@@ -186,7 +228,9 @@ def _check_days(sym: Symbol, days: str, as_of: dt.date | None) -> Symbol:
     if n is None or as_of is None:
         return sym
     implied = as_of + dt.timedelta(days=n)
-    if (implied - sym.expiry).days not in (0, 1):
+    # Days counts to the expiry, to the Saturday after it (old Friday expiries), or to the
+    # last trading day before it (AM-settled SPX monthlies: Thursday before the Friday).
+    if (implied - sym.expiry).days not in (-1, 0, 1):
         raise InputError(f"expiry {sym.expiry} by the {sym.root} monthly rule, but Days {n:g} "
                          f"from {as_of} gives {implied}")
     return sym
