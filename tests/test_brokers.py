@@ -124,6 +124,54 @@ def test_ibkr_maps_universe_rows_per_unit(tmp_path):
     assert len(imp.ignored) == 54 - 5 + 1
 
 
+def _legs_and_skips(imp):
+    return ([(leg.text, leg.qty, leg.price, leg.entry_price) for leg in imp.legs],
+            [(i.text, i.reason) for i in imp.ignored], [(i.text, i.reason) for i in imp.unmapped])
+
+
+def test_ibkr_csv_with_header_and_trailer_records(tmp_path):
+    """Flex CSV exported with "Include header and trailer records" (layout shown in other
+    projects' fixtures: BOF/BOA/BOS … EOS/EOA/EOF lines, HEADER,POST,… and DATA,POST,…):
+    the real sample (with two SPXW rows) framed that way reads exactly as the plain file."""
+    plain = _ibkr_variant(tmp_path, [
+        ("HAL   251128P00021000", {"Symbol": "SPXW  251128P05000000", "Strike": "5000"}),
+        ("CHWY  251219P00040000", {"Symbol": "SPXW  251219P05100000", "Strike": "5100"})])
+    lines = plain.read_text().splitlines()
+    framed = tmp_path / "framed.csv"
+    framed.write_text("\n".join(
+        ['"BOF","U0000000","OpenPositions","1","20251107","20251107","20251107"',
+         '"BOA","U0000000"', '"BOS","POST","Open Positions; trade date basis"',
+         '"HEADER","POST",' + lines[0]] + ['"DATA","POST",' + ln for ln in lines[1:]]
+        + ['"EOS","POST","54"', '"EOA","U0000000"', '"EOF","U0000000"']) + "\n")
+    assert detect(framed) == "ibkr"
+    want, got = read_positions(plain), read_positions(framed)
+    assert len(want.legs) == 2 and len(want.ignored) == 52
+    assert _legs_and_skips(got) == _legs_and_skips(want)
+    assert [leg.where for leg in got.legs] == [f"line {int(leg.where.split()[1]) + 3}"
+                                              for leg in want.legs]
+
+
+def test_ibkr_csv_rows_of_a_trades_section_are_not_positions(tmp_path):
+    """A Flex query with Open Positions and Trades in one CSV: each section has its own
+    header, and a trade row (AssetClass, Symbol, Quantity too) is not an open position."""
+    plain = _ibkr_variant(tmp_path, [
+        ("HAL   251128P00021000", {"Symbol": "SPXW  251128P05000000", "Strike": "5000"})])
+    text = plain.read_text() + (
+        '"ClientAccountID","AssetClass","Symbol","Conid","TradeID","DateTime","Quantity",'
+        '"TradePrice","Buy/Sell","LevelOfDetail"\n'
+        '"U0000000","OPT","SPXW  251219P05800000","2","t-1","20251105;093000","3","30","BUY",'
+        '"EXECUTION"\n'
+        '"U0000000","OPT","SPXW  251128P05000000","1","t-2","20251105;093000","-1","12","SELL",'
+        '"EXECUTION"\n')
+    path = tmp_path / "two_sections.csv"
+    path.write_text(text)
+    imp = read_positions(path)
+    assert [(leg.text, leg.qty) for leg in imp.legs] == [("SPXW  251128P05000000", 1.0)]
+    assert len(imp.ignored) == 53 and imp.unmapped == []
+    assert any(n.startswith("2 rows of another Flex section") and "TradeID" in n
+               for n in imp.notes), imp.notes
+
+
 def test_ibkr_mark_per_contract_is_divided_and_inconsistent_marks_are_not_used(tmp_path):
     path = _ibkr_variant(tmp_path, [
         ("HAL   251128P00021000", {"Symbol": "SPXW  251128P05000000", "Strike": "5000",

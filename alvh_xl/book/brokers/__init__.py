@@ -42,7 +42,7 @@ def detect(path: Path) -> str:
         return "tos"
     first = csv_rows(lines[0])[0] if lines else []
     keys = {column_key(c) for c in first}
-    if {"assetclass", "symbol", "quantity"} <= keys:
+    if any(_ibkr_header(ln) for ln in lines):
         return "ibkr"
     if {"date", "action", "symbol", "instrumenttype", "averageprice"} <= keys:
         return "tastytrade"
@@ -52,6 +52,16 @@ def detect(path: Path) -> str:
                      f"CSV/XML, thinkorswim Position/Account Statement, tastytrade history, "
                      f"or a CSV with Symbol and Qty columns); first line: {lines[0][:80]!r}"
                      if lines else f"{path.name} is empty")
+
+
+def _ibkr_header(line: str) -> bool:
+    """An IBKR Flex header row: AssetClass, Symbol and Quantity (or Position), also after
+    the HEADER,<section> prefix of exports with header and trailer records."""
+    row = csv_rows(line)[0] if line.strip() else []
+    if row[:1] and row[0].strip().upper() == "HEADER":
+        row = row[2:]
+    keys = {column_key(c) for c in row}
+    return {"assetclass", "symbol"} <= keys and bool(keys & {"quantity", "position"})
 
 
 def read_positions(path: Path, broker: str = "auto", *, as_of: dt.date | None = None

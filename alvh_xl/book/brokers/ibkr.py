@@ -29,6 +29,12 @@ from .model import BrokerImport, ImportedLeg, Skipped, outside_reason
 # canonical key ← XML attribute / CSV header (compared by ``column_key``)
 _ALIASES = {"assetcategory": "assetclass", "position": "quantity", "currency": "currencyprimary"}
 _NEEDED = ("assetclass", "symbol", "quantity")
+_FRAMES = {"BOF", "BOA", "BOS", "EOS", "EOA", "EOF"}     # header and trailer records
+_POSITION_CODES = {"POST", "OPEN POSITIONS"}
+# columns of the Flex sections that also carry AssetClass, Symbol and Quantity but are not
+# open positions (Trades, Transfers, Prior Period Positions, Corporate Actions, …)
+_OTHER_SECTIONS = {"tradeid", "tradeprice", "tradedate", "datetime", "buysell",
+                   "transactiontype", "transactionid", "direction", "priormtmpnl", "actionid"}
 _IGNORED_CLASSES = {"FOP": "option on a future: not an ALVH instrument",
                     "FSFOP": "option on a future: not an ALVH instrument",
                     "CASH": "forex: not an ALVH instrument",
@@ -43,12 +49,13 @@ def read_ibkr(path: Path) -> BrokerImport:
     """Open positions of an IBKR Flex CSV or Activity Flex XML file."""
     path = Path(path)
     text = read_text(path, "IBKR Flex")
+    notes: list[str] = []
     if text.lstrip().startswith("<"):
         records = _xml_records(text, path)
     else:
-        records = _csv_records(text, path)
+        records, notes = _csv_records(text, path)
     as_of = _report_date(records)
-    out = BrokerImport("ibkr", path, as_of)
+    out = BrokerImport("ibkr", path, as_of, notes=notes)
     summarised = {r.get("conid") for _, r in records if r.get("levelofdetail", "SUMMARY")
                   .upper() == "SUMMARY"}
     for where, rec in records:
@@ -81,26 +88,55 @@ def _xml_records(text: str, path: Path) -> list[tuple[str, dict[str, str]]]:
     return out
 
 
-def _csv_records(text: str, path: Path) -> list[tuple[str, dict[str, str]]]:
-    rows = csv_rows(text)
+def _csv_records(text: str, path: Path) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
+    """The Open Positions rows of a Flex CSV, and notes on the rows of other sections.
+
+    A Flex CSV may hold several sections, each under its own header row (Trades, Transfers
+    and Prior Period Positions have AssetClass, Symbol and Quantity too); with "header and
+    trailer records" on, rows are framed by BOF/BOA/BOS/EOS/EOA/EOF lines and each header
+    and data row starts with HEADER/DATA and the section code (POST = Open Positions).
+    """
     header: list[str] | None = None
+    section, positions, found = "", False, False
+    other: dict[str, int] = {}
     out = []
-    for line, row in enumerate(rows, start=1):
-        keys = [_key(c) for c in row]
-        if all(k in keys for k in _NEEDED):          # a header (repeated per section/account)
-            header = keys
-            continue
+    for line, row in enumerate(csv_rows(text), start=1):
         if not any(c.strip() for c in row):
             continue
+        first = row[0].strip().upper()
+        if first in _FRAMES:
+            continue
+        if first in ("HEADER", "DATA") and len(row) > 1:
+            code, row = row[1].strip(), row[2:]
+            if first == "HEADER":
+                header, section = [_key(c) for c in row], f"section {code}"
+                positions = code.upper() in _POSITION_CODES and all(k in header for k in _NEEDED)
+                found = found or positions
+                continue
+            if header is None or section != f"section {code}":
+                raise InputError(f"IBKR Flex CSV {path.name} line {line}: a DATA row of section "
+                                 f"{code} without its HEADER row")
+        else:
+            keys = [_key(c) for c in row]
+            if "clientaccountid" in keys or {"assetclass", "symbol"} <= set(keys):
+                header, section = keys, f"section with header {', '.join(row[:5])}, …"
+                positions = all(k in keys for k in _NEEDED) and not set(keys) & _OTHER_SECTIONS
+                found = found or positions
+                continue
         if header is None:
             raise InputError(f"IBKR Flex CSV {path.name} line {line}: no header row with "
                              f"AssetClass, Symbol and Quantity before the data; export the "
                              f"Open Positions section with its header")
-        out.append((f"line {line}", record(header, row)))
-    if header is None:
-        raise InputError(f"IBKR Flex CSV {path.name}: no header row with AssetClass, Symbol and "
-                         f"Quantity")
-    return out
+        if positions:
+            out.append((f"line {line}", record(header, row)))
+        else:
+            other[section] = other.get(section, 0) + 1
+    if not found:
+        raise InputError(f"IBKR Flex CSV {path.name}: no Open Positions header row with "
+                         f"AssetClass, Symbol and Quantity")
+    notes = [f"{n} rows of another Flex section, not positions, not read ({where})"
+             for where, n in other.items()]
+    return out, notes
 
 
 def _key(name: str) -> str:
