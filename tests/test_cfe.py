@@ -104,6 +104,31 @@ def test_expiry_from_the_last_trade_date_when_the_name_does_not_say(tmp_path):
     assert any("last trade date 2017-01-18" in n for n in curve.notes)
 
 
+_DISCLAIMER = ("CFE data is compiled for the convenience of site visitors and is furnished "
+               "without responsibility for accuracy and is accepted by the site visitor on the "
+               "condition that transmission or omissions shall not be made the basis for any "
+               "claim, demand or cause for action.")
+
+
+def test_archive_history_file_with_its_disclaimer_line_us_dates_and_trailing_commas(tmp_path):
+    """Cboe's older per-contract archive files (CFE_F13_VX.csv: layout shown in several
+    projects' fixtures) start with a disclaimer line above the header, print US dates and
+    short labels ('F (Jan 13)') and may end rows with a comma. Values equal the rows'."""
+    path = tmp_path / "CFE_F13_VX.csv"
+    path.write_text(_DISCLAIMER + "\n"
+                    "Trade Date,Futures,Open,High,Low,Close,Settle,Change,Total Volume,EFP,"
+                    "Open Interest\n"
+                    "01/02/2013,F (Jan 13),16.80,16.80,15.50,15.60,15.60,-2.10,97535,3632,120663\n"
+                    "01/03/2013,F (Jan 13),15.75,16.00,15.30,15.90,15.90,0.30,59683,3630,118689,\n"
+                    "01/16/2013,F (Jan 13),0.00,14.25,14.40,0.00,13.69,-0.51,0,0,50051\n")
+    for day, want in ((dt.date(2013, 1, 2), 15.60), (dt.date(2013, 1, 3), 15.90)):
+        curve = read_cfe_curve([path], day)
+        got = list(zip(curve.points["expiry"], curve.points["price"], strict=True))
+        assert got == [(dt.date(2013, 1, 16), want)], (day, got)
+    (left,) = read_cfe_curve([path], dt.date(2013, 1, 16)).left_out
+    assert "final settlement 13.69" in left.reason
+
+
 def test_the_same_expiry_twice(tmp_path):
     copy = tmp_path / "VX_2017-02-15.csv"
     shutil.copy(CFE / "VX_2017-02-15.csv", copy)

@@ -44,6 +44,7 @@ _SYMBOL = re.compile(r"^([A-Z]+?)(\d{1,2})?/([FGHJKMNQUVXZ])(\d{1,2})$")
 _NAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _HISTORY_NAME = re.compile(r"^VX_(\d{4}-\d{2}-\d{2})\.csv$", re.IGNORECASE)
 RESCALE_MONTH = (2007, 3)          # VX settlements up to this month are 10 × VIX
+_PREAMBLE = 2                      # lines above the header that are skipped (a disclaimer)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,18 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     rows = [(n, r) for n, r in rows if any(r)]
     if not rows:
         raise MissingInputError(f"{path.name}: the file is empty")
-    return rows[0][1], rows[1:]
+    # Cboe's archive files start with a one-line disclaimer ("CFE data is compiled for the
+    # convenience of site visitors …") above the header
+    start = next((i for i, (_, r) in enumerate(rows[:_PREAMBLE + 1]) if _known(r)), 0)
+    return rows[start][1], rows[start + 1:]
+
+
+def _known(header: list[str]) -> bool:
+    try:
+        _kind(header, Path(""))
+    except InputError:
+        return False
+    return True
 
 
 def _key(text: str) -> str:
