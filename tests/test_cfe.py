@@ -129,6 +129,25 @@ def test_archive_history_file_with_its_disclaimer_line_us_dates_and_trailing_com
     assert "final settlement 13.69" in left.reason
 
 
+def test_history_before_the_2007_rescale_is_in_vix_points(tmp_path):
+    """VX prices of trade dates before 2007-03-26 are ten times the VIX (Cboe rescaled the
+    contract that day; the final-settlement archive holds the same ×10 values up to March
+    2007): 138.70 on Friday 3/23 and 13.79 on Monday 3/26 are one market, 13.87 and 13.79."""
+    path = tmp_path / "CFE_K07_VX.csv"
+    path.write_text(_DISCLAIMER + "\n"
+                    "Trade Date,Futures,Open,High,Low,Close,Settle,Change,Total Volume,EFP,"
+                    "Open Interest\n"
+                    "3/23/2007,K (May 07),136.9,139,136.5,138,138.7,1.5,561,0,19879,\n"
+                    "03/26/2007,K (May 07),13.80,14.30,13.70,13.80,13.79,-0.80,490,0,20141\n"
+                    "05/16/2007,K (May 07),12.00,12.10,11.90,12.00,12.05,0,10,0,100\n")
+    before = read_cfe_curve([path], dt.date(2007, 3, 23))
+    assert list(before.points["price"]) == [pytest.approx(13.87, abs=1e-12)]
+    assert any("ten times the VIX" in n for n in before.notes), before.notes
+    after = read_cfe_curve([path], dt.date(2007, 3, 26))
+    assert list(after.points["price"]) == [13.79]
+    assert not any("ten times" in n for n in after.notes)
+
+
 def test_the_same_expiry_twice(tmp_path):
     copy = tmp_path / "VX_2017-02-15.csv"
     shutil.copy(CFE / "VX_2017-02-15.csv", copy)

@@ -44,6 +44,7 @@ _SYMBOL = re.compile(r"^([A-Z]+?)(\d{1,2})?/([FGHJKMNQUVXZ])(\d{1,2})$")
 _NAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _HISTORY_NAME = re.compile(r"^VX_(\d{4}-\d{2}-\d{2})\.csv$", re.IGNORECASE)
 RESCALE_MONTH = (2007, 3)          # VX settlements up to this month are 10 × VIX
+RESCALE_DAY = dt.date(2007, 3, 26)  # VX prices of trade dates before it are 10 × VIX
 _PREAMBLE = 2                      # lines above the header that are skipped (a disclaimer)
 
 
@@ -308,6 +309,11 @@ def _from_history(path: Path, header: list[str], rows, date: dt.date, points: li
     settle = math.nan
     if row is not None and _cell(row[1], col["settle"]):
         settle = _number(_cell(row[1], col["settle"]), path, row[0], "Settle")
+        if date < RESCALE_DAY:
+            notes.append(f"{path.name}: Settle {settle:g} on {date.isoformat()} is quoted on ten "
+                         f"times the VIX (before the rescale of {RESCALE_DAY.isoformat()}); "
+                         f"divided by 10")
+            settle /= 10.0
     out = LeftOut(contract, expiry, path.name, "")
     first_day = min(d for d, _, _ in days)
     if expiry <= date:
