@@ -483,6 +483,36 @@ def test_occ_csv(tmp_path):
     assert "columns not read: Note" in imp.notes
 
 
+def test_legacy_tastyworks_history_is_refused_not_read_as_a_symbol_list(tmp_path):
+    """The legacy tastyworks layout (header as in other projects' fixtures of real exports)
+    was taken for a plain symbol list: 'SPX' with Strike 4000, Call/Put P became shares of SPX
+    and the unsigned Quantity of a Sell a long position."""
+    path = tmp_path / "tastyworks.csv"
+    path.write_text(
+        "Date/Time,Transaction Code,Transaction Subcode,Symbol,Buy/Sell,Open/Close,Quantity,"
+        "Expiration Date,Strike,Call/Put,Price,Fees,Amount,Description,Account Reference\n"
+        "05/20/2021 5:10 PM,Trade,Sell to Open,SPX,Sell,Open,1,06/18/2021,4000,P,10.95,1.14,"
+        "1095.00,Sold 1 SPX 06/18/21 Put 4000.00 @ 10.95,Individual XXX39\n")
+    with pytest.raises(InputError, match="legacy layout"):
+        read_positions(path)
+    with pytest.raises(InputError, match="Buy/Sell column"):
+        read_positions(path, "occ")
+
+
+def test_occ_csv_row_describing_an_option_needs_an_option_symbol(tmp_path):
+    """Strike / Call-Put / Expiration columns are not read: a bare root with them filled is
+    an option the reader cannot name, listed — not shares of SPX."""
+    path = tmp_path / "plain.csv"
+    path.write_text("Symbol,Qty,Strike,Call/Put,Expiration\nSPX,-1,4000,P,2021-06-18\n"
+                    "SPXW  210618P04000000,2,4000,P,2021-06-18\nVXX,100,,,\n")
+    imp = read_positions(path)
+    assert [(leg.where, leg.symbol.instrument, leg.qty) for leg in imp.legs] == \
+        [("line 3", "SPXW", 2.0), ("line 4", "ETP", 100.0)]
+    (bad,) = imp.unmapped
+    assert (bad.where, bad.text) == ("line 2", "SPX") and "not an option symbol" in bad.reason
+    assert imp.ignored == []
+
+
 def test_reimport_gives_the_same_rows():
     for path in (TOS_PS, IBKR_CSV, TASTY):
         first = positions_table(read_positions(path))

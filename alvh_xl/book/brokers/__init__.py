@@ -46,6 +46,11 @@ def detect(path: Path) -> str:
         return "ibkr"
     if {"date", "action", "symbol", "instrumenttype", "averageprice"} <= keys:
         return "tastytrade"
+    if {"datetime", "transactioncode", "transactionsubcode", "buysell", "openclose"} <= keys:
+        raise InputError(f"{path.name}: a tastyworks transaction history in the legacy layout "
+                         f"(Date/Time, Transaction Code, …, Buy/Sell, Open/Close), which this "
+                         f"does not read; download the history from tastytrade again (Date, "
+                         f"Type, Sub Type, Action, Symbol, Instrument Type, …)")
     if keys & set(_SYMBOL_HEADERS) and keys & set(_QTY_HEADERS):
         return "occ"
     raise InputError(f"{path.name}: not a broker export this reads (IBKR Flex Open Positions "

@@ -27,6 +27,9 @@ _COLUMNS = {
     "avgprice": "cost", "averageprice": "cost", "tradeprice": "cost",
     "multiplier": "multiplier", "mult": "multiplier",
 }
+_SIDE_COLUMNS = ("buysell", "action")
+_CONTRACT_COLUMNS = ("strike", "strikeprice", "expiry", "expiration", "expirationdate", "exp",
+                     "callput", "putcall", "callorput", "right")
 
 
 def read_occ(path: Path, *, as_of: dt.date | None = None) -> BrokerImport:
@@ -42,7 +45,13 @@ def read_occ(path: Path, *, as_of: dt.date | None = None) -> BrokerImport:
     if missing:
         raise InputError(f"positions CSV {path.name} line {start + 1}: no {' or '.join(missing)} "
                          f"column (header: {', '.join(rows[start])})")
+    sides = [c for c in rows[start] if column_key(c) in _SIDE_COLUMNS]
+    if sides:
+        raise InputError(f"positions CSV {path.name} line {start + 1}: a {sides[0]} column — "
+                         f"quantities here are signed (negative = short), a column of sides "
+                         f"is not read; give the Qty its sign and remove {sides[0]}")
     out = BrokerImport("occ", path, as_of)
+    contract_columns = [c for c in rows[start] if column_key(c) in _CONTRACT_COLUMNS]
     unread = [c for c, k in zip(rows[start], keys, strict=True) if k is None and c.strip()]
     if unread:
         out.notes.append(f"columns not read: {', '.join(unread)}")
@@ -53,10 +62,30 @@ def read_occ(path: Path, *, as_of: dt.date | None = None) -> BrokerImport:
         text = rec.get("symbol", "")
         try:
             check_record(rec)
+            if contract_columns and any(v.strip() for v in row):
+                _check_contract_columns(text, contract_columns, row, rows[start], as_of)
             _add(out, f"line {line}", text, rec, as_of)
         except InputError as exc:
             out.unmapped.append(Skipped(f"line {line}", text, str(exc)))
     return out
+
+
+def _check_contract_columns(text: str, columns: list[str], row: list[str], header: list[str],
+                            as_of: dt.date | None) -> None:
+    """A row that fills a Strike / Expiry / Call-Put column describes an option: its symbol
+    must then be an option symbol (those columns are not read; a bare 'SPX' with them is not
+    shares of SPX)."""
+    filled = [c for c, v in zip(header, row, strict=False) if c in columns and v.strip()]
+    if not filled:
+        return
+    try:
+        sym = parse_symbol(text, as_of=as_of)
+    except InputError:
+        sym = None
+    if sym is None or sym.kind not in ("option", "future_option"):
+        raise InputError(f"the row fills {', '.join(filled)} but {text.strip()!r} is not an "
+                         f"option symbol; give the OCC symbol (e.g. SPXW  231215P04300000) in "
+                         f"the symbol column")
 
 
 def _add(out: BrokerImport, where: str, text: str, rec: dict[str, str],
