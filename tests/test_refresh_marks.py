@@ -334,6 +334,26 @@ def test_the_mark_command_refuses_a_chain_of_another_day_unless_asked(tmp_path):
     assert "valuation set to the chains' quote time 2025-10-01 18:01" in proc.stdout
 
 
+def test_the_mark_command_names_its_chain_option_not_the_market_cell(tmp_path):
+    """`alvh-xl mark --chain FILE` problems name `--chain FILE` (the user typed no ChainFile
+    cell), name the file once, and a chain of another day points at --set-valuation (review
+    finding: "ChainFile vix.csv: Cboe chain vix.csv: …", and no way out named)."""
+    path = make_book(tmp_path, date="2026-11-24")
+    shutil.copy(DATA / "cboe" / "vix_options_processed_commit2023-09-04_4expiries_from_cboe.csv",
+                tmp_path / "vix.csv")
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "m.xlsx", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "ChainFile" not in proc.stderr, proc.stderr
+    assert ("alvh-xl mark: --chain chain.csv was quoted on 2025-10-01, the valuation date is "
+            "2026-11-24: not used" in proc.stderr), proc.stderr
+    assert "--set-valuation" in proc.stderr, proc.stderr
+    proc = run_mark(str(path), "--chain", "vix.csv", "--out", "m.xlsx", "--set-valuation",
+                    cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "ChainFile" not in proc.stderr and proc.stderr.count("vix.csv") == 1, proc.stderr
+    assert "--quote-time" in proc.stderr, proc.stderr
+
+
 def test_legs_imported_without_a_price_or_iv_are_marked(tmp_path):
     """A broker export without marks (tastytrade history, a plain OCC CSV) imports legs with
     Price and IV blank; `alvh-xl mark` is the step that fills them, so it must mark them, not
