@@ -354,6 +354,24 @@ def test_the_mark_command_names_its_chain_option_not_the_market_cell(tmp_path):
     assert "--quote-time" in proc.stderr, proc.stderr
 
 
+def test_set_valuation_to_another_day_says_the_curve_and_market_levels_are_of_the_old_day(
+        tmp_path):
+    """`mark --set-valuation` moving the valuation to another day leaves CurveTable, VixSpot,
+    Vvix and the rates as typed for the old day; it says so and how to re-mark the curve
+    (review finding: the book silently valued a 2025 chain on a 2026 curve)."""
+    path = make_book(tmp_path, date="2026-11-24")
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "m.xlsx", "--set-valuation",
+                    cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert ("note: CurveTable, VixSpot, Vvix, Rate, DivYield and the ETP prices still hold what "
+            "was typed for 2026-11-24; update them for 2025-10-01 (the curve: alvh-xl curve "
+            "--date 2025-10-01 FILE --into m.xlsx --out …)" in proc.stdout), proc.stdout
+    path = make_book(tmp_path, date="2025-10-01")            # same day: nothing to say
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "m2.xlsx", "--set-valuation",
+                    cwd=tmp_path)
+    assert proc.returncode == 0 and "still hold" not in proc.stdout, proc.stdout
+
+
 def test_legs_imported_without_a_price_or_iv_are_marked(tmp_path):
     """A broker export without marks (tastytrade history, a plain OCC CSV) imports legs with
     Price and IV blank; `alvh-xl mark` is the step that fills them, so it must mark them, not

@@ -116,3 +116,8 @@ def _print(out: str, changed: list[str], plan: Any) -> None:
     for note in plan.notes:
         if not note.startswith("not marked"):        # listed above
             print(f"note: {note}")
+    if plan.moved is not None:
+        old, new = (d.isoformat() for d in plan.moved)
+        print(f"note: CurveTable, VixSpot, Vvix, Rate, DivYield and the ETP prices still hold "
+              f"what was typed for {old}; update them for {new} (the curve: alvh-xl curve "
+              f"--date {new} FILE --into {out} --out …)")

@@ -71,6 +71,7 @@ class MarkPlan:
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)
     marks: Any = None                    # the chains' Marks (book.marks), when chains were read
     positions: Any = None                # the positions the chains marked (Positions)
+    moved: tuple[dt.date, dt.date] | None = None   # set_valuation: ValuationDate (from, to)
 
     @property
     def empty(self) -> bool:
@@ -305,6 +306,8 @@ def _plan_valuation(plan: MarkPlan, inputs: Any, market: Market, when: dt.dateti
             plan.cells.append(replace(cell, new=value))
     plan.notes.append(f"valuation set to the chains' quote time {local:%Y-%m-%d %H:%M} "
                       f"New York (was {market.valuation:%Y-%m-%d %H:%M})")
+    if local.date() != market.valuation.date():
+        plan.moved = (market.valuation.date(), local.date())
 
 
 def _same_moment(old: Any, new: dt.datetime | dt.time) -> bool:
