@@ -270,6 +270,23 @@ def test_the_report_marks_its_copy_and_never_the_source(tmp_path):
     assert any("Marked:" in n["reason"] for n in payload["notes"])
 
 
+def test_the_report_shows_a_refused_chain_under_the_headline(tmp_path):
+    """A ChainFile of another day is refused by Refresh with an alert; the report printed it
+    only as a yellow "note" after every table, under an "OK" headline (review finding). It is
+    now a "not marked" line right under the headline, once."""
+    path = make_book(tmp_path, date="2025-10-02", chain="chain.csv")
+    proc = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(path),
+                           "--no-charts", "--out", str(tmp_path / "out")], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())                  # the terminal wraps at 80 columns
+    refused = ("not marked ChainFile chain.csv was quoted on 2025-10-01, the valuation date is "
+               "2025-10-02: not used")
+    assert refused in text, proc.stdout
+    assert text.index(refused) < text.index("Layers ($ per vol point)"), proc.stdout
+    assert text.count("chain.csv was quoted") == 1, proc.stdout
+
+
 def test_a_price_cell_holding_a_formula_is_not_overwritten(tmp_path):
     """Classic Excel's seam reports formulas: a Price cell computed by the user stays."""
     path = make_book(tmp_path, date="2025-10-01", chain="chain.csv")
