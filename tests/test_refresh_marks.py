@@ -287,6 +287,32 @@ def test_the_report_shows_a_refused_chain_under_the_headline(tmp_path):
     assert text.count("chain.csv was quoted") == 1, proc.stdout
 
 
+def test_snapshot_marks_from_the_market_files_like_the_report(tmp_path):
+    """A workbook naming ChainFile / CurveFile: `alvh-xl snapshot` records the figures the
+    report (and Refresh, whose History rows are written after marking) shows, not those of
+    the unmarked cells (review finding: snapshot recorded net vega 2.19 where the report of
+    the same workbook said 4.61)."""
+    import csv as csv_module
+
+    path = make_book(tmp_path, date="2025-10-01", chain="chain.csv")
+    cli = [sys.executable, "-m", "alvh_xl.cli"]
+    report = subprocess.run([*cli, "report", str(path), "--json", "--no-charts", "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True,
+                            timeout=300, cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    want = json.loads(report.stdout)["net_vega"]
+    snap = subprocess.run([*cli, "snapshot", str(path), "--history", "h.csv"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert snap.returncode == 0, snap.stderr
+    with open(tmp_path / "h.csv", newline="") as fh:
+        rows = list(csv_module.DictReader(fh))
+    book = next(r for r in rows if r["Level"] == "book")
+    got = {"raw": float(book["RawVega"]), "weighted": float(book["WeightedVega"])}
+    for k in ("raw", "weighted"):
+        assert got[k] == pytest.approx(want[k], rel=1e-12, abs=1e-12), (k, got, want)
+    assert "Marked:" in snap.stdout, snap.stdout
+
+
 def test_a_price_cell_holding_a_formula_is_not_overwritten(tmp_path):
     """Classic Excel's seam reports formulas: a Price cell computed by the user stays."""
     path = make_book(tmp_path, date="2025-10-01", chain="chain.csv")
