@@ -300,3 +300,20 @@ def test_calc_remove_says_whether_it_removed_anything(tmp_path, monkeypatch, cap
     assert main(["calc", "remove", "--profile", str(profile), "--unopkg", str(unopkg)]) == 0
     out = capsys.readouterr().out
     assert out == f"{said} {profile}.\n", out
+
+
+def test_calc_as_root_with_a_root_owned_profile_names_that_profile(tmp_path, monkeypatch):
+    """As root, `--profile DIR` owned by root is refused by unopkg; the message named no
+    folder and told the user to pass --profile, which they had done (review finding)."""
+    from alvh_xl.tools import libreoffice as lo
+
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(lo, "_owner", lambda path: (0, 0))
+    profile = tmp_path / "profile"
+    with pytest.raises(lo.OfficeError) as err:
+        lo.run_as_for(profile)
+    text = str(err.value)
+    assert f"--profile {profile}" in text and "owned by root" in text, text
+    with pytest.raises(lo.OfficeError) as err:            # no --profile: the default one
+        lo.run_as_for(None)
+    assert "with --profile" in str(err.value) and "owned by root" not in str(err.value)
