@@ -102,6 +102,9 @@ def print_dashboard(d: Any, *, src: Path, out_book: Path, charts: list[Path],
                 if p.left_out] + list(d.inputs.left_out)
     for p in problems[:MAX_ROWS]:
         con.print(Text("left out ", style="bold red") + Text(str(p)))
+    refused = list(d.inputs.marks.problems) if d.inputs.marks is not None else []
+    for text in refused:                        # ChainFile / CurveFile not used: stale marks
+        con.print(Text("not marked ", style="bold red") + Text(text))
     for key, text in d.failed_blocks.items():
         out = next(o for o in d.layout.outputs if o.key == key)
         con.print(Text(f"not computed {out.sheet}!{out.anchor} ", style="bold red")
@@ -156,7 +159,8 @@ def print_dashboard(d: Any, *, src: Path, out_book: Path, charts: list[Path],
     for x in notes[:MAX_ROWS]:
         con.print(Text("note ", style="yellow") + Text(str(x)))
     for n in d.notes:
-        con.print(Text("note ", style="yellow") + Text(n))
+        if n not in refused:                    # shown under the headline
+            con.print(Text("note ", style="yellow") + Text(n))
     con.print(Text(f"Wrote {out_book}" + (f" and {len(charts)} charts in {out_book.parent}"
                                           if charts else "") + f"  ({seconds:.2f} s)",
                    style="dim"))

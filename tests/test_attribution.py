@@ -168,3 +168,25 @@ def test_book_with_every_leg_left_out(tmp_path):
     att = attribute(append_snapshot(path, snap)).set_index("Layer")
     assert att.loc["TOTAL", ["Legs", "ClosedLegs", "Realised", "Unexplained"]].tolist() == [
         0, 8, 0.0, 0.0]
+
+
+def test_attribution_table_fits_an_80_column_terminal(tmp_path):
+    """At 80 columns every number is printed whole (split into parts repeating the Layer
+    column), never cut to "…" (review finding: `alvh-xl attribution` in an 80-column
+    terminal showed "111…", "-18…")."""
+    import io
+
+    from rich.console import Console
+
+    from alvh_xl.commands.attribution import print_attribution
+
+    att = attribute(two_day_history(tmp_path)[0])
+    out = io.StringIO()
+    print_attribution(att, Console(file=out, width=80, color_system=None))
+    text = out.getvalue()
+    widest = max(len(line) for line in text.splitlines())
+    assert "…" not in text and widest <= 80, f"width 80, widest line {widest}:\n{text}"
+    for rec in att.to_dict("records"):
+        for col in ("Realised", "Delta", "Gamma", "Vega", "VolOfVol", "Theta", "Unexplained"):
+            assert f"{rec[col]:,.2f}" in text, (rec["Layer"], col, rec[col], text)
+        assert str(rec["Layer"]) in text

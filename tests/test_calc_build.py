@@ -279,3 +279,41 @@ def test_install_refuses_a_python_that_cannot_run(tmp_path, capsys, python):
     assert "Installed" not in captured.out
     assert python in captured.err and "Python that has alvh_xl" in captured.err, captured.err
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(("remove_exit", "said"), [
+    (0, "Removed org.alvh.calc from"),                 # it was installed: now it is not
+    (1, "org.alvh.calc was not installed in")])         # nothing to remove
+def test_calc_remove_says_whether_it_removed_anything(tmp_path, monkeypatch, capsys,
+                                                     remove_exit, said):
+    """`alvh-xl calc remove` printed "is not installed" both after removing the extension and
+    when there was none (review finding). A stand-in unopkg: `remove` exits ``remove_exit``
+    (LibreOffice's unopkg exits 1 with "no such extension deployed"), `list` lists nothing."""
+    from alvh_xl.cli import main
+    from alvh_xl.tools import libreoffice as lo
+
+    unopkg = tmp_path / "unopkg"
+    unopkg.write_text(f'#!/bin/sh\n[ "$1" = remove ] && exit {remove_exit}\nexit 0\n')
+    unopkg.chmod(0o755)
+    monkeypatch.setattr(lo, "run_as_for", lambda profile, shared=False: lo.RunAs())
+    profile = tmp_path / "profile"
+    assert main(["calc", "remove", "--profile", str(profile), "--unopkg", str(unopkg)]) == 0
+    out = capsys.readouterr().out
+    assert out == f"{said} {profile}.\n", out
+
+
+def test_calc_as_root_with_a_root_owned_profile_names_that_profile(tmp_path, monkeypatch):
+    """As root, `--profile DIR` owned by root is refused by unopkg; the message named no
+    folder and told the user to pass --profile, which they had done (review finding)."""
+    from alvh_xl.tools import libreoffice as lo
+
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(lo, "_owner", lambda path: (0, 0))
+    profile = tmp_path / "profile"
+    with pytest.raises(lo.OfficeError) as err:
+        lo.run_as_for(profile)
+    text = str(err.value)
+    assert f"--profile {profile}" in text and "owned by root" in text, text
+    with pytest.raises(lo.OfficeError) as err:            # no --profile: the default one
+        lo.run_as_for(None)
+    assert "with --profile" in str(err.value) and "owned by root" not in str(err.value)

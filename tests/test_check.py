@@ -178,6 +178,20 @@ def test_report_output_is_recognised_and_passes(tmp_path):
                for f in result.findings)
 
 
+def test_static_template_is_recognised_and_passes(tmp_path, capsys):
+    """`alvh-xl template --static` writes every block as values on purpose: check recognises
+    that copy too (review finding: it reported 20 "formula … was removed" problems, exit 1)."""
+    from alvh_xl.tools.template import build_template
+
+    path = build_template(tmp_path / "static.xlsx", live=False)
+    result = check_workbook(path)
+    assert result.ok and result.kind == "static", [str(f) for f in result.findings]
+    assert any("values-only snapshot written by `alvh-xl template --static`" in str(f)
+               for f in result.findings), [str(f) for f in result.findings]
+    assert run_cli(str(path)) == 0, capsys.readouterr().out
+    assert check_workbook(build_template(tmp_path / "live.xlsx")).kind == "template"
+
+
 def test_layer_without_threshold_is_named_with_the_nearest(tmp_path):
     path = broken(tmp_path, _set(L.POSITIONS, f"{COL['Layer']}{FIRST + 4}", "VIX L9"))
     notes = [str(f) for f in check_workbook(path).findings if f.severity == "note"]

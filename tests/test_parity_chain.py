@@ -230,6 +230,19 @@ def test_chain_table(capsys):
     assert f" {far:g} " not in out                               # only 4 strikes near the money
 
 
+def test_chain_table_without_cboe_greeks_says_there_is_nothing_to_compare(capsys):
+    """A download without Cboe's IV/Delta columns: the summary says nothing was compared and
+    why, instead of "p95 , median , max ;" with the numbers left blank (review finding)."""
+    parser = argparse.ArgumentParser()
+    chain_cmd.add_arguments(parser)
+    path = DATA / "cboe" / "spx_quotedata_2024-02-13_no_greeks_trimmed_cboe.csv"
+    assert chain_cmd.run(parser.parse_args([str(path), "--strikes", "2"])) == 0
+    out = capsys.readouterr().out
+    summary = out[out.index("compared with Cboe"):]
+    assert "p95 ," not in summary and "max ;" not in summary, summary
+    assert "0 quotes" in summary and "no Cboe IV/Delta columns" in summary, summary
+
+
 def _cli(*args):
     exe = [sys.executable, "-m", "alvh_xl.cli"]
     return subprocess.run([*exe, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)

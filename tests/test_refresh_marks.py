@@ -270,6 +270,49 @@ def test_the_report_marks_its_copy_and_never_the_source(tmp_path):
     assert any("Marked:" in n["reason"] for n in payload["notes"])
 
 
+def test_the_report_shows_a_refused_chain_under_the_headline(tmp_path):
+    """A ChainFile of another day is refused by Refresh with an alert; the report printed it
+    only as a yellow "note" after every table, under an "OK" headline (review finding). It is
+    now a "not marked" line right under the headline, once."""
+    path = make_book(tmp_path, date="2025-10-02", chain="chain.csv")
+    proc = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(path),
+                           "--no-charts", "--out", str(tmp_path / "out")], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())                  # the terminal wraps at 80 columns
+    refused = ("not marked ChainFile chain.csv was quoted on 2025-10-01, the valuation date is "
+               "2025-10-02: not used")
+    assert refused in text, proc.stdout
+    assert text.index(refused) < text.index("Layers ($ per vol point)"), proc.stdout
+    assert text.count("chain.csv was quoted") == 1, proc.stdout
+
+
+def test_snapshot_marks_from_the_market_files_like_the_report(tmp_path):
+    """A workbook naming ChainFile / CurveFile: `alvh-xl snapshot` records the figures the
+    report (and Refresh, whose History rows are written after marking) shows, not those of
+    the unmarked cells (review finding: snapshot recorded net vega 2.19 where the report of
+    the same workbook said 4.61)."""
+    import csv as csv_module
+
+    path = make_book(tmp_path, date="2025-10-01", chain="chain.csv")
+    cli = [sys.executable, "-m", "alvh_xl.cli"]
+    report = subprocess.run([*cli, "report", str(path), "--json", "--no-charts", "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True,
+                            timeout=300, cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    want = json.loads(report.stdout)["net_vega"]
+    snap = subprocess.run([*cli, "snapshot", str(path), "--history", "h.csv"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert snap.returncode == 0, snap.stderr
+    with open(tmp_path / "h.csv", newline="") as fh:
+        rows = list(csv_module.DictReader(fh))
+    book = next(r for r in rows if r["Level"] == "book")
+    got = {"raw": float(book["RawVega"]), "weighted": float(book["WeightedVega"])}
+    for k in ("raw", "weighted"):
+        assert got[k] == pytest.approx(want[k], rel=1e-12, abs=1e-12), (k, got, want)
+    assert "Marked:" in snap.stdout, snap.stdout
+
+
 def test_a_price_cell_holding_a_formula_is_not_overwritten(tmp_path):
     """Classic Excel's seam reports formulas: a Price cell computed by the user stays."""
     path = make_book(tmp_path, date="2025-10-01", chain="chain.csv")
@@ -332,6 +375,44 @@ def test_the_mark_command_refuses_a_chain_of_another_day_unless_asked(tmp_path):
     time = values["ValuationTime"]
     assert (time.hour, time.minute) == (18, 1)              # "October 1, 2025 at 6:01 PM EDT"
     assert "valuation set to the chains' quote time 2025-10-01 18:01" in proc.stdout
+
+
+def test_the_mark_command_names_its_chain_option_not_the_market_cell(tmp_path):
+    """`alvh-xl mark --chain FILE` problems name `--chain FILE` (the user typed no ChainFile
+    cell), name the file once, and a chain of another day points at --set-valuation (review
+    finding: "ChainFile vix.csv: Cboe chain vix.csv: …", and no way out named)."""
+    path = make_book(tmp_path, date="2026-11-24")
+    shutil.copy(DATA / "cboe" / "vix_options_processed_commit2023-09-04_4expiries_from_cboe.csv",
+                tmp_path / "vix.csv")
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "m.xlsx", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "ChainFile" not in proc.stderr, proc.stderr
+    assert ("alvh-xl mark: --chain chain.csv was quoted on 2025-10-01, the valuation date is "
+            "2026-11-24: not used" in proc.stderr), proc.stderr
+    assert "--set-valuation" in proc.stderr, proc.stderr
+    proc = run_mark(str(path), "--chain", "vix.csv", "--out", "m.xlsx", "--set-valuation",
+                    cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "ChainFile" not in proc.stderr and proc.stderr.count("vix.csv") == 1, proc.stderr
+    assert "--quote-time" in proc.stderr, proc.stderr
+
+
+def test_set_valuation_to_another_day_says_the_curve_and_market_levels_are_of_the_old_day(
+        tmp_path):
+    """`mark --set-valuation` moving the valuation to another day leaves CurveTable, VixSpot,
+    Vvix and the rates as typed for the old day; it says so and how to re-mark the curve
+    (review finding: the book silently valued a 2025 chain on a 2026 curve)."""
+    path = make_book(tmp_path, date="2026-11-24")
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "m.xlsx", "--set-valuation",
+                    cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert ("note: CurveTable, VixSpot, Vvix, Rate, DivYield and the ETP prices still hold what "
+            "was typed for 2026-11-24; update them for 2025-10-01 (the curve: alvh-xl curve "
+            "--date 2025-10-01 FILE --into m.xlsx --out …)" in proc.stdout), proc.stdout
+    path = make_book(tmp_path, date="2025-10-01")            # same day: nothing to say
+    proc = run_mark(str(path), "--chain", "chain.csv", "--out", "m2.xlsx", "--set-valuation",
+                    cwd=tmp_path)
+    assert proc.returncode == 0 and "still hold" not in proc.stdout, proc.stdout
 
 
 def test_legs_imported_without_a_price_or_iv_are_marked(tmp_path):

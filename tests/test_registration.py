@@ -180,6 +180,25 @@ def test_lite_requirements_name_alvh_xl_only():
     assert lite.requirements_txt(url) == url + "\n"
 
 
+@pytest.mark.parametrize("url", [
+    "http://example.org/alvh_xl-0.1.0-py3-none-any.whl",     # Excel fetches HTTPS only
+    "example.org/alvh_xl-0.1.0-py3-none-any.whl",
+    "https://example.org/alvh_xl-0.1.0.tar.gz",              # not a wheel
+    "dist/alvh_xl-0.1.0-py3-none-any.whl"])
+def test_lite_wheel_must_be_an_https_wheel_address(url, capsys):
+    """`alvh-xl lite --wheel` is documented as "an HTTPS address Excel may fetch": anything
+    else is refused with the reason, not written into requirements.txt (review finding)."""
+    from alvh_xl.cli import main
+    from alvh_xl.errors import InputError
+
+    with pytest.raises(InputError, match="--wheel"):
+        lite.requirements_txt(url)
+    assert main(["lite", "--wheel", url]) == 1
+    captured = capsys.readouterr()
+    assert "==> requirements.txt" not in captured.out
+    assert f"--wheel {url}" in captured.err and "https://" in captured.err, captured.err
+
+
 def test_lite_main_py_imports_every_function_and_the_refresh_script():
     text = lite.main_py()
     code = compile(text, "main.py", "exec")

@@ -4,6 +4,11 @@ snapshots, split into delta, gamma, vega, theta and the unexplained rest."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
 
 NOTE = ("Realised: P&L of legs held on both dates at the earlier quantity. Legs opened or "
         "closed in between are counted, their P&L is not included.")
@@ -30,23 +35,27 @@ def run(args: argparse.Namespace) -> int:
         print(table.to_json(orient="records", double_precision=10))
         return 0
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     console = Console()
     if not console.is_terminal:                 # piped or captured: do not squeeze to 80
         console = Console(width=160)
+    print_attribution(table, console)
+    return 0
+
+
+def print_attribution(table: pd.DataFrame, console: Console) -> None:
+    """One table per pair of dates ($), split into parts that repeat the Layer column when
+    wider than the console, so every number is printed whole."""
+    from ..terminal import split_tables
+
     money = ("Realised", "Delta", "Gamma", "Vega", "VolOfVol", "Theta", "Unexplained")
     counts = ("Legs", "NewLegs", "ClosedLegs", "Resized")
     for (start, end), part in table.groupby(["From", "To"], sort=False):
         days = float(part["Days"].iat[0])
-        out = Table(title=Text(f"P&L attribution {start} → {end} ({days:g} days, $)"))
-        for col in ("Layer", *money, *counts):
-            out.add_column(col, justify="left" if col == "Layer" else "right")
-        records = part.to_dict("records")
-        for i, rec in enumerate(records):          # the last row is TOTAL: rule above it
-            out.add_row(Text(str(rec["Layer"])), *(f"{rec[c]:,.2f}" for c in money),
-                        *(str(int(rec[c])) for c in counts), end_section=i == len(records) - 2)
-        console.print(out)
+        shown = part[["Layer", *money, *counts]].reset_index(drop=True)
+        for out in split_tables(shown, f"P&L attribution {start} → {end} ({days:g} days, $)",
+                                console.width, dict.fromkeys(money, 2), flags=()):
+            if len(out.rows) > 1:                   # the last row is TOTAL: rule above it
+                out.rows[-2].end_section = True
+            console.print(out)
     console.print(NOTE)
-    return 0

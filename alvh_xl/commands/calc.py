@@ -98,8 +98,11 @@ def _remove(args: argparse.Namespace) -> int:
         print(f"alvh-xl calc remove: {build.EXTENSION_ID} is still installed (exit "
               f"{done.returncode}): {_output(done)}", file=sys.stderr)
         return 1
-    print(f"{build.EXTENSION_ID} is not installed"
-          f"{' in ' + str(args.profile) if args.profile else ''}.")
+    where = str(args.profile) if args.profile else "your LibreOffice profile"
+    if done.returncode == 0:
+        print(f"Removed {build.EXTENSION_ID} from {where}.")
+    else:                                   # unopkg: "no such extension deployed"
+        print(f"{build.EXTENSION_ID} was not installed in {where}.")
     return 0
 
 

@@ -138,6 +138,13 @@ def _print_tables(chain: CboeChain, series: list[SeriesVols], summary: dict, nea
                           _fmt(p["cboe_delta"], 3))
         console.print(table)
     m = summary
+    if not m["compared"]:
+        has_cboe = any(s.quotes["cboe_iv"].notna().any() for s in series)
+        console.print("compared with Cboe: 0 quotes (" + (
+            "no two-sided quote with Cboe's IV and 0.02 < |Δ| < 0.98" if has_cboe else
+            "the file has no Cboe IV/Delta columns") + ")")
+        sys.stdout.flush()
+        return
     console.print(f"compared with Cboe (two-sided, 0.02 < |Δ| < 0.98): {m['compared']} quotes; "
                   f"|IV − Cboe| p95 {_fmt(m['p95_abs_iv_diff'])}, median "
                   f"{_fmt(m['median_abs_iv_diff'])}, max {_fmt(m['max_abs_iv_diff'])}; own-mid "

@@ -61,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
         chain_paths=tuple(str(Path(f).resolve()) for f in args.chain), curve_paths=(),
         mark_prices=True, max_width=args.max_width, max_width_vix=args.max_width_vix,
         quote_time=parse_user_quote_time(args.quote_time) if args.quote_time else None,
-        set_valuation=args.set_valuation)
+        set_valuation=args.set_valuation, chain_label="--chain",
+        other_day_hint="mark from a chain of the valuation date, or pass --set-valuation to "
+                       "value the book at the chain's quote time")
     plan = plan_marks(inputs, None, options)
     if plan.problems:
         for problem in plan.problems:
@@ -114,3 +116,8 @@ def _print(out: str, changed: list[str], plan: Any) -> None:
     for note in plan.notes:
         if not note.startswith("not marked"):        # listed above
             print(f"note: {note}")
+    if plan.moved is not None:
+        old, new = (d.isoformat() for d in plan.moved)
+        print(f"note: CurveTable, VixSpot, Vvix, Rate, DivYield and the ETP prices still hold "
+              f"what was typed for {old}; update them for {new} (the curve: alvh-xl curve "
+              f"--date {new} FILE --into {out} --out …)")

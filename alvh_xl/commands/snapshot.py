@@ -1,4 +1,5 @@
-"""`alvh-xl snapshot WORKBOOK [--history FILE]`: value the workbook's book and append one
+"""`alvh-xl snapshot WORKBOOK [--history FILE]`: value the workbook's book (marked first from
+the Market table's ChainFile / CurveFile, as the report and Refresh do) and append one
 snapshot (per layer vega, shocks, flags; per leg price, IV and Greeks) to its history CSV.
 
 Both paths are checked before anything is read (a folder, FIFO or device such as /dev/full,
@@ -23,6 +24,8 @@ def run(args: argparse.Namespace) -> int:
     from ..fileio import input_workbook, output_file
     from ..risk.history import default_history_path, snapshot, update_history
     from ..risk.valuation import value_book
+    from ..xl.layout import LAYOUT
+    from ..xl.marking import mark_inputs
     from ..xl.workbook import read_inputs
     from ..xlsx_package import guard_workbook
 
@@ -30,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.history) if args.history else default_history_path(workbook)
     output_file(path, what="history", not_same_as=[workbook])
     guard_workbook(workbook)
-    inputs = read_inputs(workbook)
+    inputs = mark_inputs(read_inputs(workbook), workbook.resolve().parent, LAYOUT)
     val = value_book(inputs.positions, inputs.market, inputs.curve, inputs.forwards)
     past = [p for p in inputs.left_out if p.table != "candidates"]   # e.g. a curve cell
     val = replace(val, problems=[*val.problems, *past])             # counted in LeftOut
@@ -44,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
           f"({len(snap)} rows: {_count(levels.get('layer', 0), 'layer')}, "
           f"{_count(levels.get('leg', 0), 'leg')}); "
           f"history holds {_count(history['Date'].nunique(), 'date')}")
+    if inputs.marks is not None:              # ChainFile / CurveFile, as the report marks
+        for problem in inputs.marks.problems:
+            print(f"  not marked: {problem}")
+        print(f"  {inputs.marks.summary()}")
     left_out = [p for p in val.problems if p.left_out]
     for p in left_out:
         print(f"  left out: {p}")

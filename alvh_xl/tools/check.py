@@ -6,7 +6,8 @@ formulas are intact, every input row parses and values (the same reader, parsers
 valuation the report uses), nothing is typed outside an input table, and every layer has a
 threshold row (naming the nearest limited layer when one is a small edit away). Every finding
 names its sheet, cell/row and column; nothing is fixed or written. The report's own
-values-only copy is recognised (its document property) and its blocks may hold values.
+values-only copy and `template --static` snapshot are recognised (their document property)
+and their blocks may hold values.
 
 Before anything is parsed, the package goes through the size guard and the shared-workbook
 safety inspection (``tools.safety``): macros, links to other files, DDE, embedded objects,
@@ -33,6 +34,9 @@ from ..errors import AlvhError, InputError
 from ..xl import layout as L
 from ..xl.workbook import CalamineWorkbook, _sheet_part, bounds, read_inputs
 from .template import KIND_PROPERTY
+
+VALUES_ONLY = {"report": "a values-only copy written by `alvh-xl report`",
+               "static": "a values-only snapshot written by `alvh-xl template --static`"}
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,10 @@ def check_workbook(path: str | Path, layout: L.Layout = L.LAYOUT, *,
         cell = f.location if f.sheet and f.location and _is_cell(f.location) else None
         add(Finding(f.sheet or f.part, None, None if cell else f.location,
                     f"unsafe to share ({f.kind}): {f.reason}", cell=cell))
-    if result.kind == "report":
+    if result.kind in VALUES_ONLY:
         allow_values = True
-        add(Finding(None, None, None, "a values-only copy written by `alvh-xl report`: its "
-                    "blocks hold values, not live formulas", severity="note"))
+        add(Finding(None, None, None, f"{VALUES_ONLY[result.kind]}: its blocks hold values, "
+                    "not live formulas", severity="note"))
     for sheet in sorted({*(t.sheet for t in layout.inputs if t.required),
                          *(o.sheet for o in layout.outputs if o.sheet not in
                            L.OPTIONAL_SHEETS), L.CONF} - set(io.sheet_names())):
@@ -128,7 +132,7 @@ def check_workbook(path: str | Path, layout: L.Layout = L.LAYOUT, *,
 
 
 def workbook_kind(path: Path) -> str:
-    """The ``ALVH.Kind`` document property ("template", "report") or ''."""
+    """The ``ALVH.Kind`` document property ("template", "static", "report") or ''."""
     try:
         with zipfile.ZipFile(path) as z:
             if "docProps/custom.xml" not in z.namelist():

@@ -93,10 +93,12 @@ def run_as_for(profile: Path | None, shared: bool = False) -> RunAs:
         return RunAs()
     owner = _owner(profile) if profile is not None else None
     if owner is None or owner[0] == 0:
+        where = ("or name a profile folder owned by that user with --profile" if profile is None
+                 else f"or give --profile a folder owned by that user (--profile {profile} is "
+                 f"owned by root: chown it, or its parent, to that user)")
         raise OfficeError(
             "unopkg refuses per-user extensions when run as root: run `alvh-xl calc "
-            "install|remove|status` as the user who runs LibreOffice, or name a profile "
-            "folder owned by that user with --profile")
+            f"install|remove|status` as the user who runs LibreOffice, {where}")
     import pwd
 
     try:

@@ -20,9 +20,16 @@ def function_names() -> list[str]:
 
 
 def requirements_txt(wheel: str | None = None) -> str:
-    """requirements.txt: alvh-xl from PyPI at this version, or from a wheel URL."""
+    """requirements.txt: alvh-xl from PyPI at this version, or from a wheel URL (HTTPS, as
+    Excel fetches nothing else; InputError otherwise)."""
     from .. import __version__
+    from ..errors import InputError
 
+    if wheel is not None and not (wheel.lower().startswith("https://")
+                                  and wheel.split("?")[0].lower().endswith(".whl")):
+        raise InputError(f"--wheel {wheel}: expected the https:// address of a .whl file that "
+                         "Excel may fetch (xlwings Lite installs nothing over http or from a "
+                         "local path)")
     return f"{wheel or f'alvh-xl=={__version__}'}\n"
 
 

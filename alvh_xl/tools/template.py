@@ -48,7 +48,7 @@ from .xlsxstyle import (
 
 BUILD_TIME = dt.datetime(2026, 11, 24, 18, 0, 0)   # fixed: the file is byte-reproducible
 EXCEL_CALC_ID = 191029                               # Excel 2019 / Microsoft 365
-KIND_PROPERTY = "ALVH.Kind"                          # "template" or "report" (values only)
+KIND_PROPERTY = "ALVH.Kind"        # "template", "static" or "report" (the last two: values only)
 
 
 def build_template(path: str | Path, layout: L.Layout = L.LAYOUT, *, live: bool = True) -> Path:
@@ -68,7 +68,7 @@ def build_template(path: str | Path, layout: L.Layout = L.LAYOUT, *, live: bool 
 
     return atomic_write(path, lambda fh: write_workbook(
         fh, raw, dash.blocks, layout=layout, live=live, history=history, history_title=title,
-        kind="template"), binary=True, what="template")
+        kind="template" if live else "static"), binary=True, what="template")
 
 
 def write_workbook(path: Any, raw: dict[str, list[list[Any]]],

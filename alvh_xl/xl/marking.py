@@ -71,6 +71,7 @@ class MarkPlan:
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)
     marks: Any = None                    # the chains' Marks (book.marks), when chains were read
     positions: Any = None                # the positions the chains marked (Positions)
+    moved: tuple[dt.date, dt.date] | None = None   # set_valuation: ValuationDate (from, to)
 
     @property
     def empty(self) -> bool:
@@ -137,6 +138,8 @@ class MarkOptions:
     max_width: float | None = None
     max_width_vix: float | None = None
     set_valuation: bool = False
+    chain_label: str = CHAIN                 # how problems name the chains: cell or option
+    other_day_hint: str = "mark from a chain of the valuation date"
 
 
 def plan_marks(inputs: Any, folder: Path | None, options: MarkOptions = MarkOptions()
@@ -186,9 +189,10 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
     from ..errors import MissingInputError
 
     day = market.valuation.date()
+    label = options.chain_label
     chains = []
     for name in names:
-        path = _path(name, CHAIN, folder, plan)
+        path = _path(name, label, folder, plan)
         if path is None:
             continue
         try:
@@ -198,17 +202,19 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
                 if options.set_valuation:
                     raise
                 chain = read_cboe_chain(path, quote_time=market.valuation)
-                plan.notes.append(f"{CHAIN} {path.name} does not say when it was quoted; "
+                plan.notes.append(f"{label} {path.name} does not say when it was quoted; "
                                   "taken as the valuation time "
                                   f"{market.valuation:%Y-%m-%d %H:%M}")
         except AlvhError as exc:
-            plan.problems.append(f"{CHAIN} {path.name}: {exc}")
+            text = str(exc)                      # the reader's message names the file
+            plan.problems.append(f"{label}: {text}" if path.name in text
+                                 else f"{label} {path.name}: {text}")
             continue
         quoted = chain.quote_time.astimezone(NEW_YORK).date()
         if quoted != day and not options.set_valuation:
-            plan.problems.append(f"{CHAIN} {path.name} was quoted on {quoted.isoformat()}, the "
-                                 f"valuation date is {day.isoformat()}: not used (mark from a "
-                                 "chain of the valuation date)")
+            plan.problems.append(f"{label} {path.name} was quoted on {quoted.isoformat()}, the "
+                                 f"valuation date is {day.isoformat()}: not used "
+                                 f"({options.other_day_hint})")
             continue
         chains.append(chain)
         plan.notes.extend(chain.notes)
@@ -218,7 +224,7 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
         _plan_valuation(plan, inputs, market, max(c.quote_time for c in chains))
     positions = _positions_to_mark(inputs)
     if not isinstance(positions, Positions):
-        plan.problems.append(f"{CHAIN}: the positions table did not read, so no leg was marked")
+        plan.problems.append(f"{label}: the positions table did not read, so no leg was marked")
         positions = Positions(pd.DataFrame({"cp": []}))
     plan.positions = positions
     try:
@@ -228,7 +234,7 @@ def _plan_chains(plan: MarkPlan, inputs: Any, market: Market, folder: Path | Non
             max_width_vix=(options.max_width_vix if options.max_width_vix is not None
                            else DEFAULT_MAX_WIDTH_VIX))
     except AlvhError as exc:
-        plan.problems.append(f"{CHAIN}: {exc}")
+        plan.problems.append(f"{label}: {exc}")
         return
     plan.marks = marks
     plan.notes.extend(marks.notes)
@@ -300,6 +306,8 @@ def _plan_valuation(plan: MarkPlan, inputs: Any, market: Market, when: dt.dateti
             plan.cells.append(replace(cell, new=value))
     plan.notes.append(f"valuation set to the chains' quote time {local:%Y-%m-%d %H:%M} "
                       f"New York (was {market.valuation:%Y-%m-%d %H:%M})")
+    if local.date() != market.valuation.date():
+        plan.moved = (market.valuation.date(), local.date())
 
 
 def _same_moment(old: Any, new: dt.datetime | dt.time) -> bool:
