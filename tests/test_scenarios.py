@@ -228,3 +228,32 @@ def test_etp_never_loses_more_than_it_is_worth():
         after = revalue(val.state, vol_shift=[shift], mode=mode)[0]
         assert np.all(after[etp] >= 0.0)
         assert np.all(after[long_etp] - worth >= -worth - 1e-9)
+
+
+def test_an_option_expired_before_the_valuation_does_not_move_in_any_scenario():
+    """A leg left in the book after its expiry (an imported VXX call of 2015, an SPXW put and
+    a VIX call that expired last week) is worth its intrinsic value on today's levels and has
+    settled: vol shifts, spot moves and days forward give it no P&L (it showed vega 0 yet
+    moved ±1,815 $ in the ladder). Reference: the same book without those legs."""
+    expired = [["Tail", None, "ETP", "C", 37, "2015-03-20", 10, 0.9, None, "VXX"],
+               ["Core", None, "SPXW", "P", 6800, "2026-11-20", -1, 0.2, None, None],
+               ["VIX L1", None, "VIX", "C", 15, "2026-11-18", 5, 0.8, None, None]]
+    mkt = [r[:] for r in MKT] + [["VXX", 44.8]]
+    curve = [CURVE[0], ["2026-11-18", 16.5], *CURVE[1:]]
+    full = value_book(parse_positions(POS + expired), parse_market(mkt), parse_curve(curve))
+    live = value_book(parse_positions(POS), parse_market(mkt), parse_curve(curve))
+    n = len(POS) - 1
+    assert (full.legs["T"].to_numpy()[n:] <= 0).all(), full.legs["T"]
+    kw = {"vol_shift": [-10.0, 0.0, 10.0, 5.0], "spot_pct": [0.0, 0.0, 0.0, -8.0],
+          "days_forward": [0.0, 0.0, 3.0, 1.0], "volvol_beta": 0.5}
+    values = revalue(full.state, **kw)
+    assert np.array_equal(values[:, :n], revalue(live.state, **kw)), "live legs changed"
+    gone = values[:, n:]
+    assert np.all(gone == gone[1]), gone                 # no scenario moves them
+    intrinsic = (np.array([44.8 - 37, 6800 - 6712.4, 16.5 - 15])
+                 * np.array([10 * 100, -100, 5 * 100]))
+    np.testing.assert_allclose(gone[1], intrinsic, rtol=1e-12, atol=1e-9)
+    ladder_full = shock_ladder(full, [-10.0, 10.0])
+    ladder_live = shock_ladder(live, [-10.0, 10.0])
+    np.testing.assert_allclose(ladder_full["FullPnL"], ladder_live["FullPnL"], rtol=0,
+                               atol=1e-9)

@@ -123,6 +123,13 @@ def revalue(state: LegState, *, vol_shift=0.0, spot_pct=0.0, days_forward=0.0, m
         t = state.t[idx] - days / DAYS_PER_YEAR
         out[:, idx] = american_price(state.cp[idx], etp, state.strike[idx], t, iv, state.rate,
                                      0.0)
+    # An option already expired at the valuation time has settled: its intrinsic value on
+    # today's underlying, which no scenario moves (vega 0 and no shock P&L). A live option
+    # that expires within a scenario's days forward settles on the scenario's levels.
+    done = np.flatnonzero(np.isin(kind, (SPX_OPT, VIX_OPT, ETP_OPT)) & (state.t <= 0))
+    if done.size:
+        out[:, done] = np.maximum(state.cp[done] * (state.under[done] - state.strike[done]),
+                                  0.0)
     return out * state.units
 
 
