@@ -39,6 +39,11 @@ class PathError(AlvhError):
     by another run). The message is one sentence naming the path; the CLI exits 2."""
 
 
+def count(n: int, word: str) -> str:
+    """'1 leg', '3 legs', '0 legs' (English plural by an 's')."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def describe(value: object) -> str:
     """Short echo of a bad value for messages: strings quoted, long values cut."""
     text = f'"{value}"' if isinstance(value, str) else repr(value)

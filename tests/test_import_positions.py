@@ -52,7 +52,8 @@ def test_every_sample_prints_its_legs_and_names_what_it_left_out(name, legs, ign
     assert proc.returncode == 0, proc.stderr
     rows = rows_of(proc.stdout)
     assert rows[0] == list(HEADERS) and len(rows) == 1 + legs
-    assert f"{legs} legs mapped, {ignored} ignored, {unmapped} not mapped" in proc.stderr
+    mapped = f"{legs} leg{'' if legs == 1 else 's'} mapped"
+    assert f"{mapped}, {ignored} ignored, {unmapped} not mapped" in proc.stderr
     listed = [ln for ln in proc.stderr.splitlines() if ln.startswith("  ")]
     assert len(listed) == ignored + unmapped, proc.stderr
 
@@ -70,7 +71,7 @@ def test_into_a_copy_of_the_template(tmp_path):
     before = TEMPLATE.read_bytes()
     proc = cli(TOS_PS, "--into", TEMPLATE, "--out", out)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "" and "PositionsTable holds 1 legs" in proc.stderr
+    assert proc.stdout == "" and "PositionsTable holds 1 leg from" in proc.stderr
     table = read_table(out, "PositionsTable")
     assert table.ref == "A1:N2"
     assert table.rows == [["Tail", None, "ETP", "C", 37, dt.date(2015, 3, 20), 1, 100, None,
@@ -217,3 +218,16 @@ def test_a_contract_tagged_with_two_strategies_is_left_untagged_and_named(tmp_pa
            "blank" in proc.stderr, proc.stderr
     got = {(r[3], r[4]): r[1] for r in read_table(out, "PositionsTable").rows}
     assert got == {("P", 6150): None, ("C", 7050): "IC-A"}, got
+
+
+def test_an_import_that_maps_no_leg_writes_no_copy(tmp_path):
+    """The IBKR sample holds stocks only: importing it --into a workbook would hand the user a
+    copy whose book is empty. Nothing is written; stderr says why; exit 1."""
+    out = tmp_path / "book.xlsx"
+    proc = cli(BROKERS / "ibkr_flex_open_positions_2025-11-07.csv", "--into", TEMPLATE,
+               "--out", out)
+    assert proc.returncode == 1, proc.stderr
+    assert "0 legs mapped, 54 ignored" in proc.stderr
+    assert "not written: no leg of ibkr_flex_open_positions_2025-11-07.csv could be mapped" \
+        in proc.stderr, proc.stderr
+    assert not out.exists() and not list(tmp_path.iterdir())

@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import count
     from ..fileio import input_file, input_workbook
     from ..tools.check import check_workbook
 
@@ -45,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
     errors = len(result.errors)
     notes = len(result.findings) - errors
     summary = (f"{result.path.name}: {result.names} names, {result.formulas} formulas, "
-               f"{result.legs} legs valued")
+               f"{count(result.legs, 'leg')} valued")
+    noted = count(notes, "note")
     if errors:
-        print(f"{summary}; {errors} problem{'s' if errors != 1 else ''}"
-              f"{f', {notes} notes' if notes else ''}")
+        print(f"{summary}; {count(errors, 'problem')}{f', {noted}' if notes else ''}")
         return 1
-    print(f"{summary}: OK{f' ({notes} notes)' if notes else ''}")
+    print(f"{summary}: OK{f' ({noted})' if notes else ''}")
     return 0

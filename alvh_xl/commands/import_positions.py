@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..errors import count
+
 if TYPE_CHECKING:
     from ..book.brokers import BrokerImport, PositionsImport
     from ..book.rules import LayerRule
@@ -67,18 +69,22 @@ def run(args: argparse.Namespace) -> int:
     kept = sum(1 for leg in table.rows if leg[table.header.index("Strategy")])
     if args.into:
         notes.append(f"Strategy kept from {Path(args.into).name} for {kept} of "
-                     f"{len(table.rows)} legs (a broker export has none)")
+                     f"{count(len(table.rows), 'leg')} (a broker export has none)")
     imported.notes.extend(notes)
     _report(imported, table)
     if not args.into:
         write_csv(sys.stdout, [list(table.header), *table.rows])
         return 0
+    if not table.rows:                # a copy without a book is no use, and looks like one
+        print(f"{args.out} not written: no leg of {source.name} could be mapped, and the copy "
+              f"would hold an empty {POSITIONS_TABLE}", file=sys.stderr)
+        return 1
     from ..tools.xlsxedit import edit_copy
 
     changed = edit_copy(args.into, args.out,
                         tables={POSITIONS_TABLE: [list(table.header), *table.rows]})
-    print(f"{args.out}: {POSITIONS_TABLE} holds {len(table.rows)} legs from {source.name} "
-          f"({len(changed)} cells changed)", file=sys.stderr)
+    print(f"{args.out}: {POSITIONS_TABLE} holds {count(len(table.rows), 'leg')} from "
+          f"{source.name} ({len(changed)} cells changed)", file=sys.stderr)
     return 0
 
 
@@ -121,7 +127,7 @@ def _rules(args: argparse.Namespace) -> list[LayerRule] | tuple[LayerRule, ...]:
 
 def _report(imported: BrokerImport, table: PositionsImport) -> None:
     err = sys.stderr
-    print(f"{imported.path.name}: {imported.broker}, {len(table.rows)} legs mapped, "
+    print(f"{imported.path.name}: {imported.broker}, {count(len(table.rows), 'leg')} mapped, "
           f"{len(imported.ignored)} ignored, {len(imported.unmapped)} not mapped", file=err)
     for title, items in (("not mapped", imported.unmapped),
                          ("layer not assigned", table.unassigned),

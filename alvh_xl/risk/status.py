@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..book import Thresholds
+from ..errors import count
 from .aggregation import INCOMPLETE, MEASURE_NAME, NO_LIMIT, basis_problem, portfolio_row
 from .valuation import BookValuation
 
@@ -92,10 +93,11 @@ def headline(val: BookValuation | None, thresholds: Thresholds | None = None, *,
             f"First: {problems[0]}{more}"))
     name = MEASURE_NAME[port["measure"]].lower()
     if port["flag"] == NO_LIMIT:
-        msg = (f"All {len(val.legs)} legs valued; net {name} vega {port['net']:+,.1f} $/pt; "
+        msg = (f"All {count(len(val.legs), 'leg')} valued; net {name} vega "
+               f"{port['net']:+,.1f} $/pt; "
                f"{basis_problem(val, thresholds or Thresholds())}")
     else:
-        msg = (f"{port['flag']}: all {len(val.legs)} legs valued; net {name} vega "
+        msg = (f"{port['flag']}: all {count(len(val.legs), 'leg')} valued; net {name} vega "
                f"{port['net']:+,.1f} $/pt vs target {port['target']:g} ± "
                f"{port['tolerance']:,.1f} (headroom {port['headroom']:+,.1f})")
     return Headline(port["flag"], **common, message=msg)
