@@ -271,9 +271,13 @@ def test_tos_position_statement_2021_with_a_future_and_am_settled_spx():
     for leg in imp.legs:
         pl = (leg.price - leg.entry_price) * leg.qty * leg.multiplier
         assert pl == pytest.approx(_pl_open(TOS_PS_2021, leg.where), abs=0.005), leg
-    assert [(i.where, i.text) for i in imp.ignored] == \
-        [("line 18", "SPY (SPDR S&P500 ETF TRUST TR UNIT ETF)")]
-    assert [(i.where, i.text) for i in imp.unmapped] == [("line 19", "SPY 100 18 JAN 22 477 PUT")]
+    # SPY's Jan 18 2022 put is an untagged holiday-shifted weekly (Monday Jan 17 was MLK
+    # day): read as that day's weekly, then ignored as outside the universe, not unmapped
+    assert [(i.where, i.text, i.reason) for i in imp.ignored] == [
+        ("line 18", "SPY (SPDR S&P500 ETF TRUST TR UNIT ETF)",
+         "shares of SPY: outside the ALVH universe"),
+        ("line 19", "SPY 100 18 JAN 22 477 PUT", "option on SPY: outside the ALVH universe")]
+    assert imp.unmapped == []
 
 
 def test_tos_position_statement_schwab_layout_without_description_rows(tmp_path):

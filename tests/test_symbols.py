@@ -106,6 +106,10 @@ TOS_LEGS = [
     ("VIX", "100 SEP 23 20 CALL", "VIX", D(2023, 9, 20), 20.0, "C"),
     ("VIX", "100 (Weeklys) 13 SEP 23 20 CALL", "VIXW", D(2023, 9, 13), 20.0, "C"),
     ("$SPX.X", "100 APR 22 4000 PUT", "SPX", D(2022, 4, 14), 4000.0, "P"),   # Good Friday
+    # untagged, but printed with a day that is not the monthly's: that day's weekly
+    ("SPY", "100 18 JAN 22 477 PUT", "SPY", D(2022, 1, 18), 477.0, "P"),
+    ("SPX", "100 18 JAN 22 4700 PUT", "SPXW", D(2022, 1, 18), 4700.0, "P"),
+    ("SPX", "100 21 JAN 22 4700 PUT", "SPX", D(2022, 1, 21), 4700.0, "P"),   # the monthly
 ]
 
 

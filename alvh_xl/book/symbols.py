@@ -151,7 +151,8 @@ def future_root(root: str) -> Symbol:
 
 def parse_tos_description(text: str, underlying: str, *, kind: str = "option") -> Symbol:
     """thinkorswim leg text under its group row: ``100 MAR 15 115 CALL`` (standard monthly:
-    third Friday, VIX: the VX expiry of the month) or ``100 (Weeklys) 27 FEB 15 115 CALL``.
+    third Friday, VIX: the VX expiry of the month) or ``100 (Weeklys) 27 FEB 15 115 CALL``;
+    an untagged leg whose printed day is not the standard monthly's is that day's weekly.
 
     ``underlying`` is the group row's symbol (``SPX``, ``VIX``, ``VXX``; ``$SPX.X`` is read
     as ``SPX``). Weekly-type series (Weeklys, Quarterlys, EOM) of SPX and VIX are the SPXW
@@ -174,15 +175,15 @@ def parse_tos_description(text: str, underlying: str, *, kind: str = "option") -
         raise InputError(f"thinkorswim leg {describe(text)}: a ({m['tag']}) series needs the "
                          f"day of expiry ('27 FEB 15')")
     root = group
-    if tag:
+    standard = (vx_expiry if group == "VIX" else spx_monthly_expiry)(year, month)
+    if tag or (m["day"] and int(m["day"]) != standard.day):
+        # a tagged series, or a printed day that is not the standard monthly's (thinkorswim
+        # leaves holiday-shifted weeklies untagged, e.g. SPY '100 18 JAN 22 477 PUT'): the
+        # day printed is the expiry, of the weekly-type root (SPXW, VIXW; PM for SPXW)
         root = {"SPX": "SPXW", "VIX": "VIXW"}.get(group, group)
         expiry = _date(year, month, int(m["day"]), text)
     else:
-        expiry = (vx_expiry if group == "VIX" else spx_monthly_expiry)(year, month)
-        if m["day"] and int(m["day"]) != expiry.day:
-            raise InputError(f"thinkorswim leg {describe(text)}: without a series tag the "
-                             f"{group} option expires on the standard monthly date {expiry}, "
-                             f"not day {m['day']}")
+        expiry = standard
     sym = _option(root, expiry, m["cp"][0], float(m["strike"]))
     return _replace(sym, multiplier=float(m["mult"]))
 
