@@ -85,9 +85,9 @@ def _series_by_key(chains: Sequence[CboeChain], notes: list[str]
     for chain in sorted(chains, key=lambda c: c.quote_time):
         for s in analyse_chain(chain):
             key = (s.root, s.expiry)
-            if not s.error and s.discount > 1.0:
+            if not s.error and s.discount > 1.0 + 1e-6:
                 notes.append(f"{s.root} {s.expiry.isoformat()}: the parity fit gives discount "
-                             f"{s.discount:.5f} > 1 (a negative rate: the quotes near the money "
+                             f"{s.discount:.6f} > 1 (a negative rate: the quotes near the money "
                              "are wide); its vols use it")
             if key in out:
                 notes.append(f"{s.root} {s.expiry.isoformat()} is in {out[key][1].source} and "
