@@ -330,8 +330,18 @@ def test_bounds_and_early_exercise_premium(cp, s, m, t, v, r, q):
     assert a >= max(w * (s - k), 0.0), inputs                     # never below exercise now
     assert a >= e - ACCURACY * k, inputs                          # premium ≥ 0
     assert a <= (s if cp == "C" else k), inputs
-    if cp == "C" and q == 0.0:
-        assert a == e, inputs                                     # premium exactly 0
+    if cp == "C" and q == 0.0:                                    # premium exactly 0 (the
+        assert a == max(e, w * (s - k)), inputs                   # floor: rounding of e)
+
+
+def test_a_european_case_is_never_below_exercising_now():
+    """Found by hypothesis: a deep in-the-money put at r = 2.8e-14 (European path, r·t below
+    1e-12) came out 4.999999999999998 for exercise value 5 — BSM's rounding. American ≥
+    exercise value always; the other values stay BSM's."""
+    a = american_greeks("P", 5.0, 10.0, 0.0078125, 1.0, 2.7954916355358297e-14, 0.0)
+    e = bsm_greeks("P", 5.0, 10.0, 0.0078125, 1.0, 2.7954916355358297e-14, 0.0)
+    assert float(a.price) == 5.0 and float(e.price) < 5.0, (a.price, e.price)
+    assert float(a.delta) == float(e.delta)
 
 
 @settings(max_examples=100, deadline=None)

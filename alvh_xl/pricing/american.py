@@ -17,7 +17,8 @@ comes from :mod:`alvh_xl.pricing.boundary_table`, built once per process by the 
 solver (price within 5e-8 × K′ of solving); otherwise it is solved per option.
 
 * r′ = 0 (a put at zero rate, a call without dividend): never exercised early; the values
-  are :func:`bsm_greeks`'s, exactly. So are those with r′·t ≤ 1e-12, whose early-exercise
+  are :func:`bsm_greeks`'s, exactly (the price floored at the exercise value, which rounding
+  can undercut by ~1e-15 deep in the money). So are those with r′·t ≤ 1e-12, whose early-exercise
   premium (at most r′·t × K′) is below rounding.
 * Delta, gamma: analytic from f′, f″. Theta and charm: the price solves the Black–Scholes
   equation in the continuation region, ∂f/∂τ = ½σ²f″ + (r′−q′−σ²/2)f′ − r′f, and its
@@ -136,6 +137,9 @@ def _evaluate(cp, s, k, t, vol, rate, div, *, greeks: bool) -> list[np.ndarray]:
     if european.size:
         res = bsm_greeks(*(a[european] for a in (w, s, k, t, vol, r, q)))
         out[:, european] = np.stack(res[:rows])
+        # never below exercising now (deep in the money, rounding can put BSM 1e-15 under)
+        out[0, european] = np.maximum(out[0, european],
+                                      np.maximum(w[european] * (s[european] - k[european]), 0.0))
     flat = early & (vol * np.sqrt(np.where(live, t, 0.0)) <= _SIG_MIN)
     idx = np.flatnonzero(flat)
     if idx.size:
