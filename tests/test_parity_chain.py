@@ -249,3 +249,22 @@ def test_cli_chain_subprocess():
         ["VIXW", "VIXW", "VIX", "VIXW"]
     missing = _cli("chain", "/nonexistent/quotedata.csv")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1, missing.stderr
+
+
+XSP_SEP24 = DATA / "cboe" / "xsp_quotedata_2023-09-14_exp2024-09-20_trimmed_cboe.csv"
+SPX_SEP24 = DATA / "cboe" / "spx_quotedata_2023-09-14_exp2024-09-20_trimmed_cboe.csv"
+
+
+def test_xsp_forward_ignores_junk_wide_quotes_and_agrees_with_spx():
+    """XSP Sep-2024 calls 423–461 were quoted 40 points wide (49.84 × 89.84) beside tight
+    puts; the parity fit on them gave discount 1.59. The SPX chain of the same minute (a
+    liquid market on the same index, 10 × XSP) is the reference for XSP's forward × 10 and
+    discount; the SPX (AM) and XSP (PM) settlements 6.5 hours apart change neither by more
+    than the tolerances."""
+    (xsp,) = analyse_chain(read_cboe_chain(XSP_SEP24))
+    (spx,) = analyse_chain(read_cboe_chain(SPX_SEP24))
+    got = (10 * xsp.forward, xsp.discount)
+    want = (spx.forward, spx.discount)
+    assert not xsp.error and not spx.error, (xsp.error, spx.error)
+    assert abs(got[0] / want[0] - 1) < 5e-4 and abs(got[1] - want[1]) < 5e-3, \
+        f"XSP (10 F, D) {got} vs SPX {want}; tolerances 5e-4 relative, 5e-3"
