@@ -268,3 +268,24 @@ def test_xsp_forward_ignores_junk_wide_quotes_and_agrees_with_spx():
     assert not xsp.error and not spx.error, (xsp.error, spx.error)
     assert abs(got[0] / want[0] - 1) < 5e-4 and abs(got[1] - want[1]) < 5e-3, \
         f"XSP (10 F, D) {got} vs SPX {want}; tolerances 5e-4 relative, 5e-3"
+
+
+SPX_DEC23 = DATA / "cboe" / "spx_quotedata_2023-09-14_exp2023-12-29_trimmed_cboe.csv"
+
+
+def test_time_to_expiry_across_a_dst_change_is_the_engines_and_reprices_the_mid():
+    """Quoted Thu 2023-09-14 16:31 EDT, settled Fri 2023-12-29 16:00 EST: the engine counts
+    106 calendar days less 31 minutes of New York wall clock (risk.underlyings.years_to; the
+    VIX white paper's minute count does the same), so a vol marked from the chain must use that
+    t, or the valued leg misses its own mid (55.00 valued 54.98 with one hour more)."""
+    chain = read_cboe_chain(SPX_DEC23)
+    (s,) = analyse_chain(chain)
+    want_t = (106 * 1440 - 31) / (365 * 1440)
+    assert abs(s.t - want_t) < 1e-12, f"t {s.t!r}, expected {want_t!r} (tolerance 1e-12)"
+    k = 4700.0
+    q = s.quotes[(s.quotes["strike"] == k) & (s.quotes["type"] == "C")].iloc[0]
+    price = ql.blackFormula(ql.Option.Call, k, s.forward, q["iv"] * math.sqrt(want_t),
+                            s.discount)
+    assert abs(price - q["mid"]) < 1e-8, \
+        f"Black-76 at IV {q['iv']}, F {s.forward}, D {s.discount}, t {want_t}: {price}, " \
+        f"mid {q['mid']} (tolerance 1e-8)"

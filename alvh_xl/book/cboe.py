@@ -118,9 +118,19 @@ def read_cboe_chain(source: str | Path | io.TextIOBase, *,
 
 
 def year_fraction(start: dt.datetime, end) -> np.ndarray:
-    """ACT/365 years between aware datetimes (``end`` may be a sequence)."""
+    """ACT/365 years between New York wall-clock times (``end`` may be a sequence): calendar
+    days plus the difference of the clock times, as the engine counts them
+    (:func:`alvh_xl.risk.underlyings.years_to`); a DST change in between adds or removes no
+    hour. Aware datetimes or Timestamps are taken in New York time, naive ones as New York."""
     ends = [end] if isinstance(end, dt.datetime) else list(end)
-    return np.array([(e - start).total_seconds() for e in ends]) / (365.0 * 86400.0)
+    origin = _new_york_wall(start)
+    return np.array([(_new_york_wall(e) - origin).total_seconds() for e in ends]
+                    ) / (365.0 * 86400.0)
+
+
+def _new_york_wall(when) -> pd.Timestamp:
+    stamp = pd.Timestamp(when)
+    return stamp.tz_convert(NEW_YORK).tz_localize(None) if stamp.tzinfo else stamp
 
 
 def _csv_rows(text: str) -> tuple[list[list[str]], list[int]]:

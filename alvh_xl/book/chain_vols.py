@@ -7,7 +7,8 @@ series: they settle at different times). For each:
   (:func:`alvh_xl.pricing.parity.implied_forward`) whose C − P market is at most 5 × as wide
   as the tightest strikes' (placeholder quotes 40 points wide carry no information); a fitted
   D above 1.2 (the forwards table's limit) is no forward. t is ACT/365 from the quote time to
-  the settlement time, the rate −ln(D)/t;
+  the settlement time on the New York wall clock, as the engine counts it (a DST change in
+  between adds no hour), the rate −ln(D)/t;
 * ``own_iv`` (and ``own_iv_bid``/``own_iv_ask``): Black-76 on F of each option's own mid
   (bid, ask), discounted with D;
 * ``iv``: the strike's vol, as Cboe shows it — taken from the out-of-the-money option (put
