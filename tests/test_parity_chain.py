@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import QuantLib as ql
 from conftest import DATA, ROOT
@@ -289,3 +290,23 @@ def test_time_to_expiry_across_a_dst_change_is_the_engines_and_reprices_the_mid(
     assert abs(price - q["mid"]) < 1e-8, \
         f"Black-76 at IV {q['iv']}, F {s.forward}, D {s.discount}, t {want_t}: {price}, " \
         f"mid {q['mid']} (tolerance 1e-8)"
+
+
+SAT_2026 = DATA / "cboe" / "spx_quotedata_2026-03-14_saturday_gmt-4_trimmed_cboe.csv"
+
+
+def test_weekend_download_reproduces_cboe_at_the_friday_close():
+    """'Date: 14 March 2026 at 07:34 GMT-4' is a Saturday: the quotes (and Cboe's IVs) are
+    Friday's close. At the file's own time the vols differ from Cboe's (a note says so); given
+    the close (Fri 16:15 New York) they reproduce Cboe's within the 2e-3 p95 target."""
+    own = read_cboe_chain(SAT_2026)
+    assert own.quote_time == dt.datetime(2026, 3, 14, 11, 34, tzinfo=dt.timezone.utc)
+    assert any("weekend" in n and "--quote-time" in n for n in own.notes), own.notes
+    close = read_cboe_chain(SAT_2026, quote_time=dt.datetime(2026, 3, 13, 16, 15))
+    got = {}
+    for name, chain in (("file", own), ("close", close)):
+        q = pd.concat([s.quotes for s in analyse_chain(chain)], ignore_index=True)
+        use = chain_cmd.comparable(q)
+        got[name] = (int(use.sum()), float(np.percentile((q["iv"] - q["cboe_iv"]).abs()[use], 95)))
+    assert got["close"][0] > 80 and got["close"][1] < 2e-3 < 5e-3 < got["file"][1], \
+        f"(compared, p95 |IV − Cboe IV|) at the file's time and at Friday's close: {got}"
