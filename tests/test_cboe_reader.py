@@ -38,6 +38,11 @@ SAMPLES = [
      dt.datetime(2024, 2, 13, 11, 40, tzinfo=UTC), 5, 1497, None),
     ("spx_quotedata_legacy_dat_2020-03-20_exp0417_0424_cboe.dat", 2304.92,
      dt.datetime(2020, 3, 22, 22, 24, tzinfo=UTC), 2, 1096, None),
+    # date line without quotes, split by its comma: Date: 9 June 2023,| 10:18 PM EDT,Bid: …
+    ("spx_quotedata_2023-06-09_unquoted_date_line_with_comma_cboe.csv", 4298.8599,
+     dt.datetime(2023, 6, 10, 2, 18, tzinfo=UTC), 15, 90, {"SPXW": 87, "SPX": 3}),
+    ("spx_quotedata_2023-04-17_unquoted_date_line_utc_minus4_trimmed_cboe.csv", 4151.3198,
+     dt.datetime(2023, 4, 18, 2, 53, tzinfo=UTC), 2, 290, {"SPXW": 290}),
 ]
 
 
@@ -215,6 +220,11 @@ def test_missing_file_and_header():
     ("1 oct. 2025 à 18:01 UTC\u22124", dt.datetime(2025, 10, 1, 22, 1)),
     ("1. Oktober 2025 um 18:01 GMT+02:00", dt.datetime(2025, 10, 1, 16, 1)),
     ("Date: 5 de janeiro de 2026 10:15 p. m. EST", dt.datetime(2026, 1, 6, 3, 15)),
+    # date lines of real downloads (AyourElwazani97/gamma, Luca-Castelli/Index-Gamma,
+    # carlosjimenezdiaz/GEX_Python)
+    ("Date: 8 June 2023 7:56 PM EDT", dt.datetime(2023, 6, 8, 23, 56)),
+    ("Date: February 5 2022, 8:09 PM EST", dt.datetime(2022, 2, 6, 1, 9)),
+    ("Date: 23 de marzo de 2022, 10:11 GMT-4", dt.datetime(2022, 3, 23, 14, 11)),
 ])
 def test_quote_time_in_any_language_and_zone(text, utc):
     got = parse_quote_time(text)

@@ -249,3 +249,50 @@ def test_cli_curve_into_a_copy_fills_the_curve_of_the_valuation_date(tmp_path):
     refused = _cli("--date", "2026-10-05", DAILY, "--into", stale, "--out", tmp_path / "s.xlsx")
     assert refused.returncode == 1 and not (tmp_path / "s.xlsx").exists(), refused.stderr
     assert "2026-10-05" in refused.stderr and "2026-11-24" in refused.stderr, refused.stderr
+
+
+# The rows of Cboe's daily settlement page for March 5, 2026 (www.cboe.com/us/futures/
+# market_statistics/settlement, as stored by the public page archive), written in the layout of
+# that page's CSV download 'Product,Symbol,Expiration Date,Price'. The page prints other
+# products' prices with thousands separators and a '*' marker ('7,147.2500*'); the weeklies
+# VX10/H6…VX14/J6 repeat VX/H6's price and VX16/J6 VX/J6's. A '*' on a VX price is seen in a
+# project's fixture of the download ('VX,VX/G7,2027-02-17,21.9532*').
+_PAGE_2026_03_05 = """Product,Symbol,Expiration Date,Price
+VX,VX10/H6,2026-03-11,22.9737
+VX,VX/H6,2026-03-18,22.9737
+VX,VX12/H6,2026-03-25,22.9737
+VX,VX13/J6,2026-04-01,22.9737
+VX,VX14/J6,2026-04-08,22.9737
+VX,VX/J6,2026-04-15,22.4869
+VX,VX16/J6,2026-04-22,22.4869
+VX,VX/K6,2026-05-19,22.1523
+VX,VX/M6,2026-06-17,22.1696
+VX,VX/N6,2026-07-22,22.6426
+VX,VX/Q6,2026-08-19,22.7000
+VX,VX/U6,2026-09-16,22.9992
+VX,VX/V6,2026-10-21,23.1000
+VX,VX/X6,2026-11-18,23.0250*
+VXM,VXM/H6,2026-03-18,22.9737
+VA,VA/H6,2026-03-20,179.0000
+IBHY,IBHY/M6,2026-06-01,181.2750
+XBTF,XBTF/H6,2026-03-31,"7,147.2500"
+XBTF,XBTF/J6,2026-04-30,"7,147.2500*"
+"""
+
+
+def test_settlement_csv_with_other_products_and_starred_prices(tmp_path):
+    path = tmp_path / "FuturesSettlements_2026-03-05.csv"
+    path.write_text(_PAGE_2026_03_05)
+    curve = read_cfe_curve([path], dt.date(2026, 3, 5))
+    got = {e.isoformat(): p for e, p in zip(curve.points["expiry"], curve.points["price"],
+                                             strict=True)}
+    want = {"2026-03-18": 22.9737, "2026-04-15": 22.4869, "2026-05-19": 22.1523,
+            "2026-06-17": 22.1696, "2026-07-22": 22.6426, "2026-08-19": 22.7,
+            "2026-09-16": 22.9992, "2026-10-21": 23.1, "2026-11-18": 23.025}
+    assert got == want, f"expected the VX monthlies {want}, got {got}"
+    left = {i.contract: i.reason for i in curve.left_out}
+    assert {c for c, r in left.items() if "not the VX future" in r} == \
+        {"VXM/H6", "VA/H6", "IBHY/M6", "XBTF/H6", "XBTF/J6"}
+    assert {c for c, r in left.items() if "front month" in r} == \
+        {"VX10/H6", "VX12/H6", "VX13/J6", "VX14/J6", "VX16/J6"}
+    assert any("VX/X6" in n and "23.0250*" in n for n in curve.notes), curve.notes

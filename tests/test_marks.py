@@ -175,3 +175,36 @@ def test_cli_mark_bad_paths_exit_2(tmp_path):
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, (workbook, done.stderr)
     assert book.read_bytes() == b"not opened before the paths are checked"
+
+
+XSP_OCT23 = CBOE / "xsp_quotedata_2023-09-14_exp2023-10-20_trimmed_cboe.csv"
+SPX_OCT23 = CBOE / "spx_quotedata_2023-09-14_exp2023-10-20_trimmed_cboe.csv"
+
+
+def test_marked_vols_reprice_the_mids_on_the_forward_the_engine_uses():
+    """The forwards table keeps one row per date: on 2023-10-20 the SPX (AM) series. SPXW and
+    XSP legs of that date are valued on that forward (XSP: ÷ 10) and discount (SPEC §4), so
+    their marked vol must reprice their mid there — on XSP's own parity forward 453.0168 (vs
+    453.0136) and discount 0.99173 (vs 0.99418) the 460 call marked at 2.76 was valued 2.7658.
+    t runs from each chain's quote time (SPX 16:31, XSP 16:30) to the leg's settlement."""
+    legs = [("XSP", "C", 460, "2023-10-20"), ("XSP", "P", 430, "2023-10-20"),
+            ("SPXW", "C", 4600, "2023-10-20"), ("SPXW", "P", 4300, "2023-10-20"),
+            ("SPX", "P", 4300, "2023-10-20")]
+    marks = mark_positions(_book(*legs), [read_cboe_chain(SPX_OCT23),
+                                          read_cboe_chain(XSP_OCT23)])
+    (row,) = marks.forwards.itertuples(index=False)
+    assert (row.expiry, row.root) == (dt.date(2023, 10, 20), "SPX")
+    raw = {**_raw(SPX_OCT23), **_raw(XSP_OCT23)}
+    assert len(marks.legs) == 5 and not marks.unquoted and not marks.too_wide
+    for leg in marks.legs.itertuples(index=False):
+        quoted = 16 + (30 if leg.instrument == "XSP" else 31) / 60
+        settle = 9.5 if leg.instrument == "SPX" else 16.0
+        t = (36 + (settle - quoted) / 24) / 365               # Thu Sep 14 → Fri Oct 20 2023
+        scale = 0.1 if leg.instrument == "XSP" else 1.0
+        otm = leg.symbol[:-9] + leg.iv_from + leg.symbol[-8:]
+        mid = sum(raw[otm]) / 2
+        price = _black(leg.iv_from, row.forward * scale, leg.strike, t, leg.iv, row.discount)
+        assert leg.price == sum(raw[leg.symbol]) / 2
+        assert abs(price - mid) < 1e-8, \
+            f"{leg.symbol}: Black-76 at IV {leg.iv} on F {row.forward * scale}, D " \
+            f"{row.discount}, t {t}: {price}; {otm} mid {mid} (tolerance 1e-8)"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import QuantLib as ql
 from conftest import DATA, ROOT
@@ -262,3 +263,63 @@ def test_cli_chain_subprocess():
         ["VIXW", "VIXW", "VIX", "VIXW"]
     missing = _cli("chain", "/nonexistent/quotedata.csv")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1, missing.stderr
+
+
+XSP_SEP24 = DATA / "cboe" / "xsp_quotedata_2023-09-14_exp2024-09-20_trimmed_cboe.csv"
+SPX_SEP24 = DATA / "cboe" / "spx_quotedata_2023-09-14_exp2024-09-20_trimmed_cboe.csv"
+
+
+def test_xsp_forward_ignores_junk_wide_quotes_and_agrees_with_spx():
+    """XSP Sep-2024 calls 423–461 were quoted 40 points wide (49.84 × 89.84) beside tight
+    puts; the parity fit on them gave discount 1.59. The SPX chain of the same minute (a
+    liquid market on the same index, 10 × XSP) is the reference for XSP's forward × 10 and
+    discount; the SPX (AM) and XSP (PM) settlements 6.5 hours apart change neither by more
+    than the tolerances."""
+    (xsp,) = analyse_chain(read_cboe_chain(XSP_SEP24))
+    (spx,) = analyse_chain(read_cboe_chain(SPX_SEP24))
+    got = (10 * xsp.forward, xsp.discount)
+    want = (spx.forward, spx.discount)
+    assert not xsp.error and not spx.error, (xsp.error, spx.error)
+    assert abs(got[0] / want[0] - 1) < 5e-4 and abs(got[1] - want[1]) < 5e-3, \
+        f"XSP (10 F, D) {got} vs SPX {want}; tolerances 5e-4 relative, 5e-3"
+
+
+SPX_DEC23 = DATA / "cboe" / "spx_quotedata_2023-09-14_exp2023-12-29_trimmed_cboe.csv"
+
+
+def test_time_to_expiry_across_a_dst_change_is_the_engines_and_reprices_the_mid():
+    """Quoted Thu 2023-09-14 16:31 EDT, settled Fri 2023-12-29 16:00 EST: the engine counts
+    106 calendar days less 31 minutes of New York wall clock (risk.underlyings.years_to; the
+    VIX white paper's minute count does the same), so a vol marked from the chain must use that
+    t, or the valued leg misses its own mid (55.00 valued 54.98 with one hour more)."""
+    chain = read_cboe_chain(SPX_DEC23)
+    (s,) = analyse_chain(chain)
+    want_t = (106 * 1440 - 31) / (365 * 1440)
+    assert abs(s.t - want_t) < 1e-12, f"t {s.t!r}, expected {want_t!r} (tolerance 1e-12)"
+    k = 4700.0
+    q = s.quotes[(s.quotes["strike"] == k) & (s.quotes["type"] == "C")].iloc[0]
+    price = ql.blackFormula(ql.Option.Call, k, s.forward, q["iv"] * math.sqrt(want_t),
+                            s.discount)
+    assert abs(price - q["mid"]) < 1e-8, \
+        f"Black-76 at IV {q['iv']}, F {s.forward}, D {s.discount}, t {want_t}: {price}, " \
+        f"mid {q['mid']} (tolerance 1e-8)"
+
+
+SAT_2026 = DATA / "cboe" / "spx_quotedata_2026-03-14_saturday_gmt-4_trimmed_cboe.csv"
+
+
+def test_weekend_download_reproduces_cboe_at_the_friday_close():
+    """'Date: 14 March 2026 at 07:34 GMT-4' is a Saturday: the quotes (and Cboe's IVs) are
+    Friday's close. At the file's own time the vols differ from Cboe's (a note says so); given
+    the close (Fri 16:15 New York) they reproduce Cboe's within the 2e-3 p95 target."""
+    own = read_cboe_chain(SAT_2026)
+    assert own.quote_time == dt.datetime(2026, 3, 14, 11, 34, tzinfo=dt.timezone.utc)
+    assert any("weekend" in n and "--quote-time" in n for n in own.notes), own.notes
+    close = read_cboe_chain(SAT_2026, quote_time=dt.datetime(2026, 3, 13, 16, 15))
+    got = {}
+    for name, chain in (("file", own), ("close", close)):
+        q = pd.concat([s.quotes for s in analyse_chain(chain)], ignore_index=True)
+        use = chain_cmd.comparable(q)
+        got[name] = (int(use.sum()), float(np.percentile((q["iv"] - q["cboe_iv"]).abs()[use], 95)))
+    assert got["close"][0] > 80 and got["close"][1] < 2e-3 < 5e-3 < got["file"][1], \
+        f"(compared, p95 |IV − Cboe IV|) at the file's time and at Friday's close: {got}"

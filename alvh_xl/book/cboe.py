@@ -57,6 +57,7 @@ _SIDES = {"calls": "C", "call": "C", "puts": "P", "put": "P"}
 _SYMBOL = re.compile(r"^([A-Z]+)(\d{2})(\d{2})(\d{2})([CP])(\d{8})$")
 _EXPIRY_FORMATS = ("%a %b %d %Y", "%m/%d/%Y", "%Y-%m-%d")
 _LAST = re.compile(r"^\s*last\s*:\s*(\S+)\s*$", re.IGNORECASE)
+_LABEL = re.compile(r"^[^\W\d_]+\s*:")          # 'Bid: 4282.98' after the date line's date
 COLUMNS = ("expiry", "root", "settlement", "expiry_time", "strike", "type", "symbol", "last",
            "net", "bid", "ask", "mid", "two_sided", "volume", "iv", "delta", "gamma",
            "open_interest", "line")
@@ -117,9 +118,19 @@ def read_cboe_chain(source: str | Path | io.TextIOBase, *,
 
 
 def year_fraction(start: dt.datetime, end) -> np.ndarray:
-    """ACT/365 years between aware datetimes (``end`` may be a sequence)."""
+    """ACT/365 years between New York wall-clock times (``end`` may be a sequence): calendar
+    days plus the difference of the clock times, as the engine counts them
+    (:func:`alvh_xl.risk.underlyings.years_to`); a DST change in between adds or removes no
+    hour. Aware datetimes or Timestamps are taken in New York time, naive ones as New York."""
     ends = [end] if isinstance(end, dt.datetime) else list(end)
-    return np.array([(e - start).total_seconds() for e in ends]) / (365.0 * 86400.0)
+    origin = _new_york_wall(start)
+    return np.array([(_new_york_wall(e) - origin).total_seconds() for e in ends]
+                    ) / (365.0 * 86400.0)
+
+
+def _new_york_wall(when) -> pd.Timestamp:
+    stamp = pd.Timestamp(when)
+    return stamp.tz_convert(NEW_YORK).tz_localize(None) if stamp.tzinfo else stamp
 
 
 def _csv_rows(text: str) -> tuple[list[list[str]], list[int]]:
@@ -156,13 +167,27 @@ def _preamble(rows: list[list[str]], lines: list[int], name: str
             underlying = inner.group(1).strip() if inner else cells[0].lstrip("^")
         elif _norm(cells[0]).startswith("date:") or "@" in cells[0]:
             try:
-                when = parse_quote_time(cells[0].replace("@", " "))
+                when = parse_quote_time(_date_text(cells).replace("@", " "))
             except InputError as exc:
                 raise InputError(f"Cboe chain {name} line {line}: {exc}") from None
         else:
             raise InputError(f"Cboe chain {name} line {line}: expected the index line ('…,Last: "
                              f"…') or the date line ('Date: …'), got {','.join(cells)[:60]!r}")
     return spot, underlying, when, layout
+
+
+def _date_text(cells: list[str]) -> str:
+    """The quote date of a date line: its first cell, joined with the cells after it up to the
+    first labelled one (``Bid: …``) when the line starts with ``Date:`` — a date line saved
+    without quotes is split at the comma of ``Date: 9 June 2023, 10:18 PM EDT``."""
+    if not _norm(cells[0]).startswith("date:"):
+        return cells[0]
+    parts = [cells[0]]
+    for cell in cells[1:]:
+        if _LABEL.match(cell):
+            break
+        parts.append(cell)
+    return ", ".join(parts)
 
 
 def _choose_time(file_time: dt.datetime | None, given: dt.datetime | None, name: str,

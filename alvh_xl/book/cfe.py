@@ -218,20 +218,21 @@ def _from_settlement(path: Path, header: list[str], rows, date: dt.date, trust_w
     for line, row in rows:
         product = _cell(row, col["product"]) if "product" in col else "VX"
         symbol = _cell(row, col["symbol"])
+        if product != "VX":            # listed, not read: other products print '7,147.2500*'
+            left.append(LeftOut(symbol, None, path.name,
+                                f"product {product!r} is not the VX future"))
+            continue
         expiry = _date(_cell(row, col["expirationdate"]), path, line, "Expiration Date")
-        price_text = _cell(row, col["price"])
-        price = _number(price_text, path, line, "Price") if price_text else math.nan
+        price = _settlement_price(_cell(row, col["price"]), symbol, path, line, notes)
         weekly = _check_symbol(symbol, expiry, path, line)
-        contracts.append((line, product, symbol, expiry, price, weekly))
+        contracts.append((symbol, expiry, price, weekly))
     prices: dict[float, list[str]] = {}
-    for _, product, symbol, _, price, _ in contracts:
-        if product == "VX" and math.isfinite(price):
+    for symbol, _, price, _ in contracts:
+        if math.isfinite(price):
             prices.setdefault(price, []).append(symbol)
-    for _, product, symbol, expiry, price, weekly in contracts:
+    for symbol, expiry, price, weekly in contracts:
         out = LeftOut(symbol, expiry, path.name, "")
-        if product != "VX":
-            left.append(_reason(out, f"product {product!r} is not the VX future"))
-        elif expiry <= date:
+        if expiry <= date:
             left.append(_reason(out, _expired(expiry, date, price)))
         elif not (price > 0):
             left.append(_reason(out, f"no settlement price on {date.isoformat()}"))
@@ -247,6 +248,19 @@ def _from_settlement(path: Path, header: list[str], rows, date: dt.date, trust_w
                                          "keeps it)"))
         else:
             points.append(_point(expiry, price, symbol, path))
+
+
+def _settlement_price(text: str, symbol: str, path: Path, line: int, notes: list[str]) -> float:
+    """A VX row's Price (NaN if blank). Cboe's settlement page and its CSV mark some prices
+    with a trailing '*' (e.g. ``21.9532*``): the number is used and a note shows the text."""
+    if not text:
+        return math.nan
+    if text.endswith("*"):
+        price = _number(text[:-1].rstrip(), path, line, "Price")
+        notes.append(f"{symbol}: Price printed as {text!r} in {path.name} line {line} (Cboe's "
+                     f"'*' marker); {price:g} is used")
+        return price
+    return _number(text, path, line, "Price")
 
 
 def _check_symbol(symbol: str, expiry: dt.date, path: Path, line: int) -> bool:

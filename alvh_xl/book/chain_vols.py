@@ -4,8 +4,11 @@ A series is one expiry date and option root (SPX AM and SPXW PM on the same Frid
 series: they settle at different times). For each:
 
 * forward F and discount D from put–call parity on near-the-money two-sided strikes
-  (:func:`alvh_xl.pricing.parity.implied_forward`); t is ACT/365 from the quote time to the
-  settlement time, the rate −ln(D)/t;
+  (:func:`alvh_xl.pricing.parity.implied_forward`) whose C − P market is at most 5 × as wide
+  as the tightest strikes' (placeholder quotes 40 points wide carry no information); a fitted
+  D above 1.2 (the forwards table's limit) is no forward. t is ACT/365 from the quote time to
+  the settlement time on the New York wall clock, as the engine counts it (a DST change in
+  between adds no hour), the rate −ln(D)/t;
 * ``own_iv`` (and ``own_iv_bid``/``own_iv_ask``): Black-76 on F of each option's own mid
   (bid, ask), discounted with D;
 * ``iv``: the strike's vol, as Cboe shows it — taken from the out-of-the-money option (put
@@ -33,7 +36,10 @@ from ..pricing import black76_greeks
 from ..pricing.implied import solve_implied_vol
 from ..pricing.parity import implied_forward
 from .cboe import CboeChain, year_fraction
+from .forwards import MAX_DISCOUNT
 
+TIGHT_COUNT = 10         # strikes whose median C − P width sets the scale of a tight market
+TIGHT_FACTOR = 5.0       # parity uses strikes at most this many times that width
 VOL_COLUMNS = ("own_iv", "own_iv_bid", "own_iv_ask", "iv", "iv_from", "iv_bid", "iv_ask",
                "iv_width", "delta", "cboe_iv", "cboe_delta")
 
@@ -77,15 +83,33 @@ def _series(q: pd.DataFrame, expiry: dt.date, root: str, when: dt.datetime,
         calls = q[q["type"] == "C"].set_index("strike")
         puts = q[q["type"] == "P"].set_index("strike").reindex(calls.index)
         both = (calls["two_sided"] & puts["two_sided"].fillna(False).astype(bool)).to_numpy()
+        width = ((calls["ask"] - calls["bid"]) + (puts["ask"] - puts["bid"])).to_numpy()
+        use = both & _tight(width, both)
         try:
-            fit = implied_forward(calls.index, calls["mid"], puts["mid"], both)
+            fit = implied_forward(calls.index, calls["mid"], puts["mid"], use)
             fwd, disc = fit.forward, fit.discount
+            if not disc <= MAX_DISCOUNT:
+                raise NoSolutionError(f"put-call parity gives discount {disc:.6g} (above "
+                                      f"{MAX_DISCOUNT:g}): the quotes near the money are not "
+                                      "consistent with parity")
         except NoSolutionError as exc:
+            fwd = disc = math.nan
             error = str(exc)
     if error:
         return SeriesVols(expiry, root, settlement, when, t, fwd, disc, error, q)
     _fill_vols(q, fwd, disc, t)
     return SeriesVols(expiry, root, settlement, when, t, fwd, disc, "", q)
+
+
+def _tight(width: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Strikes whose C − P market (call width + put width) is at most ``TIGHT_FACTOR`` × the
+    median width of the ``TIGHT_COUNT`` tightest usable strikes: a 40-point-wide placeholder
+    quote (XSP, far expiries) carries no parity information and must not steer the fit."""
+    ok = usable & np.isfinite(width)
+    if not ok.any():
+        return ok
+    reference = float(np.median(np.sort(width[ok])[:TIGHT_COUNT]))
+    return ok & (width <= TIGHT_FACTOR * max(reference, 0.0))
 
 
 def _fill_vols(q: pd.DataFrame, fwd: float, disc: float, t: float) -> None:

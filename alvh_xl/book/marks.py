@@ -9,7 +9,9 @@ and one or more chains (SPX/SPXW/XSP and VIX/VIXW) it returns
   AM series is taken (the table has one row per date) and a note gives both;
 * per option leg (by its sheet row): Price = the mid of its two-sided quote; IV = the strike's
   out-of-the-money vol (Black-76 on the series' parity forward; that vol prices both the call
-  and the put by parity); the width of the vol's market (ask vol − bid vol, vol points);
+  and the put by parity) — for SPX/SPXW/XSP legs whose date is in ``forwards``, solved on that
+  row's forward (÷ 10 for XSP) and discount, which the engine values them on, so the vol
+  reprices the mid; the width of the vol's market (ask vol − bid vol, vol points);
 * ``unquoted``: option legs with no usable quote, and why; ``too_wide``: legs whose vol
   market is wider than ``max_width`` vol points (``max_width_vix`` for VIX options, whose
   vol-of-vol near 100 % trades many points wide) — neither kind gets a mark.
@@ -32,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..pricing.implied import solve_implied_vol
 from .cboe import CboeChain
 from .chain_vols import SeriesVols, analyse_chain
 from .positions import Positions
@@ -41,6 +44,7 @@ DEFAULT_MAX_WIDTH_VIX = 15.0      # vol points of vol-of-vol (VIX options trade 
 _ROOTS = {"SPX": ("SPX", "SPXW"), "SPXW": ("SPXW", "SPX"), "XSP": ("XSP",),
           "VIX": ("VIX", "VIXW")}
 _SPX_ROOTS = ("SPX", "SPXW")
+_TABLE_ROOTS = ("SPX", "SPXW", "XSP")     # valued on the forwards table's row of their date
 LEG_COLUMNS = ("row", "instrument", "type", "strike", "expiry", "root", "symbol", "price",
                "iv", "iv_from", "width", "forward", "chain")
 
@@ -73,8 +77,10 @@ def mark_positions(positions: Positions, chains: Sequence[CboeChain], *,
     series = _series_by_key(chains, notes)
     spot = _spot(chains, notes)
     forwards = _forwards(series, notes)
+    table = {row.expiry: (row.forward, row.discount)
+             for row in forwards.itertuples(index=False)}
     legs, unquoted, too_wide = _mark_legs(positions.legs, series, (max_width, max_width_vix),
-                                          notes)
+                                          notes, table)
     return Marks(spot, forwards, legs, unquoted, too_wide, notes)
 
 
@@ -135,7 +141,8 @@ def _forwards(series, notes: list[str]) -> pd.DataFrame:
                                                       "settlement", "source"])
 
 
-def _mark_legs(legs: pd.DataFrame, series, widths: tuple[float, float], notes: list[str]):
+def _mark_legs(legs: pd.DataFrame, series, widths: tuple[float, float], notes: list[str],
+               table: dict[dt.date, tuple[float, float]]):
     marked: list[dict] = []
     unquoted: list[tuple[int, str]] = []
     too_wide: list[tuple[int, str]] = []
@@ -174,10 +181,17 @@ def _mark_legs(legs: pd.DataFrame, series, widths: tuple[float, float], notes: l
             unquoted.append((row, f"{label}: {reason}"))
             continue
         width = 100.0 * float(quote["iv_width"])
+        fwd, iv = s.forward, float(quote["iv"])
+        if root in _TABLE_ROOTS and expiry in table:
+            fwd, iv = _vol_on_table(s, leg.strike, quote["iv_from"], table[expiry], root)
+            if math.isnan(iv):
+                unquoted.append((row, f"{label}: the {quote['iv_from']} mid gives no implied "
+                                      f"vol on the forwards table's forward {fwd:.4f}"))
+                continue
         mark = {"row": row, "instrument": leg.instrument, "type": kind, "strike": leg.strike,
                 "expiry": expiry, "root": root, "symbol": quote["symbol"],
-                "price": float(quote["mid"]), "iv": float(quote["iv"]),
-                "iv_from": quote["iv_from"], "width": width, "forward": s.forward,
+                "price": float(quote["mid"]), "iv": iv,
+                "iv_from": quote["iv_from"], "width": width, "forward": fwd,
                 "chain": chain.source}
         max_width = widths[1] if root.startswith("VIX") else widths[0]
         if not width <= max_width:
@@ -188,6 +202,21 @@ def _mark_legs(legs: pd.DataFrame, series, widths: tuple[float, float], notes: l
             continue
         marked.append(mark)
     return pd.DataFrame(marked, columns=list(LEG_COLUMNS)), unquoted, too_wide
+
+
+def _vol_on_table(s: SeriesVols, strike: float, side: str, fwd_disc: tuple[float, float],
+                  root: str) -> tuple[float, float]:
+    """(forward, vol) of the strike's ``side`` mid on the forwards table's forward (÷ 10 for
+    XSP) and discount — what the engine values SPX/SPXW/XSP legs of that date on (SPEC §4),
+    so the marked vol reprices the mid there; the series' own parity forward can differ (the
+    table keeps the AM series of a date, XSP's own parity is noisier)."""
+    fwd = fwd_disc[0] * (0.1 if root == "XSP" else 1.0)
+    q = s.quotes[(s.quotes["type"] == side) & np.isclose(s.quotes["strike"], strike, rtol=0,
+                                                         atol=1e-6)]
+    rate = -math.log(fwd_disc[1]) / s.t
+    vol = solve_implied_vol(q["mid"].to_numpy()[:1], 1.0 if side == "C" else -1.0, fwd,
+                            strike, s.t, rate, model="black76").vol
+    return fwd, float(vol[0]) if vol.size else math.nan
 
 
 def _unusable(quote: pd.Series) -> str:
