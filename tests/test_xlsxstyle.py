@@ -25,6 +25,13 @@ def test_column_width_is_the_widest_cell(values, num_format):
     assert column_width(values, num_format) == want, (values, num_format)
 
 
+def test_negative_zero_is_zero():
+    """Found by hypothesis in a .ci/run: Excel stores no negative zero, so -0.0 shows '0'
+    ('-0' only for a negative number that rounds to zero)."""
+    assert column_width([-0.0, 0.0], "#,##0") == display_width(0.0, "#,##0") == 2.0
+    assert display_width(-0.4, "#,##0") == 3.0
+
+
 def test_rounding_up_a_digit_and_signs():
     assert column_width([9.996, -0.5, 1.0], "#,##0.00") == display_width(9.996, "#,##0.00")
     assert column_width([999.999, -1000.0], "#,##0.0") == display_width(-1000.0, "#,##0.0")

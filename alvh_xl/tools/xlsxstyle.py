@@ -135,7 +135,7 @@ def display_width(value: Any, num_format: str = "General") -> float:
     if isinstance(value, (bool, np.bool_)):
         return 5.0
     if isinstance(value, (int, float, np.integer, np.floating)):
-        x = float(value)
+        x = float(value) + 0.0                      # Excel has no negative zero: "0"
         if not math.isfinite(x):
             return 4.0
         if "%" in num_format:
