@@ -34,6 +34,11 @@ def fmt(v: Any, digits: int = 0) -> str:
     return str(v)
 
 
+def trade_text(action: str, contracts: float) -> str:
+    """'BUY 22,904,200' / 'SELL 3' / 'none': whole contracts with thousands separators."""
+    return f"{action} {abs(contracts):,.0f}" if contracts else "none"
+
+
 def flag_cell(flag: Any) -> Text:
     text = str(flag or "")
     style = FLAG_STYLE.get(text.split(" (")[0])
@@ -93,7 +98,7 @@ def print_dashboard(d: Any, *, src: Path, out_book: Path, charts: list[Path],
     if d.val is not None:
         lines.append(f"  net vega raw {head.raw:+,.1f}  weighted {head.weighted:+,.1f} $/pt")
         if np.isfinite(head.tolerance):
-            lines.append(f"  ({head.measure}: |net − {head.target:g}| vs "
+            lines.append(f"  ({head.measure}: |net − {head.target:,.1f}| vs "
                          f"{head.tolerance:,.1f})")
     lines.append("\n")
     lines.append(head.message, style="bold" if head.incomplete else "")
@@ -138,7 +143,7 @@ def print_dashboard(d: Any, *, src: Path, out_book: Path, charts: list[Path],
             h = e.hedges
             view = pd.DataFrame({
                 "Candidate": h["Candidate"],
-                "Trade": [f"{a} {abs(n):g}" if n else "none"
+                "Trade": [trade_text(a, n)
                           for a, n in zip(h["Action"], h["Contracts"], strict=True)],
                 "$/pt each": h["ExposurePerContract"], "Raw after": h["RawVegaAfter"],
                 "Wtd after": h["WeightedVegaAfter"], "Flag after": h["FlagAfter"],

@@ -265,3 +265,15 @@ def test_wide_characters_in_a_layer_name_keep_every_number_whole_at_80_columns()
     assert "…" not in out, out
     for text in (name, "30.0", "12.0", "6.5", "-81.8", "1.7", "BREACH", "Limit"):
         assert text in out, (text, out)
+
+
+def test_hedge_trade_and_target_never_in_scientific_notation():
+    """Seen at 80 columns on a book with 25,000-lot legs: the Trade column read
+    'BUY 2.29042e+07' and a target of -2,000,000 would read '-2e+06' in the headline."""
+    from alvh_xl.terminal import trade_text
+
+    cases = [("BUY", 22904200.0, "BUY 22,904,200"), ("SELL", -3.0, "SELL 3"),
+             ("BUY", 582519.0, "BUY 582,519"), ("SELL", 0.0, "none")]
+    for action, contracts, want in cases:
+        got = trade_text(action, contracts)
+        assert got == want, f"trade_text({action!r}, {contracts}) = {got!r}, expected {want!r}"
