@@ -277,3 +277,26 @@ def test_hedge_trade_and_target_never_in_scientific_notation():
     for action, contracts, want in cases:
         got = trade_text(action, contracts)
         assert got == want, f"trade_text({action!r}, {contracts}) = {got!r}, expected {want!r}"
+
+
+def test_a_long_layer_name_is_not_cut_on_the_dashboard(tmp_path):
+    """Seen in LibreOffice's PDF of a report: Dashboard column A kept its design width of
+    19, so a 30-character layer read 'Layer named thirty charact' in the Layers table. A
+    design width is a minimum: the column still grows to its widest value."""
+    from rich.cells import cell_len
+
+    name = "Layer named thirty characters!"
+    book = tmp_path / "long.xlsx"
+    shutil.copy(bundled_template(), book)
+    table = INPUT_BY_NAME["ALVH_POSITIONS"]
+    r0, c0 = cell_ref(table.anchor)
+    wb = openpyxl.load_workbook(book)
+    wb[table.sheet].cell(r0 + 1, c0).value = name
+    wb.save(book)
+    proc = run_report(str(book), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ws = openpyxl.load_workbook(tmp_path / "out" / "long_report.xlsx")["Dashboard"]
+    shown = [c.value for c in ws["A"] if c.value == name]
+    assert shown, "the layer is not in Dashboard column A"
+    width, need = ws.column_dimensions["A"].width, cell_len(name) + 1
+    assert width >= need, f"Dashboard column A is {width} wide; {name!r} needs {need}"

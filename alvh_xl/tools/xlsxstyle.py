@@ -196,5 +196,8 @@ class Widths:
         self.add(col, header_width(text))
 
     def apply(self, ws, fixed: dict[int, float] | None = None) -> None:
-        for col, width in sorted(self.need.items()):
-            ws.set_column(col, col, (fixed or {}).get(col, width))
+        """Set each column to its need; a ``fixed`` (design) width is a minimum, so a long
+        value (a 30-character layer name in Dashboard column A) is never cut."""
+        fixed = fixed or {}
+        for col in sorted(set(self.need) | set(fixed)):
+            ws.set_column(col, col, max(self.need.get(col, 0.0), fixed.get(col, 0.0)))
