@@ -300,3 +300,31 @@ def test_a_long_layer_name_is_not_cut_on_the_dashboard(tmp_path):
     assert shown, "the layer is not in Dashboard column A"
     width, need = ws.column_dimensions["A"].width, cell_len(name) + 1
     assert width >= need, f"Dashboard column A is {width} wide; {name!r} needs {need}"
+
+
+def test_headline_cards_are_wide_enough_for_big_numbers(tmp_path):
+    """Seen in LibreOffice's PDF of a report on a book of 25,000-lot legs: the net vega and
+    tolerance cards (20 pt, twice the table font) showed '###' for -58,251,865.7."""
+    from alvh_xl.tools.xlsxstyle import FORMATS, display_width
+
+    book = tmp_path / "big.xlsx"
+    shutil.copy(bundled_template(), book)
+    table = INPUT_BY_NAME["ALVH_POSITIONS"]
+    r0, c0 = cell_ref(table.anchor)
+    qty = c0 + table.headers.index("Qty")
+    wb = openpyxl.load_workbook(book)
+    ws = wb[table.sheet]
+    for r in range(r0 + 1, ws.max_row + 1):
+        if isinstance(ws.cell(r, qty).value, (int, float)):
+            ws.cell(r, qty).value *= 40000
+    wb.save(book)
+    proc = run_report(str(book), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    dash = openpyxl.load_workbook(tmp_path / "out" / "big_report.xlsx")["Dashboard"]
+    for key in ("netvega_raw", "netvega_weighted", "tolerance"):
+        cell = dash[OUTPUT_BY_KEY[key].anchor]
+        assert isinstance(cell.value, float) and abs(cell.value) > 1e5, (key, cell.value)
+        need = display_width(cell.value, FORMATS["RawVega"]) * cell.font.sz / 10
+        width = dash.column_dimensions[cell.column_letter].width
+        assert width >= need, (f"{key} card {cell.coordinate} = {cell.value:,.1f} at "
+                               f"{cell.font.sz} pt: column {width} wide, needs {need}")

@@ -270,6 +270,10 @@ def write_output(w: Writer, ws, out: L.Output, cells: list[list[Any]], live: boo
     n_rows, n_cols = len(cells), max(len(r) for r in cells)
     if out.max_rows == 1 and out.max_cols == 1:          # a single-cell card
         fmt = card_format(w, out.key)
+        value = cells[0][0]
+        if out.key in CARD_NUMBERS and isinstance(value, (int, float)) \
+                and not isinstance(value, bool):      # 20 pt: twice the table font's width
+            widths.add(c0, display_width(value, VEGA) * CARD_FONT / 10)
         if live:
             ws.write_dynamic_array_formula(r0, c0, r0, c0, out.formula, fmt,
                                            cached(cells[0][0]))
@@ -381,11 +385,15 @@ def _dashboard(w: Writer, ws, shapes, live: bool, stamp, valuation) -> None:
     ws.fit_to_pages(1, 1)
 
 
+CARD_FONT = 20                                   # points; the tables use 10
+CARD_NUMBERS = ("netvega_raw", "netvega_weighted", "tolerance")
+
+
 def card_format(w: Writer, key: str) -> Any:
     """The big Dashboard cards (net vega, tolerance, status) and the small lines under them."""
-    card = dict(bold=True, font_size=20, font_color=NAVY, align="center", valign="vcenter",
-                bg_color=LIGHT, border=1, border_color=NAVY)
-    if key in ("netvega_raw", "netvega_weighted", "tolerance"):
+    card = dict(bold=True, font_size=CARD_FONT, font_color=NAVY, align="center",
+                valign="vcenter", bg_color=LIGHT, border=1, border_color=NAVY)
+    if key in CARD_NUMBERS:
         return w.num(VEGA, **card)
     if key == "status":
         return w.fmt(**{**card, "font_size": 14, "text_wrap": True})
