@@ -128,17 +128,28 @@ def condor_chart(d: Dashboard, path: Path) -> Path:
             for v in mig[col]:
                 if isinstance(v, (int, float)) and np.isfinite(v):
                     ax.axvline(v, color="grey", lw=0.5, ls=":")
-        ax.axvline(d.valuation.market.spx_spot, color=COLORS[2], lw=1, label="SPX now")
+        index = curves["index"]
+        ax.axvline(condor_level(d, name), color=COLORS[2], lw=1, label=f"{index} now")
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_xlabel("SPX at horizon")
+        ax.set_xlabel(f"{index} at horizon")
         ax.set_ylabel("P&L ($)")
         ax.set_title(f"{name}: P&L at expiry and T+0 (dotted: T+0 break-evens per shift)")
         ax.legend(fontsize=7, ncol=2)
     return _save(fig, path)
 
 
+def condor_level(d: Dashboard, name: str) -> float:
+    """Today's level of the condor's own index (SPX points, or XSP = SPX / 10)."""
+    from .risk.condor import find_condors
+
+    c, _, _ = find_condors(d.valuation)
+    i = int(np.flatnonzero(c.strategy == name)[0])
+    return float(d.valuation.market.spx_spot * c.scale[i])
+
+
 def condor_curves(d: Dashboard, name: str, shifts) -> dict[str, Any]:
-    """P&L ($) of one condor vs SPX: at expiry, and T+0 under each vol shift."""
+    """P&L ($) of one condor vs its own index ('spot' in SPX or XSP points, named by
+    'index'): at expiry, and T+0 under each vol shift."""
     from .risk.condor import CP, SIGN, find_condors, t0_pnl
 
     c, _, _ = find_condors(d.valuation)
@@ -149,8 +160,10 @@ def condor_curves(d: Dashboard, name: str, shifts) -> dict[str, Any]:
     units = c.multiplier[i] * c.count[i]
     intrinsic = np.maximum(CP * (spot[:, None] - k), 0.0)
     expiry = (c.credit[i] + (intrinsic * SIGN).sum(axis=1)) * units
-    t0 = t0_pnl(c, spot, np.asarray(shifts, dtype=float))[i] * units
-    return {"spot": spot, "expiry": expiry, "t0": dict(zip(shifts, t0, strict=True))}
+    # t0_pnl takes SPX points: an XSP grid (own points) is SPX / 10
+    t0 = t0_pnl(c, spot / c.scale[i], np.asarray(shifts, dtype=float))[i] * units
+    return {"spot": spot, "expiry": expiry, "t0": dict(zip(shifts, t0, strict=True)),
+            "index": "SPX" if c.scale[i] == 1 else "XSP"}
 
 
 def signals_chart(vix: Any, vvix: Any, path: Path) -> Path:
