@@ -11,6 +11,27 @@ from .conventions import DEFAULT_VOL_SHIFTS
 from .risk.dashboard import EngineTables as Dashboard
 
 COLORS = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a5a5a5"]
+# one distinct colour per layer: ours, then matplotlib's tab20 (darks, then lights)
+LAYER_COLORS = COLORS + ["#d62728", "#17becf", "#e377c2", "#8c564b", "#bcbd22",
+                         "#ff9896", "#98df8a", "#c5b0d5", "#ffbb78", "#9edae5", "#f7b6d2",
+                         "#c49c94", "#dbdb8d", "#aec7e8"]
+
+
+def layer_color(i: int) -> str:
+    """The colour of the i-th layer in every chart (distinct for the first 21 layers)."""
+    return LAYER_COLORS[i % len(LAYER_COLORS)]
+
+
+def dollars(value: float, _pos: Any = None) -> str:
+    """Axis tick label in whole dollars with thousands separators ('-1,250,000'), never
+    matplotlib's scientific multiplier above the axis."""
+    return f"{value:,.0f}"
+
+
+def _dollar_axis(ax) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(dollars))
 
 
 def _plt():
@@ -70,13 +91,14 @@ def buckets_chart(d: Dashboard, path: Path) -> Path:
     for i, layer in enumerate(layers):
         v = table[layer].to_numpy(float)
         base = np.where(v >= 0, pos, neg)
-        ax.bar(x, v, bottom=base, label=layer, color=COLORS[i % len(COLORS)], width=0.65)
+        ax.bar(x, v, bottom=base, label=layer, color=layer_color(i), width=0.65)
         pos += np.where(v >= 0, v, 0)
         neg += np.where(v < 0, v, 0)
     ax.plot(x, table["Total"].to_numpy(float), "k_", markersize=22, mew=2, label="Net")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, table["Bucket"])
     ax.set_ylabel("vol exposure ($ per vol point)")
+    _dollar_axis(ax)
     ax.set_title("Vega by maturity bucket and layer")
     ax.legend(ncol=3, fontsize=8, loc="best")
     return _save(fig, path)
@@ -93,6 +115,8 @@ def ladder_chart(d: Dashboard, path: Path) -> Path:
     a1.axhline(0, color="black", lw=0.8)
     a1.set_xlabel("vol shift (points, term-structure weighted)")
     a1.set_ylabel("P&L ($)")
+    _dollar_axis(a1)
+    _dollar_axis(a2)
     a1.set_title("Book: full vs linear")
     a1.legend(fontsize=8)
     layers = list(lad.columns[3:])
@@ -100,7 +124,7 @@ def ladder_chart(d: Dashboard, path: Path) -> Path:
     x = np.arange(len(lad))
     for i, layer in enumerate(layers):
         a2.bar(x + (i - (len(layers) - 1) / 2) * width, lad[layer], width, label=layer,
-               color=COLORS[i % len(COLORS)])
+               color=layer_color(i))
     a2.set_xticks(x, [f"{s:+g}" for s in lad["Shift"]])
     a2.axhline(0, color="black", lw=0.8)
     a2.set_xlabel("vol shift (points)")
@@ -133,6 +157,7 @@ def condor_chart(d: Dashboard, path: Path) -> Path:
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xlabel(f"{index} at horizon")
         ax.set_ylabel("P&L ($)")
+        _dollar_axis(ax)
         ax.set_title(f"{name}: P&L at expiry and T+0 (dotted: T+0 break-evens per shift)")
         ax.legend(fontsize=7, ncol=2)
     return _save(fig, path)

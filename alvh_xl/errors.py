@@ -40,8 +40,8 @@ class PathError(AlvhError):
 
 
 def count(n: int, word: str) -> str:
-    """'1 leg', '3 legs', '0 legs' (English plural by an 's')."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    """'1 leg', '3 legs', '10,000 legs' (English plural by an 's')."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def describe(value: object) -> str:

@@ -40,3 +40,13 @@ def test_t0_curve_at_todays_level_is_the_legs_pnl(engine, name, points_per_spx):
     got = float(np.interp(level, spot, curves["t0"][0.0]))
     assert abs(got - want) <= TOL, (f"{name}: T+0 P&L at {level:.2f} = {got:.4f} $, legs' "
                                     f"P&L {want:.4f} $, tolerance {TOL}")
+
+
+def test_layers_get_distinct_colours_and_axes_read_in_dollars():
+    """Nine layers drew Core and the eighth layer in one navy (7 colours cycled); axes of
+    $ per vol point showed matplotlib's '1e7' multiplier above them."""
+    from alvh_xl.charts import LAYER_COLORS, dollars, layer_color
+
+    first = [layer_color(i) for i in range(21)]
+    assert len(set(first)) == 21 == len(set(LAYER_COLORS)), first
+    assert dollars(-58_251_865.7) == "-58,251,866" and dollars(0.0) == "0"
