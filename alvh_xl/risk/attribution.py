@@ -1,6 +1,8 @@
 """P&L attribution between two history snapshots, per layer (SPEC §8).
 
-For every leg held on both dates (same key, see ``history.leg_keys``), with the quantity and
+For every leg held on both dates (the same contract in the same layer: Instrument, Type,
+Strike, Expiry and what it is written on — an ETP's ticker, a VIX leg's future expiry; how an
+SPX leg is priced, on spot or on a forward, does not make it another leg), with the quantity and
 Greeks of the earlier snapshot (ΔU: move of the leg's own underlying — SPX spot (SPX/10 for
 XSP, the forward for a leg priced on ALVH_FORWARDS), its VIX future (listed or interpolated),
 or the ETP price; ΔIV: move of its implied vol, decimal; d: calendar days elapsed between the
@@ -38,8 +40,8 @@ PARTS = ("Delta", "Gamma", "Vega", "VolOfVol", "Theta")
 VIX_LINKED = ("VIX", "VX", "VXM", "ETP")
 ATTRIBUTION_COLUMNS = ("From", "To", "Days", "Layer", "Realised", *PARTS, "Unexplained",
                        "Legs", "NewLegs", "ClosedLegs", "Resized")
-_NEEDED = ("Key", "Layer", "Instrument", "Qty", "Multiplier", "Price", "UnderlyingPrice",
-           "IV", "Delta", "Gamma", "Vega", "Theta")
+_NEEDED = ("Layer", "Instrument", "Type", "Strike", "Expiry", "Underlying", "Qty",
+           "Multiplier", "Price", "UnderlyingPrice", "IV", "Delta", "Gamma", "Vega", "Theta")
 
 
 def snapshot_dates(history: pd.DataFrame) -> list[str]:
@@ -86,9 +88,11 @@ def attribute_pair(legs_from: pd.DataFrame, legs_to: pd.DataFrame, start: pd.Tim
                    end: pd.Timestamp) -> pd.DataFrame:
     """Attribution of the leg rows of the snapshot valued at ``start`` to the one at ``end``."""
     days = (end - start).total_seconds() / 86400.0
-    right = legs_to[["Key", "Layer", "Qty", "Price", "UnderlyingPrice", "IV"]]
-    m = legs_from[list(_NEEDED)].merge(right, on="Key", how="outer", suffixes=("", "_to"),
-                                       indicator=True)
+    left = legs_from[list(_NEEDED)].assign(_id=_numbered(legs_from["Layer"].astype(str) + "|"
+                                                         + contract_ids(legs_from)))
+    right = legs_to[["Layer", "Qty", "Price", "UnderlyingPrice", "IV"]].assign(
+        _id=_numbered(legs_to["Layer"].astype(str) + "|" + contract_ids(legs_to)))
+    m = left.merge(right, on="_id", how="outer", suffixes=("", "_to"), indicator=True)
     both = (m["_merge"] == "both").to_numpy()
     num = lambda c: m[c].to_numpy(float)  # noqa: E731
     d_u = num("UnderlyingPrice_to") - num("UnderlyingPrice")
@@ -119,6 +123,27 @@ def attribute_pair(legs_from: pd.DataFrame, legs_to: pd.DataFrame, start: pd.Tim
     table.insert(0, "To", end.date().isoformat())
     table.insert(0, "From", start.date().isoformat())
     return table[list(ATTRIBUTION_COLUMNS)]
+
+
+def contract_ids(legs: pd.DataFrame) -> pd.Series:
+    """What a leg row holds, whatever it is priced on: Instrument|Type|Strike|Expiry|written-on
+    (an ETP's ticker, a VIX-linked leg's future expiry, nothing for SPX/XSP/ES/MES legs, whose
+    Underlying text says only whether spot or a forward priced them)."""
+    under = legs["Underlying"].fillna("").astype(str).str.split()
+    instrument = legs["Instrument"].fillna("").astype(str)
+    written_on = np.where(instrument == "ETP", under.str[0],
+                          np.where(instrument.isin(VIX_LINKED), under.str[-1], ""))
+    k = pd.to_numeric(legs["Strike"], errors="coerce").to_numpy(float)
+    strike = np.where(np.isnan(k), "", np.char.mod("%g", np.nan_to_num(k)))
+    expiry = pd.to_datetime(legs["Expiry"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
+    return (instrument + "|" + legs["Type"].fillna("").astype(str) + "|" + strike + "|"
+            + expiry + "|" + pd.Series(written_on, index=legs.index).fillna("").astype(str))
+
+
+def _numbered(ids: pd.Series) -> pd.Series:
+    """``ids`` with '#2', '#3' … on repeats (two rows of one contract stay two legs)."""
+    nth = ids.groupby(ids).cumcount()
+    return ids.where(nth == 0, ids + "#" + (nth + 1).astype(str))
 
 
 def iso_date(value, name: str = "date") -> str | None:
