@@ -228,3 +228,26 @@ def test_a_leg_priced_on_a_forward_the_next_day_is_still_the_same_leg(tmp_path):
     got = att.loc["TOTAL", "Realised"]
     assert got == pytest.approx(expected, rel=1e-12), (
         f"TOTAL Realised {got} vs independent Σ Qty·Mult·ΔPrice {expected} (rel 1e-12)")
+
+
+def test_a_renamed_layer_keeps_its_legs_pnl_and_says_they_moved(tmp_path):
+    """The trader renames layer Tail to 'Tail Hedge' overnight: its VXX shares were held on
+    both dates, so their P&L is in the TOTAL (earned in the earlier layer, as the earlier
+    quantity's is) and the move is said (Moved), not shown as a close and a new trade."""
+    path = tmp_path / "h.csv"
+    pos = copy.deepcopy(POS)
+    pos[8][0] = "Tail Hedge"
+    a = valuation("2026-11-24")
+    b = valuation("2026-11-25", spot=6710, fut_bump=0.3, etp=46.0, positions=pos)
+    append_snapshot(path, snapshot(a))
+    att = attribute(append_snapshot(path, snapshot(b))).set_index("Layer")
+    counts = att.loc["TOTAL", ["Legs", "NewLegs", "ClosedLegs", "Moved"]].tolist()
+    assert counts == [8, 0, 0, 1], f"held / new / closed / moved: expected [8, 0, 0, 1], " \
+                                    f"got {counts}"
+    assert att.loc["Tail", "Moved"] == 1 and att.loc["Tail Hedge", "Legs"] == 0
+    # VXX shares: 100 × (46 − 45) = 100 $, earned in the layer they were in on 24 Nov.
+    assert att.loc["Tail", "Realised"] == pytest.approx(100.0, rel=1e-12)
+    expected = _held_value_change(a, b)
+    got = att.loc["TOTAL", "Realised"]
+    assert got == pytest.approx(expected, rel=1e-12), (
+        f"TOTAL Realised {got} vs independent Σ Qty·Mult·ΔPrice {expected} (rel 1e-12)")

@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-NOTE = ("Realised: P&L of legs held on both dates at the earlier quantity. Legs opened or "
-        "closed in between are counted, their P&L is not included.")
+NOTE = ("Realised: P&L of legs held on both dates at the earlier quantity, in the earlier "
+        "layer (Moved: legs now in another layer). Legs opened or closed in between are "
+        "counted, their P&L is not included.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +50,7 @@ def print_attribution(table: pd.DataFrame, console: Console) -> None:
     from ..terminal import split_tables
 
     money = ("Realised", "Delta", "Gamma", "Vega", "VolOfVol", "Theta", "Unexplained")
-    counts = ("Legs", "NewLegs", "ClosedLegs", "Resized")
+    counts = ("Legs", "NewLegs", "ClosedLegs", "Resized", "Moved")
     for (start, end), part in table.groupby(["From", "To"], sort=False):
         days = float(part["Days"].iat[0])
         shown = part[["Layer", *money, *counts]].reset_index(drop=True)

@@ -23,7 +23,9 @@ two valuation date-times):
 Legs opened or closed
 between the dates carry no P&L here (their closing or opening trade is not in the history);
 they are counted in NewLegs / ClosedLegs. Resized counts legs whose quantity changed; their
-P&L is that of the earlier quantity.
+P&L is that of the earlier quantity. A contract held on both dates in another layer (a layer
+renamed, a leg moved) is the same leg: its P&L is in its earlier layer, which counts it in
+Moved.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ TOTAL = "TOTAL"
 PARTS = ("Delta", "Gamma", "Vega", "VolOfVol", "Theta")
 VIX_LINKED = ("VIX", "VX", "VXM", "ETP")
 ATTRIBUTION_COLUMNS = ("From", "To", "Days", "Layer", "Realised", *PARTS, "Unexplained",
-                       "Legs", "NewLegs", "ClosedLegs", "Resized")
+                       "Legs", "NewLegs", "ClosedLegs", "Resized", "Moved")
 _NEEDED = ("Layer", "Instrument", "Type", "Strike", "Expiry", "Underlying", "Qty",
            "Multiplier", "Price", "UnderlyingPrice", "IV", "Delta", "Gamma", "Vega", "Theta")
 
@@ -88,10 +90,9 @@ def attribute_pair(legs_from: pd.DataFrame, legs_to: pd.DataFrame, start: pd.Tim
                    end: pd.Timestamp) -> pd.DataFrame:
     """Attribution of the leg rows of the snapshot valued at ``start`` to the one at ``end``."""
     days = (end - start).total_seconds() / 86400.0
-    left = legs_from[list(_NEEDED)].assign(_id=_numbered(legs_from["Layer"].astype(str) + "|"
-                                                         + contract_ids(legs_from)))
-    right = legs_to[["Layer", "Qty", "Price", "UnderlyingPrice", "IV"]].assign(
-        _id=_numbered(legs_to["Layer"].astype(str) + "|" + contract_ids(legs_to)))
+    id_from, id_to = _match_ids(legs_from, legs_to)
+    left = legs_from[list(_NEEDED)].assign(_id=id_from)
+    right = legs_to[["Layer", "Qty", "Price", "UnderlyingPrice", "IV"]].assign(_id=id_to)
     m = left.merge(right, on="_id", how="outer", suffixes=("", "_to"), indicator=True)
     both = (m["_merge"] == "both").to_numpy()
     num = lambda c: m[c].to_numpy(float)  # noqa: E731
@@ -115,6 +116,7 @@ def attribute_pair(legs_from: pd.DataFrame, legs_to: pd.DataFrame, start: pd.Tim
     parts["NewLegs"] = (m["_merge"] == "right_only").to_numpy().astype(int)
     parts["ClosedLegs"] = (m["_merge"] == "left_only").to_numpy().astype(int)
     parts["Resized"] = (both & (num("Qty") != num("Qty_to"))).astype(int)
+    parts["Moved"] = (both & (m["Layer"] != m["Layer_to"]).to_numpy()).astype(int)
     order = list(dict.fromkeys([*legs_from["Layer"], *legs_to["Layer"]]))
     table = parts.groupby("Layer", sort=False).sum().reindex(order, fill_value=0)
     table.loc[TOTAL] = table.sum(axis=0)
@@ -138,6 +140,18 @@ def contract_ids(legs: pd.DataFrame) -> pd.Series:
     expiry = pd.to_datetime(legs["Expiry"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
     return (instrument + "|" + legs["Type"].fillna("").astype(str) + "|" + strike + "|"
             + expiry + "|" + pd.Series(written_on, index=legs.index).fillna("").astype(str))
+
+
+def _match_ids(legs_from: pd.DataFrame, legs_to: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Ids pairing the rows of two snapshots: the same contract in the same layer first, then
+    the same contract left unpaired on both sides (a renamed layer, a leg moved)."""
+    ca, cb = contract_ids(legs_from), contract_ids(legs_to)
+    la = _numbered(legs_from["Layer"].astype(str) + "|" + ca)
+    lb = _numbered(legs_to["Layer"].astype(str) + "|" + cb)
+    held_a, held_b = la.isin(lb), lb.isin(la)
+    moved_a = "\x1f" + _numbered(ca[~held_a])
+    moved_b = "\x1f" + _numbered(cb[~held_b])
+    return la.where(held_a, moved_a), lb.where(held_b, moved_b)
 
 
 def _numbered(ids: pd.Series) -> pd.Series:
