@@ -300,6 +300,47 @@ def test_a_history_block_without_its_header_is_not_overwritten(book):
     assert result.outputs["layers"][0][0] == "Layer"          # the blocks are still written
 
 
+def test_an_error_or_text_typed_in_a_history_cell_is_kept_and_named(book):
+    """A trader types '#N/A' (an Excel error) and a remark into an older date's History row:
+    Refresh keeps both where they were and names each cell in the message."""
+    wb = openpyxl.load_workbook(book)
+    ws = wb[L.HISTORY]
+    r0, c0 = L.cell_ref(L.HISTORY_ANCHOR[1])
+    header = [ws.cell(r0, c0 + j).value for j in range(15)]
+    row = r0 + 1                                  # the sample's first row: becomes 2026-11-20
+    ws.cell(row, c0).value = dt.datetime(2026, 11, 20)
+    raw, weighted = c0 + header.index("RawVega"), c0 + header.index("WeightedVega")
+    ws.cell(row, raw).value = "#N/A"
+    ws.cell(row, raw).data_type = "e"
+    ws.cell(row, weighted).value = "holiday, not marked"
+    wb.save(book)
+    result = refresh(book)
+    kept = history(book)[1]
+    assert kept[:2] == ["2026-11-20", "Core"], kept
+    assert kept[raw - c0] == "#N/A" and kept[weighted - c0] == "holiday, not marked", kept
+    for col in (raw, weighted):
+        where = f"{L.HISTORY}!{L.a1(row, col)}"
+        assert where in result.message, f"expected {where} named in: {result.message}"
+        assert where in cell(book, L.MESSAGE_CELL)
+
+
+def test_a_history_column_the_user_added_is_never_dropped(book):
+    """A 'Comment' column typed inside the History block's width is not a History column:
+    Refresh must not rewrite the block without it (its text would be lost); it says so."""
+    wb = openpyxl.load_workbook(book)
+    ws = wb[L.HISTORY]
+    r0, c0 = L.cell_ref(L.HISTORY_ANCHOR[1])
+    ws.cell(r0, c0 + 5).value = "Comment"          # replaces the Flag header
+    ws.cell(r0 + 1, c0 + 5).value = "rolled the L2 call"
+    for j in range(5):
+        ws.cell(r0 + j + 1, c0).value = dt.datetime(2026, 11, 20)
+    wb.save(book)
+    result = refresh(book)
+    assert not result.ok and "History not updated" in result.message, result.message
+    assert "Comment" in result.message and f"{L.HISTORY}!{L.a1(r0, c0 + 5)}" in result.message
+    assert history(book)[1][5] == "rolled the L2 call"
+
+
 # ---------------------------------------------------------------------------- errors
 
 

@@ -28,7 +28,7 @@ from ..conventions import ERROR_PREFIX
 from ..errors import AlvhError, WorkbookError
 from .cache import BOOKS, RESULTS
 from .frames import fit
-from .history_block import HISTORY_MAX_ROWS, history_rows, merge_history
+from .history_block import HISTORY_MAX_ROWS, history_cell_notes, history_rows, merge_history
 from .layout import (
     HISTORY_ANCHOR,
     LAST_REFRESH,
@@ -110,7 +110,7 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     notes = list(dash.notes)
     if dash.val is not None:
         try:
-            result.history_rows = write_history(io, inputs, dash.val)
+            result.history_rows = write_history(io, inputs, dash.val, notes)
         except AlvhError as exc:
             notes.append(f"History not updated: {exc}")
     else:
@@ -189,16 +189,21 @@ def _holds_live_formula(io: WorkbookIO, out: Output) -> bool:
     return bool(formula) and out.function in str(formula).upper()
 
 
-def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any) -> int:
+def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any,
+                  notes: list[str] | None = None) -> int:
     """Write this date's rows into the History block, replacing rows of the same date.
 
     Older rows are kept, matched to the current header by column name, and everything is
-    sorted by date. Returns the number of rows written for this date.
+    sorted by date; a kept cell holding text or an error where a number belongs is named in
+    ``notes``. Returns the number of rows written for this date.
     """
     new = history_rows(inputs, val)
     sheet, anchor = HISTORY_ANCHOR
     block = io.read_block(sheet, anchor, HISTORY_MAX_ROWS, len(new[0]))
-    rows = merge_history(block, new, val.market.valuation.date())
+    day = val.market.valuation.date()
+    rows = merge_history(block, new, day)
+    if notes is not None:
+        notes.extend(history_cell_notes(block, new[0], day))
     io.write(sheet, anchor, rows, clear=(len(block), len(new[0])))
     return len(new) - 1
 
