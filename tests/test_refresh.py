@@ -341,6 +341,26 @@ def test_a_history_column_the_user_added_is_never_dropped(book):
     assert history(book)[1][5] == "rolled the L2 call"
 
 
+def input_cells(path: Path) -> dict:
+    """Every non-empty cell of the input sheets (what the trader typed)."""
+    return {k: v for k, v in cells(path).items() if k[0] in L.INPUT_SHEETS}
+
+
+def test_a_market_input_error_keeps_every_input_and_says_incomplete(book):
+    """A decimal comma in the curve stops the valuation: the message cell says INCOMPLETE
+    (as it does for a left-out row), names the cell, and no input cell changes."""
+    r, c = L.cell_ref(L.INPUT_BY_NAME["ALVH_CURVE"].anchor)
+    edit(book, L.MARKET, L.a1(r + 2, c + 1), "19,25")
+    before = input_cells(book)
+    result = refresh(book)
+    message = cell(book, L.MESSAGE_CELL)
+    assert not result.ok and message.startswith("INCOMPLETE"), message
+    status = L.OUTPUT_BY_KEY["status"]
+    assert "decimal comma" in message
+    assert str(cell(book, (status.sheet, status.anchor))).startswith("INCOMPLETE")
+    assert input_cells(book) == before
+
+
 # ---------------------------------------------------------------------------- errors
 
 
