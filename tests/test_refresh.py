@@ -361,6 +361,27 @@ def test_a_market_input_error_keeps_every_input_and_says_incomplete(book):
     assert input_cells(book) == before
 
 
+def test_a_deleted_thresholds_sheet_says_incomplete_and_leaves_no_stale_flag(book):
+    """Refreshed once (flag and numbers written), then the Thresholds sheet is deleted: the
+    next Refresh cannot read the workbook; the message cell says INCOMPLETE and the headline
+    cards no longer show the previous flag and net vega; no input cell changes."""
+    refresh(book)
+    status, net = L.OUTPUT_BY_KEY["status"], L.OUTPUT_BY_KEY["netvega_raw"]
+    assert cell(book, (status.sheet, status.anchor)) == "BREACH"
+    wb = openpyxl.load_workbook(book)
+    del wb[L.THRESHOLDS]
+    wb.save(book)
+    before = input_cells(book)
+    result = refresh(book, now=NOW + dt.timedelta(minutes=5))
+    message = cell(book, L.MESSAGE_CELL)
+    assert not result.ok and message.startswith("INCOMPLETE") and "Thresholds" in message, \
+        message
+    assert str(cell(book, (status.sheet, status.anchor))).startswith("INCOMPLETE")
+    shown = cell(book, (net.sheet, net.anchor))
+    assert not isinstance(shown, (int, float)), f"stale net vega {shown} left on the card"
+    assert input_cells(book) == before
+
+
 # ---------------------------------------------------------------------------- errors
 
 

@@ -26,6 +26,7 @@ import xlwings as xw
 
 from ..conventions import ERROR_PREFIX
 from ..errors import AlvhError, WorkbookError
+from ..risk.aggregation import INCOMPLETE
 from .cache import BOOKS, RESULTS
 from .frames import fit
 from .history_block import HISTORY_MAX_ROWS, history_cell_notes, history_rows, merge_history
@@ -79,8 +80,9 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
         say("ALVH: reading inputs…")
         inputs = read_inputs(io, layout)
     except AlvhError as exc:
-        message = f"Refresh failed at {when}: {exc}"
+        message = f"{INCOMPLETE}: Refresh failed at {when}: {exc}"
         io.write(*MESSAGE_CELL, [[message]])
+        _retract_headline(io, layout)
         say(message)
         return RefreshResult(None, message=message, ok=False)
     say("ALVH: marking the book from the files the Market sheet names…")
@@ -162,6 +164,21 @@ def workbook_folder(io: Any) -> Path | None:
 def message_block(layout: Layout) -> Output | None:
     """The layout's message block (the headline message at MESSAGE_CELL), if any."""
     return next((o for o in layout.outputs if (o.sheet, o.anchor) == MESSAGE_CELL), None)
+
+
+HEADLINE_FUNCTIONS = ("ALVH_STATUS", "ALVH_NETVEGA")     # the Dashboard's cards
+
+
+def _retract_headline(io: WorkbookIO, layout: Layout) -> None:
+    """The workbook could not be read: the headline cards holding values from an earlier
+    Refresh (no live formula) must not keep showing its flag and net vega as today's."""
+    for out in layout.outputs:
+        if out.function not in HEADLINE_FUNCTIONS or (out.sheet, out.anchor) == MESSAGE_CELL \
+                or _holds_live_formula(io, out):
+            continue
+        text = INCOMPLETE if out.key == "status" else \
+            f"{ERROR_PREFIX} not computed: Refresh could not read the workbook (see message)"
+        io.write(out.sheet, out.anchor, [[text]], clear=(1, 1))
 
 
 def _sheets(io: WorkbookIO) -> set[str] | None:
