@@ -251,3 +251,26 @@ def test_a_renamed_layer_keeps_its_legs_pnl_and_says_they_moved(tmp_path):
     got = att.loc["TOTAL", "Realised"]
     assert got == pytest.approx(expected, rel=1e-12), (
         f"TOTAL Realised {got} vs independent Σ Qty·Mult·ΔPrice {expected} (rel 1e-12)")
+
+
+def test_a_leg_left_out_by_an_input_error_is_said_not_shown_as_closed(tmp_path, capsys):
+    """'ten' typed in a Qty on 25 Nov leaves that leg out of the 25 Nov snapshot (its book row
+    says LeftOut 1). The leg was not closed: the attribution says the pair is incomplete
+    (LeftOut on the TOTAL row; the command prints INCOMPLETE with the date)."""
+    import argparse
+
+    from alvh_xl.commands import attribution as cmd
+
+    path = tmp_path / "h.csv"
+    append_snapshot(path, snapshot(valuation("2026-11-24")))
+    pos = copy.deepcopy(POS)
+    pos[7][6] = "ten"                                         # the VX future's Qty
+    snap = snapshot(valuation("2026-11-25", spot=6710, positions=pos))
+    assert snap.loc[snap["Level"] == "book", "LeftOut"].iat[0] == 1
+    att = attribute(append_snapshot(path, snap)).set_index("Layer")
+    assert att.loc["TOTAL", "LeftOut"] == 1, att["LeftOut"]
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    assert cmd.run(parser.parse_args([str(path)])) == 0
+    text = capsys.readouterr().out
+    assert "INCOMPLETE" in text and "2026-11-25" in text and "left out" in text, text

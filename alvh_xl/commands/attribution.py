@@ -59,4 +59,10 @@ def print_attribution(table: pd.DataFrame, console: Console) -> None:
             if len(out.rows) > 1:                   # the last row is TOTAL: rule above it
                 out.rows[-2].end_section = True
             console.print(out)
+        left_out = part["LeftOut"].iat[-1] if "LeftOut" in part.columns else 0
+        if left_out and left_out > 0:
+            console.print(f"INCOMPLETE {start} → {end}: the snapshots left out "
+                          f"{left_out:g} input row{'s' if left_out != 1 else ''} (see "
+                          "`alvh-xl snapshot`); legs in those rows count as closed or new "
+                          "above, not as held.", markup=False)
     console.print(NOTE)

@@ -25,7 +25,8 @@ between the dates carry no P&L here (their closing or opening trade is not in th
 they are counted in NewLegs / ClosedLegs. Resized counts legs whose quantity changed; their
 P&L is that of the earlier quantity. A contract held on both dates in another layer (a layer
 renamed, a leg moved) is the same leg: its P&L is in its earlier layer, which counts it in
-Moved.
+Moved. LeftOut (TOTAL row only) counts the input rows the two snapshots left out (a bad cell):
+a leg in such a row shows as closed or new, so a pair with LeftOut > 0 is incomplete.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ TOTAL = "TOTAL"
 PARTS = ("Delta", "Gamma", "Vega", "VolOfVol", "Theta")
 VIX_LINKED = ("VIX", "VX", "VXM", "ETP")
 ATTRIBUTION_COLUMNS = ("From", "To", "Days", "Layer", "Realised", *PARTS, "Unexplained",
-                       "Legs", "NewLegs", "ClosedLegs", "Resized", "Moved")
+                       "Legs", "NewLegs", "ClosedLegs", "Resized", "Moved", "LeftOut")
 _NEEDED = ("Layer", "Instrument", "Type", "Strike", "Expiry", "Underlying", "Qty",
            "Multiplier", "Price", "UnderlyingPrice", "IV", "Delta", "Gamma", "Vega", "Theta")
 
@@ -81,14 +82,20 @@ def attribute(history: pd.DataFrame, date_from=None, date_to=None) -> pd.DataFra
     legs = history[history["Level"] == "leg"]
     by_date = dict(tuple(legs.groupby("Date", sort=False)))
     empty = legs.iloc[0:0]
+    book = history[history["Level"] == "book"]
+    left_out = dict(zip(book["Date"], pd.to_numeric(
+        book["LeftOut"] if "LeftOut" in book.columns else pd.Series(0.0, index=book.index),
+        errors="coerce").fillna(0.0), strict=True))
     return pd.concat([attribute_pair(by_date.get(a, empty), by_date.get(b, empty),
-                                     stamps[a], stamps[b]) for a, b in pairs],
-                     ignore_index=True)
+                                     stamps[a], stamps[b],
+                                     left_out=left_out.get(a, 0.0) + left_out.get(b, 0.0))
+                      for a, b in pairs], ignore_index=True)
 
 
 def attribute_pair(legs_from: pd.DataFrame, legs_to: pd.DataFrame, start: pd.Timestamp,
-                   end: pd.Timestamp) -> pd.DataFrame:
-    """Attribution of the leg rows of the snapshot valued at ``start`` to the one at ``end``."""
+                   end: pd.Timestamp, *, left_out: float = 0.0) -> pd.DataFrame:
+    """Attribution of the leg rows of the snapshot valued at ``start`` to the one at ``end``;
+    ``left_out``: input rows the two snapshots left out (shown on the TOTAL row)."""
     days = (end - start).total_seconds() / 86400.0
     id_from, id_to = _match_ids(legs_from, legs_to)
     left = legs_from[list(_NEEDED)].assign(_id=id_from)
@@ -120,6 +127,8 @@ def attribute_pair(legs_from: pd.DataFrame, legs_to: pd.DataFrame, start: pd.Tim
     order = list(dict.fromkeys([*legs_from["Layer"], *legs_to["Layer"]]))
     table = parts.groupby("Layer", sort=False).sum().reindex(order, fill_value=0)
     table.loc[TOTAL] = table.sum(axis=0)
+    table["LeftOut"] = np.nan
+    table.loc[TOTAL, "LeftOut"] = left_out
     table = table.rename_axis("Layer").reset_index()
     table.insert(0, "Days", days)
     table.insert(0, "To", end.date().isoformat())
