@@ -171,8 +171,15 @@ HEADLINE_FUNCTIONS = ("ALVH_STATUS", "ALVH_NETVEGA")     # the Dashboard's cards
 
 def _retract_headline(io: WorkbookIO, layout: Layout) -> None:
     """The workbook could not be read: the headline cards holding values from an earlier
-    Refresh (no live formula) must not keep showing its flag and net vega as today's."""
+    Refresh (no live formula) must not keep showing its flag and net vega as today's. Only in
+    an ALVH workbook (every required name defined, the cards' sheet there): nothing is
+    written into a workbook that is not one."""
+    sheets = _sheets(io)
+    if not all(io.has_name(t.name) for t in layout.inputs if t.required):
+        return
     for out in layout.outputs:
+        if sheets is not None and out.sheet not in sheets:
+            continue
         if out.function not in HEADLINE_FUNCTIONS or (out.sheet, out.anchor) == MESSAGE_CELL \
                 or _holds_live_formula(io, out):
             continue
