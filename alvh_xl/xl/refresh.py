@@ -275,16 +275,15 @@ class XlwingsWorkbook:
         return self.book.sheets.add(sheet, after=self.book.sheets[-1]) if create else None
 
     def read_block(self, sheet: str, anchor: str, rows: int, cols: int) -> list[list[Any]]:
-        """Rows from ``anchor`` down to the last non-blank cell of its column (≤ ``rows``)."""
+        """Rows from ``anchor`` down to the sheet's last used row (≤ ``rows``): a blank row
+        inside the block does not end it (End(xlDown) would stop there, and the rows below
+        would be written over)."""
         ws = self._sheet(sheet)
         if ws is None:
             return []
         top = ws.range(anchor)
-        below = top.offset(1, 0)
-        # Excel's End(xlDown) from a cell above a blank jumps to the next filled cell (or the
-        # sheet's last row), so only follow it when the next row is filled.
-        n = 1 if below.value in (None, "") else top.end("down").row - top.row + 1
-        return top.resize(min(rows, n), cols).options(ndim=2, err_to_str=True).value
+        n = max(1, min(rows, ws.used_range.last_cell.row - top.row + 1))
+        return top.resize(n, cols).options(ndim=2, err_to_str=True).value
 
     def formula_at(self, sheet: str, anchor: str) -> str | None:
         """The formula in one cell where the engine can read it synchronously (desktop Excel,
