@@ -80,9 +80,13 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
         say("ALVH: reading inputs…")
         inputs = read_inputs(io, layout)
     except AlvhError as exc:
-        message = f"{INCOMPLETE}: Refresh failed at {when}: {exc}"
+        # An ALVH workbook (every required name defined) that cannot be read is INCOMPLETE
+        # and its cards are retracted; nothing more is written into one that is not.
+        alvh = all(io.has_name(t.name) for t in layout.inputs if t.required)
+        message = f"{INCOMPLETE + ': ' if alvh else ''}Refresh failed at {when}: {exc}"
         io.write(*MESSAGE_CELL, [[message]])
-        _retract_headline(io, layout)
+        if alvh:
+            _retract_headline(io, layout)
         say(message)
         return RefreshResult(None, message=message, ok=False)
     say("ALVH: marking the book from the files the Market sheet names…")
@@ -171,12 +175,8 @@ HEADLINE_FUNCTIONS = ("ALVH_STATUS", "ALVH_NETVEGA")     # the Dashboard's cards
 
 def _retract_headline(io: WorkbookIO, layout: Layout) -> None:
     """The workbook could not be read: the headline cards holding values from an earlier
-    Refresh (no live formula) must not keep showing its flag and net vega as today's. Only in
-    an ALVH workbook (every required name defined, the cards' sheet there): nothing is
-    written into a workbook that is not one."""
+    Refresh (no live formula) must not keep showing its flag and net vega as today's."""
     sheets = _sheets(io)
-    if not all(io.has_name(t.name) for t in layout.inputs if t.required):
-        return
     for out in layout.outputs:
         if sheets is not None and out.sheet not in sheets:
             continue
