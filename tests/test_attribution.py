@@ -190,3 +190,87 @@ def test_attribution_table_fits_an_80_column_terminal(tmp_path):
         for col in ("Realised", "Delta", "Gamma", "Vega", "VolOfVol", "Theta", "Unexplained"):
             assert f"{rec[col]:,.2f}" in text, (rec["Layer"], col, rec[col], text)
         assert str(rec["Layer"]) in text
+
+
+def _held_value_change(a, b) -> float:
+    """Independent book P&L of an unchanged book: Σ Qty·Multiplier·(Price_to − Price_from),
+    pairing the legs by their row in the positions table (the same rows on both dates)."""
+    pa = a.legs.set_index("Row")
+    pb = b.legs.set_index("Row").loc[pa.index]
+    return float((pa["Qty"] * pa["Multiplier"] * (pb["Price"] - pa["Price"])).sum())
+
+
+def test_a_leg_priced_on_a_forward_the_next_day_is_still_the_same_leg(tmp_path):
+    """Marking the book from a Cboe chain adds the condor's expiry to ALVH_FORWARDS: the SPX
+    legs are then priced on that forward ('SPX fwd 2027-01-08'), but they are the same
+    contracts, held on both dates; their P&L must not be dropped as closed + new legs."""
+    from test_history import CURVE, MKT
+
+    from alvh_xl.book import parse_curve, parse_market, parse_positions
+    from alvh_xl.book.forwards import parse_forwards
+    from alvh_xl.risk.valuation import value_book
+
+    path = tmp_path / "h.csv"
+    a = valuation("2026-11-24")
+    mkt = copy.deepcopy(MKT)
+    mkt[1][1], mkt[3][1] = "2026-11-25", 6710.0
+    t = (pd.Timestamp("2027-01-08 16:00") - pd.Timestamp("2026-11-25 16:00")).days / 365.0
+    fwd = 6710.0 * np.exp((0.04 - 0.013) * t)            # the carry forward, by hand
+    forwards = parse_forwards([["Expiry", "Forward", "Discount"],
+                               ["2027-01-08", fwd, float(np.exp(-0.04 * t))]])
+    b = value_book(parse_positions(POS), parse_market(mkt), parse_curve(CURVE), forwards)
+    assert b.legs["Underlying"].str.startswith("SPX fwd").sum() == 4, b.legs["Underlying"]
+    append_snapshot(path, snapshot(a))
+    att = attribute(append_snapshot(path, snapshot(b))).set_index("Layer")
+    counts = att.loc["TOTAL", ["Legs", "NewLegs", "ClosedLegs"]].tolist()
+    assert counts == [8, 0, 0], f"legs held / new / closed: expected [8, 0, 0], got {counts}"
+    expected = _held_value_change(a, b)
+    got = att.loc["TOTAL", "Realised"]
+    assert got == pytest.approx(expected, rel=1e-12), (
+        f"TOTAL Realised {got} vs independent Σ Qty·Mult·ΔPrice {expected} (rel 1e-12)")
+
+
+def test_a_renamed_layer_keeps_its_legs_pnl_and_says_they_moved(tmp_path):
+    """The trader renames layer Tail to 'Tail Hedge' overnight: its VXX shares were held on
+    both dates, so their P&L is in the TOTAL (earned in the earlier layer, as the earlier
+    quantity's is) and the move is said (Moved), not shown as a close and a new trade."""
+    path = tmp_path / "h.csv"
+    pos = copy.deepcopy(POS)
+    pos[8][0] = "Tail Hedge"
+    a = valuation("2026-11-24")
+    b = valuation("2026-11-25", spot=6710, fut_bump=0.3, etp=46.0, positions=pos)
+    append_snapshot(path, snapshot(a))
+    att = attribute(append_snapshot(path, snapshot(b))).set_index("Layer")
+    counts = att.loc["TOTAL", ["Legs", "NewLegs", "ClosedLegs", "Moved"]].tolist()
+    assert counts == [8, 0, 0, 1], f"held / new / closed / moved: expected [8, 0, 0, 1], " \
+                                    f"got {counts}"
+    assert att.loc["Tail", "Moved"] == 1 and att.loc["Tail Hedge", "Legs"] == 0
+    # VXX shares: 100 × (46 − 45) = 100 $, earned in the layer they were in on 24 Nov.
+    assert att.loc["Tail", "Realised"] == pytest.approx(100.0, rel=1e-12)
+    expected = _held_value_change(a, b)
+    got = att.loc["TOTAL", "Realised"]
+    assert got == pytest.approx(expected, rel=1e-12), (
+        f"TOTAL Realised {got} vs independent Σ Qty·Mult·ΔPrice {expected} (rel 1e-12)")
+
+
+def test_a_leg_left_out_by_an_input_error_is_said_not_shown_as_closed(tmp_path, capsys):
+    """'ten' typed in a Qty on 25 Nov leaves that leg out of the 25 Nov snapshot (its book row
+    says LeftOut 1). The leg was not closed: the attribution says the pair is incomplete
+    (LeftOut on the TOTAL row; the command prints INCOMPLETE with the date)."""
+    import argparse
+
+    from alvh_xl.commands import attribution as cmd
+
+    path = tmp_path / "h.csv"
+    append_snapshot(path, snapshot(valuation("2026-11-24")))
+    pos = copy.deepcopy(POS)
+    pos[7][6] = "ten"                                         # the VX future's Qty
+    snap = snapshot(valuation("2026-11-25", spot=6710, positions=pos))
+    assert snap.loc[snap["Level"] == "book", "LeftOut"].iat[0] == 1
+    att = attribute(append_snapshot(path, snap)).set_index("Layer")
+    assert att.loc["TOTAL", "LeftOut"] == 1, att["LeftOut"]
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    assert cmd.run(parser.parse_args([str(path)])) == 0
+    text = capsys.readouterr().out
+    assert "INCOMPLETE" in text and "2026-11-25" in text and "left out" in text, text

@@ -300,6 +300,88 @@ def test_a_history_block_without_its_header_is_not_overwritten(book):
     assert result.outputs["layers"][0][0] == "Layer"          # the blocks are still written
 
 
+def test_an_error_or_text_typed_in_a_history_cell_is_kept_and_named(book):
+    """A trader types '#N/A' (an Excel error) and a remark into an older date's History row:
+    Refresh keeps both where they were and names each cell in the message."""
+    wb = openpyxl.load_workbook(book)
+    ws = wb[L.HISTORY]
+    r0, c0 = L.cell_ref(L.HISTORY_ANCHOR[1])
+    header = [ws.cell(r0, c0 + j).value for j in range(15)]
+    row = r0 + 1                                  # the sample's first row: becomes 2026-11-20
+    ws.cell(row, c0).value = dt.datetime(2026, 11, 20)
+    raw, weighted = c0 + header.index("RawVega"), c0 + header.index("WeightedVega")
+    ws.cell(row, raw).value = "#N/A"
+    ws.cell(row, raw).data_type = "e"
+    ws.cell(row, weighted).value = "holiday, not marked"
+    wb.save(book)
+    result = refresh(book)
+    kept = history(book)[1]
+    assert kept[:2] == ["2026-11-20", "Core"], kept
+    assert kept[raw - c0] == "#N/A" and kept[weighted - c0] == "holiday, not marked", kept
+    for col in (raw, weighted):
+        where = f"{L.HISTORY}!{L.a1(row, col)}"
+        assert where in result.message, f"expected {where} named in: {result.message}"
+        assert where in cell(book, L.MESSAGE_CELL)
+
+
+def test_a_history_column_the_user_added_is_never_dropped(book):
+    """A 'Comment' column typed inside the History block's width is not a History column:
+    Refresh must not rewrite the block without it (its text would be lost); it says so."""
+    wb = openpyxl.load_workbook(book)
+    ws = wb[L.HISTORY]
+    r0, c0 = L.cell_ref(L.HISTORY_ANCHOR[1])
+    ws.cell(r0, c0 + 5).value = "Comment"          # replaces the Flag header
+    ws.cell(r0 + 1, c0 + 5).value = "rolled the L2 call"
+    for j in range(5):
+        ws.cell(r0 + j + 1, c0).value = dt.datetime(2026, 11, 20)
+    wb.save(book)
+    result = refresh(book)
+    assert not result.ok and "History not updated" in result.message, result.message
+    assert "Comment" in result.message and f"{L.HISTORY}!{L.a1(r0, c0 + 5)}" in result.message
+    assert history(book)[1][5] == "rolled the L2 call"
+
+
+def input_cells(path: Path) -> dict:
+    """Every non-empty cell of the input sheets (what the trader typed)."""
+    return {k: v for k, v in cells(path).items() if k[0] in L.INPUT_SHEETS}
+
+
+def test_a_market_input_error_keeps_every_input_and_says_incomplete(book):
+    """A decimal comma in the curve stops the valuation: the message cell says INCOMPLETE
+    (as it does for a left-out row), names the cell, and no input cell changes."""
+    r, c = L.cell_ref(L.INPUT_BY_NAME["ALVH_CURVE"].anchor)
+    edit(book, L.MARKET, L.a1(r + 2, c + 1), "19,25")
+    before = input_cells(book)
+    result = refresh(book)
+    message = cell(book, L.MESSAGE_CELL)
+    assert not result.ok and message.startswith("INCOMPLETE"), message
+    status = L.OUTPUT_BY_KEY["status"]
+    assert "decimal comma" in message
+    assert str(cell(book, (status.sheet, status.anchor))).startswith("INCOMPLETE")
+    assert input_cells(book) == before
+
+
+def test_a_deleted_thresholds_sheet_says_incomplete_and_leaves_no_stale_flag(book):
+    """Refreshed once (flag and numbers written), then the Thresholds sheet is deleted: the
+    next Refresh cannot read the workbook; the message cell says INCOMPLETE and the headline
+    cards no longer show the previous flag and net vega; no input cell changes."""
+    refresh(book)
+    status, net = L.OUTPUT_BY_KEY["status"], L.OUTPUT_BY_KEY["netvega_raw"]
+    assert cell(book, (status.sheet, status.anchor)) == "BREACH"
+    wb = openpyxl.load_workbook(book)
+    del wb[L.THRESHOLDS]
+    wb.save(book)
+    before = input_cells(book)
+    result = refresh(book, now=NOW + dt.timedelta(minutes=5))
+    message = cell(book, L.MESSAGE_CELL)
+    assert not result.ok and message.startswith("INCOMPLETE") and "Thresholds" in message, \
+        message
+    assert str(cell(book, (status.sheet, status.anchor))).startswith("INCOMPLETE")
+    shown = cell(book, (net.sheet, net.anchor))
+    assert not isinstance(shown, (int, float)), f"stale net vega {shown} left on the card"
+    assert input_cells(book) == before
+
+
 # ---------------------------------------------------------------------------- errors
 
 

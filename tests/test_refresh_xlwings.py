@@ -364,7 +364,9 @@ def test_refresh_script_starts_history_under_a_lone_header(template):
     assert len(write["values"]) == 6
     clears = [rect(a, sheet_names) for a in actions if a["func"] == "rangeClearContents"
               and rect(a, sheet_names)[:3] == (L.HISTORY, r0, c0)]
-    assert clears == [(L.HISTORY, r0, c0, r0, c0 + len(write["values"][0]) - 1)]
+    # The rows read (to the sheet's last used row, all blank under the header) are cleared.
+    used = len(next(s for s in book_json["sheets"] if s["name"] == L.HISTORY)["values"])
+    assert clears == [(L.HISTORY, r0, c0, max(r0, used), c0 + len(write["values"][0]) - 1)]
 
 
 JAN_CHAIN = Path(__file__).parent / "data" / "cboe" / \
@@ -415,3 +417,24 @@ def test_refresh_script_marks_spot_and_grows_the_forwards_table(template):
     kinds = legs[0].index("Instrument")
     spx = [r[col] for r in legs[1:] if r[kinds] in ("SPX", "SPXW")]
     assert spx and all(v == 5975.3799 for v in spx)
+
+
+def test_refresh_script_keeps_history_rows_below_a_blank_row(template):
+    """The trader left a blank row inside the History block: 21 Nov's rows above it, 20 Nov's
+    below. Refreshing 24 Nov must keep every dated row (none overwritten, none lost)."""
+    wb = openpyxl.load_workbook(template)
+    ws = wb[L.HISTORY]
+    r0, c0 = L.cell_ref(L.HISTORY_ANCHOR[1])
+    sample = [[ws.cell(r, c0 + j).value for j in range(15)] for r in range(r0 + 1, r0 + 6)]
+    for first, day in ((r0 + 1, 21), (r0 + 7, 20)):
+        for i, row in enumerate(sample):
+            ws.cell(first + i, c0).value = dt.datetime(2026, 11, day)
+            for j, v in enumerate(row[1:], start=1):
+                ws.cell(first + i, c0 + j).value = v
+    wb.save(template)
+    book_json = payload(template)
+    apply(book_json, run_script(book_json))
+    rows = next(s for s in book_json["sheets"] if s["name"] == L.HISTORY)["values"]
+    days = [str(r[c0 - 1])[:10] for r in rows[r0:] if r and str(r[c0 - 1]).strip()]
+    for day in ("2026-11-20", "2026-11-21", L.VALUATION_DATE.isoformat()):
+        assert days.count(day) == 5, f"{day}: expected 5 rows, History holds {days}"

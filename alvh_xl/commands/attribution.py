@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-NOTE = ("Realised: P&L of legs held on both dates at the earlier quantity. Legs opened or "
-        "closed in between are counted, their P&L is not included.")
+NOTE = ("Realised: P&L of legs held on both dates at the earlier quantity, in the earlier "
+        "layer (Moved: legs now in another layer). Legs opened or closed in between are "
+        "counted, their P&L is not included.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +50,7 @@ def print_attribution(table: pd.DataFrame, console: Console) -> None:
     from ..terminal import split_tables
 
     money = ("Realised", "Delta", "Gamma", "Vega", "VolOfVol", "Theta", "Unexplained")
-    counts = ("Legs", "NewLegs", "ClosedLegs", "Resized")
+    counts = ("Legs", "NewLegs", "ClosedLegs", "Resized", "Moved")
     for (start, end), part in table.groupby(["From", "To"], sort=False):
         days = float(part["Days"].iat[0])
         shown = part[["Layer", *money, *counts]].reset_index(drop=True)
@@ -58,4 +59,10 @@ def print_attribution(table: pd.DataFrame, console: Console) -> None:
             if len(out.rows) > 1:                   # the last row is TOTAL: rule above it
                 out.rows[-2].end_section = True
             console.print(out)
+        left_out = part["LeftOut"].iat[-1] if "LeftOut" in part.columns else 0
+        if left_out and left_out > 0:
+            console.print(f"INCOMPLETE {start} → {end}: the snapshots left out "
+                          f"{left_out:g} input row{'s' if left_out != 1 else ''} (see "
+                          "`alvh-xl snapshot`); legs in those rows count as closed or new "
+                          "above, not as held.", markup=False)
     console.print(NOTE)

@@ -151,7 +151,12 @@ def write_report_workbook(io: Any, dash: Any, out_book: Path) -> list[str]:
     from ..tools.template import write_workbook
     from ..xl import layout as L
     from ..xl.frames import fit
-    from ..xl.history_block import HISTORY_MAX_ROWS, history_rows, merge_history
+    from ..xl.history_block import (
+        HISTORY_MAX_ROWS,
+        history_cell_notes,
+        history_rows,
+        merge_history,
+    )
     from ..xl.workbook import stamp
 
     notes = []
@@ -161,6 +166,7 @@ def write_report_workbook(io: Any, dash: Any, out_book: Path) -> list[str]:
         block = io.read_block(*L.HISTORY_ANCHOR, HISTORY_MAX_ROWS, len(new[0]))
         try:
             history = merge_history(block, new, dash.val.market.valuation.date())
+            notes.extend(history_cell_notes(block, new[0], dash.val.market.valuation.date()))
         except AlvhError as exc:
             notes.append(f"History not updated: {exc}")
     extra = [s for s in io.sheet_names() if s not in L.SHEETS]

@@ -72,7 +72,8 @@ def headline(val: BookValuation | None, thresholds: Thresholds | None = None, *,
     failed = dict(failed or {})
     if val is None:
         first = next(iter(failed.values()), "the book could not be valued")
-        return Headline(INCOMPLETE, failed=failed, message=f"book not valued: {first}")
+        return Headline(INCOMPLETE, failed=failed,
+                        message=f"{INCOMPLETE}: book not valued: {first}")
     port = portfolio_row(val, thresholds or Thresholds())
     left = [p for p in val.problems if p.left_out]
     common = dict(left_out=len(left), failed=failed, measure=port["measure"], net=port["net"],

@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 from ..errors import WorkbookError
-from .layout import HISTORY_ANCHOR
+from .layout import HISTORY_ANCHOR, a1, cell_ref
 from .workbook import WorkbookInputs
 
 HISTORY_MAX_ROWS = 20_000          # History rows read back (header included): ~16 years
+TEXT_COLUMNS = ("Date", "Layer", "Flag")    # every other History column holds numbers
 
 
 def history_rows(inputs: WorkbookInputs, val: Any) -> list[list[Any]]:
@@ -26,7 +27,9 @@ def merge_history(block: list[list[Any]], new: list[list[Any]], date: dt.date
                   ) -> list[list[Any]]:
     """The History block after adding ``new`` (header + rows of ``date``) to the rows read
     from a workbook (``block``, header first): other dates kept by column name, same date
-    replaced, sorted by date, dates as date cells."""
+    replaced, sorted by date, dates as date cells. A column of ``block`` that is not a History
+    column and holds values (the user's own) stops the update (``WorkbookError`` naming it):
+    rewriting the block without it would lose what was typed there."""
     header, body = new[0], [list(r) for r in new[1:]]
     sheet, anchor = HISTORY_ANCHOR
     if len(block) >= HISTORY_MAX_ROWS:
@@ -39,6 +42,13 @@ def merge_history(block: list[list[Any]], new: list[list[Any]], date: dt.date
             raise WorkbookError(f"{sheet}!{anchor} does not hold the History header (Date, "
                                 "Layer, …)")
         where = {h: j for j, h in enumerate(old_header) if h}
+        r0, c0 = cell_ref(anchor)
+        for j, h in enumerate(old_header):
+            if h not in header and any(r[j] not in (None, "") for r in block):
+                raise WorkbookError(
+                    f"{sheet}!{a1(r0, c0 + j)} {h or '(no header)'!r} is not a History "
+                    f"column and holds values; move it right of column "
+                    f"{a1(r0, c0 + len(header) - 1)[:-len(str(r0))]} or clear it")
         today = date.isoformat()
         for r in block[1:]:
             if any(v not in (None, "") for v in r) and _iso(r[where["Date"]]) != today:
@@ -48,6 +58,27 @@ def merge_history(block: list[list[Any]], new: list[list[Any]], date: dt.date
     for r in rows:                      # a real date cell, not text, whatever was read back
         r[date_col] = _as_date(r[date_col])
     return [list(header), *rows]
+
+
+def history_cell_notes(block: list[list[Any]], header: list[str], date: dt.date) -> list[str]:
+    """Notes naming each cell of the rows kept from ``block`` (other dates than ``date``) that
+    holds text or an Excel error where a History number belongs: kept as typed, and said."""
+    if not block or "Date" not in [str(v).strip() if v is not None else "" for v in block[0]]:
+        return []
+    sheet, anchor = HISTORY_ANCHOR
+    r0, c0 = cell_ref(anchor)
+    old = [str(v).strip() if v is not None else "" for v in block[0]]
+    numeric = [j for j, h in enumerate(old) if h in header and h not in TEXT_COLUMNS]
+    notes = []
+    for i, r in enumerate(block[1:], start=1):
+        if _iso(r[old.index("Date")]) == date.isoformat():
+            continue                                  # replaced by this valuation's rows
+        for j in numeric:
+            v = r[j]
+            if v not in (None, "") and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                notes.append(f"{sheet}!{a1(r0 + i, c0 + j)} holds {v!r} where {old[j]} (a "
+                             "number) belongs; kept as typed")
+    return notes
 
 
 def _as_date(v: Any) -> Any:

@@ -26,9 +26,10 @@ import xlwings as xw
 
 from ..conventions import ERROR_PREFIX
 from ..errors import AlvhError, WorkbookError
+from ..risk.aggregation import INCOMPLETE
 from .cache import BOOKS, RESULTS
 from .frames import fit
-from .history_block import HISTORY_MAX_ROWS, history_rows, merge_history
+from .history_block import HISTORY_MAX_ROWS, history_cell_notes, history_rows, merge_history
 from .layout import (
     HISTORY_ANCHOR,
     LAST_REFRESH,
@@ -79,8 +80,13 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
         say("ALVH: reading inputs…")
         inputs = read_inputs(io, layout)
     except AlvhError as exc:
-        message = f"Refresh failed at {when}: {exc}"
+        # An ALVH workbook (every required name defined) that cannot be read is INCOMPLETE
+        # and its cards are retracted; nothing more is written into one that is not.
+        alvh = all(io.has_name(t.name) for t in layout.inputs if t.required)
+        message = f"{INCOMPLETE + ': ' if alvh else ''}Refresh failed at {when}: {exc}"
         io.write(*MESSAGE_CELL, [[message]])
+        if alvh:
+            _retract_headline(io, layout)
         say(message)
         return RefreshResult(None, message=message, ok=False)
     say("ALVH: marking the book from the files the Market sheet names…")
@@ -110,7 +116,7 @@ def refresh_workbook(io: WorkbookIO, *, layout: Layout = LAYOUT, now: dt.datetim
     notes = list(dash.notes)
     if dash.val is not None:
         try:
-            result.history_rows = write_history(io, inputs, dash.val)
+            result.history_rows = write_history(io, inputs, dash.val, notes)
         except AlvhError as exc:
             notes.append(f"History not updated: {exc}")
     else:
@@ -164,6 +170,24 @@ def message_block(layout: Layout) -> Output | None:
     return next((o for o in layout.outputs if (o.sheet, o.anchor) == MESSAGE_CELL), None)
 
 
+HEADLINE_FUNCTIONS = ("ALVH_STATUS", "ALVH_NETVEGA")     # the Dashboard's cards
+
+
+def _retract_headline(io: WorkbookIO, layout: Layout) -> None:
+    """The workbook could not be read: the headline cards holding values from an earlier
+    Refresh (no live formula) must not keep showing its flag and net vega as today's."""
+    sheets = _sheets(io)
+    for out in layout.outputs:
+        if sheets is not None and out.sheet not in sheets:
+            continue
+        if out.function not in HEADLINE_FUNCTIONS or (out.sheet, out.anchor) == MESSAGE_CELL \
+                or _holds_live_formula(io, out):
+            continue
+        text = INCOMPLETE if out.key == "status" else \
+            f"{ERROR_PREFIX} not computed: Refresh could not read the workbook (see message)"
+        io.write(out.sheet, out.anchor, [[text]], clear=(1, 1))
+
+
 def _sheets(io: WorkbookIO) -> set[str] | None:
     names = getattr(io, "sheet_names", None)
     return set(names()) if names else None
@@ -189,16 +213,21 @@ def _holds_live_formula(io: WorkbookIO, out: Output) -> bool:
     return bool(formula) and out.function in str(formula).upper()
 
 
-def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any) -> int:
+def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any,
+                  notes: list[str] | None = None) -> int:
     """Write this date's rows into the History block, replacing rows of the same date.
 
     Older rows are kept, matched to the current header by column name, and everything is
-    sorted by date. Returns the number of rows written for this date.
+    sorted by date; a kept cell holding text or an error where a number belongs is named in
+    ``notes``. Returns the number of rows written for this date.
     """
     new = history_rows(inputs, val)
     sheet, anchor = HISTORY_ANCHOR
     block = io.read_block(sheet, anchor, HISTORY_MAX_ROWS, len(new[0]))
-    rows = merge_history(block, new, val.market.valuation.date())
+    day = val.market.valuation.date()
+    rows = merge_history(block, new, day)
+    if notes is not None:
+        notes.extend(history_cell_notes(block, new[0], day))
     io.write(sheet, anchor, rows, clear=(len(block), len(new[0])))
     return len(new) - 1
 
@@ -246,16 +275,15 @@ class XlwingsWorkbook:
         return self.book.sheets.add(sheet, after=self.book.sheets[-1]) if create else None
 
     def read_block(self, sheet: str, anchor: str, rows: int, cols: int) -> list[list[Any]]:
-        """Rows from ``anchor`` down to the last non-blank cell of its column (≤ ``rows``)."""
+        """Rows from ``anchor`` down to the sheet's last used row (≤ ``rows``): a blank row
+        inside the block does not end it (End(xlDown) would stop there, and the rows below
+        would be written over)."""
         ws = self._sheet(sheet)
         if ws is None:
             return []
         top = ws.range(anchor)
-        below = top.offset(1, 0)
-        # Excel's End(xlDown) from a cell above a blank jumps to the next filled cell (or the
-        # sheet's last row), so only follow it when the next row is filled.
-        n = 1 if below.value in (None, "") else top.end("down").row - top.row + 1
-        return top.resize(min(rows, n), cols).options(ndim=2, err_to_str=True).value
+        n = max(1, min(rows, ws.used_range.last_cell.row - top.row + 1))
+        return top.resize(n, cols).options(ndim=2, err_to_str=True).value
 
     def formula_at(self, sheet: str, anchor: str) -> str | None:
         """The formula in one cell where the engine can read it synchronously (desktop Excel,
