@@ -111,7 +111,8 @@ def allowed_areas() -> list[tuple[str, int, int, int, int]]:
     for o in L.OUTPUTS:
         r, c = L.cell_ref(o.anchor)
         areas.append((o.sheet, r, c, r + o.max_rows - 1, c + o.max_cols - 1))
-    for sheet, anchor in (L.MESSAGE_CELL, L.LAST_REFRESH, L.VALUATION_CELL):
+    for sheet, anchor in (L.MESSAGE_CELL, L.LAST_REFRESH, L.VALUATION_CELL,
+                          L.HISTORY_TITLE_CELL):
         r, c = L.cell_ref(anchor)
         areas.append((sheet, r, c, r, c))
     r, c = L.cell_ref(L.HISTORY_ANCHOR[1])
@@ -267,6 +268,42 @@ def test_history_keeps_one_row_set_per_valuation_date(book):
 
     refresh(book, now=NOW + dt.timedelta(days=1, minutes=1))
     assert history(book) == second
+
+
+def test_the_templates_sample_history_rows_never_become_the_traders_history(book, tmp_path):
+    """The template ships the rows Refresh would write for its sample book (titled 'Sample:
+    …'). A trader's first Refresh of another date removes them (they describe the sample
+    book, not theirs), says so, and retitles the block; the report copy does the same."""
+    from alvh_xl.xl.history_block import HISTORY_TITLE, SAMPLE_TITLE
+
+    assert cell(book, L.HISTORY_TITLE_CELL) == f"{SAMPLE_TITLE}{DAY}"
+    assert {r[0] for r in history(book)[1:]} == {DAY}
+    market = L.INPUT_BY_NAME["ALVH_MARKET"]
+    r, c = L.cell_ref(market.anchor)
+    edit(book, L.MARKET, L.a1(r + 1, c + 1), dt.datetime(2026, 12, 1))
+    copy = tmp_path / "copy.xlsx"
+    shutil.copy(book, copy)
+    result = refresh(book, now=dt.datetime(2026, 12, 1, 17, 0))
+    assert result.ok, result.message
+    assert {r[0] for r in history(book)[1:]} == {"2026-12-01"}, history(book)
+    assert cell(book, L.HISTORY_TITLE_CELL) == HISTORY_TITLE
+    assert f"sample rows of {DAY} were removed" in result.message, result.message
+    refresh(book, now=dt.datetime(2026, 12, 2, 17, 0))      # a real row set is kept as it is
+    edit(book, L.MARKET, L.a1(r + 1, c + 1), dt.datetime(2026, 12, 2))
+    refresh(book, now=dt.datetime(2026, 12, 2, 17, 1))
+    assert [d for d in dict.fromkeys(r[0] for r in history(book)[1:])] == ["2026-12-01",
+                                                                           "2026-12-02"]
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(copy), "--out",
+                           str(tmp_path / "r"), "--no-charts", "--json"], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    out = tmp_path / "r" / "copy_report.xlsx"
+    assert {r[0] for r in history(out)[1:]} == {"2026-12-01"}, history(out)
+    assert cell(out, L.HISTORY_TITLE_CELL) == HISTORY_TITLE
+    assert "sample rows of 2026-11-24 are not carried" in proc.stdout, proc.stdout[-600:]
 
 
 def test_history_rows_of_an_older_layout_are_kept_under_their_column_names(book):

@@ -137,7 +137,8 @@ def output_areas() -> list[tuple[str, int, int, int, int]]:
     for o in L.OUTPUTS:
         r, c = L.cell_ref(o.anchor)
         areas.append((o.sheet, r, c, r + o.max_rows - 1, c + o.max_cols - 1))
-    for sheet, anchor in (L.MESSAGE_CELL, L.LAST_REFRESH, L.VALUATION_CELL):
+    for sheet, anchor in (L.MESSAGE_CELL, L.LAST_REFRESH, L.VALUATION_CELL,
+                          L.HISTORY_TITLE_CELL):
         r, c = L.cell_ref(anchor)
         areas.append((sheet, r, c, r, c))
     r, c = L.cell_ref(L.HISTORY_ANCHOR[1])

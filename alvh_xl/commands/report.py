@@ -153,9 +153,12 @@ def write_report_workbook(io: Any, dash: Any, out_book: Path) -> list[str]:
     from ..xl.frames import fit
     from ..xl.history_block import (
         HISTORY_MAX_ROWS,
+        HISTORY_TITLE,
         history_cell_notes,
         history_rows,
         merge_history,
+        read_title,
+        sample_date,
     )
     from ..xl.workbook import stamp
 
@@ -164,9 +167,14 @@ def write_report_workbook(io: Any, dash: Any, out_book: Path) -> list[str]:
     if dash.val is not None:
         new = history_rows(dash.inputs, dash.val)
         block = io.read_block(*L.HISTORY_ANCHOR, HISTORY_MAX_ROWS, len(new[0]))
+        day = dash.val.market.valuation.date()
+        sample = sample_date(read_title(io))
         try:
-            history = merge_history(block, new, dash.val.market.valuation.date())
-            notes.extend(history_cell_notes(block, new[0], dash.val.market.valuation.date()))
+            history = merge_history(block, new, day, sample)
+            notes.extend(history_cell_notes(block, new[0], day))
+            if sample and sample != day.isoformat():
+                notes.append(f"History: the template's sample rows of {sample} are not "
+                             "carried into the report")
         except AlvhError as exc:
             notes.append(f"History not updated: {exc}")
     extra = [s for s in io.sheet_names() if s not in L.SHEETS]
@@ -178,7 +186,8 @@ def write_report_workbook(io: Any, dash: Any, out_book: Path) -> list[str]:
     blocks = {o.key: fit(dash.blocks[o.key], o.max_rows, o.max_cols, FULL_TABLE_REPORT)
               if dash.blocks.get(o.key) else dash.blocks.get(o.key) for o in L.OUTPUTS}
     atomic_write(out_book, lambda fh: write_workbook(
-        fh, dash.inputs.raw, blocks, live=False, history=history, kind="report",
+        fh, dash.inputs.raw, blocks, live=False, history=history, history_title=HISTORY_TITLE,
+        kind="report",
         stamp=stamp(), valuation=valuation), binary=True, what="report workbook")
     return notes
 

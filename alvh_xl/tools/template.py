@@ -55,7 +55,7 @@ def build_template(path: str | Path, layout: L.Layout = L.LAYOUT, *, live: bool 
     """Write the ALVH template workbook to ``path`` and return it.
 
     ``live=False`` writes a static snapshot: every block as values, no ALVH_* formulas."""
-    from ..xl.history_block import history_rows
+    from ..xl.history_block import SAMPLE_TITLE, history_rows
     from ..xl.pipeline import build_dashboard
     from ..xl.workbook import read_inputs
 
@@ -63,7 +63,7 @@ def build_template(path: str | Path, layout: L.Layout = L.LAYOUT, *, live: bool 
     inputs = read_inputs(SampleBook(raw, layout), layout)
     dash = build_dashboard(inputs, layout)
     history = history_rows(inputs, dash.val)
-    title = f"Sample: the rows Refresh writes for {L.VALUATION_DATE}"
+    title = f"{SAMPLE_TITLE}{L.VALUATION_DATE}"
     from ..fileio import atomic_write
 
     return atomic_write(path, lambda fh: write_workbook(

@@ -7,11 +7,26 @@ import datetime as dt
 from typing import Any
 
 from ..errors import WorkbookError
-from .layout import HISTORY_ANCHOR, a1, cell_ref
+from .layout import HISTORY_ANCHOR, HISTORY_TITLE_CELL, a1, cell_ref
 from .workbook import WorkbookInputs
 
 HISTORY_MAX_ROWS = 20_000          # History rows read back (header included): ~16 years
 TEXT_COLUMNS = ("Date", "Layer", "Flag")    # every other History column holds numbers
+SAMPLE_TITLE = "Sample: the rows Refresh writes for "       # + the sample's ISO date
+HISTORY_TITLE = "History: one row per valuation date and layer ($ per vol point, P&L in $)"
+
+
+def sample_date(title: Any) -> str | None:
+    """The ISO date of the template's sample History rows when ``title`` (the block's title
+    cell) still says they are a sample; None once a real valuation was written."""
+    text = str(title or "")
+    return text[len(SAMPLE_TITLE):].strip() or None if text.startswith(SAMPLE_TITLE) else None
+
+
+def read_title(io: Any) -> Any:
+    """The History block's title cell (None when the sheet is missing)."""
+    cells = io.read_block(*HISTORY_TITLE_CELL, 1, 1)
+    return cells[0][0] if cells and cells[0] else None
 
 
 def history_rows(inputs: WorkbookInputs, val: Any) -> list[list[Any]]:
@@ -23,13 +38,15 @@ def history_rows(inputs: WorkbookInputs, val: Any) -> list[list[Any]]:
             .values.tolist()]
 
 
-def merge_history(block: list[list[Any]], new: list[list[Any]], date: dt.date
-                  ) -> list[list[Any]]:
+def merge_history(block: list[list[Any]], new: list[list[Any]], date: dt.date,
+                  sample: str | None = None) -> list[list[Any]]:
     """The History block after adding ``new`` (header + rows of ``date``) to the rows read
     from a workbook (``block``, header first): other dates kept by column name, same date
-    replaced, sorted by date, dates as date cells. A column of ``block`` that is not a History
-    column and holds values (the user's own) stops the update (``WorkbookError`` naming it):
-    rewriting the block without it would lose what was typed there."""
+    replaced, sorted by date, dates as date cells. ``sample`` (:func:`sample_date`): the
+    template's sample rows of that ISO date are dropped — they describe the sample book, not
+    the trader's. A column of ``block`` that is not a History column and holds values (the
+    user's own) stops the update (``WorkbookError`` naming it): rewriting the block without it
+    would lose what was typed there."""
     header, body = new[0], [list(r) for r in new[1:]]
     sheet, anchor = HISTORY_ANCHOR
     if len(block) >= HISTORY_MAX_ROWS:
@@ -51,7 +68,8 @@ def merge_history(block: list[list[Any]], new: list[list[Any]], date: dt.date
                     f"{a1(r0, c0 + len(header) - 1)[:-len(str(r0))]} or clear it")
         today = date.isoformat()
         for r in block[1:]:
-            if any(v not in (None, "") for v in r) and _iso(r[where["Date"]]) != today:
+            if any(v not in (None, "") for v in r) and \
+                    _iso(r[where["Date"]]) not in (today, sample):
                 kept.append([r[where[h]] if h in where else None for h in header])
     date_col = header.index("Date")
     rows = sorted(kept + body, key=lambda r: str(_iso(r[date_col])))

@@ -438,6 +438,7 @@ VALUATION_CELL = (DASHBOARD, "K3")    # valuation date shown on the dashboard
 LITE_BUTTON = (DASHBOARD, "L2", "TextBox 3")
 MESSAGE_CELL = (DASHBOARD, "A2")      # the headline message (ALVH_STATUS "message")
 HISTORY_ANCHOR = (HISTORY, "A4")      # history table (one row per date and layer)
+HISTORY_TITLE_CELL = (HISTORY, "A3")  # its title (the template's says its rows are a sample)
 
 CONF_ROWS = (("UDF Modules", "alvh_xl.udfs"),)
 CONF_ANCHOR = "A1"                    # xlwings.conf: key | value rows from here

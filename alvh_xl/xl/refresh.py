@@ -29,9 +29,18 @@ from ..errors import AlvhError, WorkbookError
 from ..risk.aggregation import INCOMPLETE
 from .cache import BOOKS, RESULTS
 from .frames import fit
-from .history_block import HISTORY_MAX_ROWS, history_cell_notes, history_rows, merge_history
+from .history_block import (
+    HISTORY_MAX_ROWS,
+    HISTORY_TITLE,
+    history_cell_notes,
+    history_rows,
+    merge_history,
+    read_title,
+    sample_date,
+)
 from .layout import (
     HISTORY_ANCHOR,
+    HISTORY_TITLE_CELL,
     LAST_REFRESH,
     LAYOUT,
     LITE_BUTTON,
@@ -225,10 +234,15 @@ def write_history(io: WorkbookIO, inputs: WorkbookInputs, val: Any,
     sheet, anchor = HISTORY_ANCHOR
     block = io.read_block(sheet, anchor, HISTORY_MAX_ROWS, len(new[0]))
     day = val.market.valuation.date()
-    rows = merge_history(block, new, day)
+    sample = sample_date(read_title(io))
+    rows = merge_history(block, new, day, sample)
     if notes is not None:
         notes.extend(history_cell_notes(block, new[0], day))
+        if sample and sample != day.isoformat():
+            notes.append(f"History: the template's sample rows of {sample} were removed")
     io.write(sheet, anchor, rows, clear=(len(block), len(new[0])))
+    if sample:
+        io.write(*HISTORY_TITLE_CELL, [[HISTORY_TITLE]])
     return len(new) - 1
 
 
