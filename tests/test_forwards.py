@@ -216,11 +216,14 @@ def test_a_report_whose_book_cannot_be_valued_writes_its_workbook(tmp_path):
     wb[L.MARKET]["H2"], wb[L.MARKET]["I2"], wb[L.MARKET]["J2"] = (
         dt.datetime(2027, 1, 8), 6741.0, 1.9)
     wb.save(path)
+    import os
+
     proc = subprocess.run([sys.executable, "-m", "alvh_xl.cli", "report", str(path), "--out",
                            str(tmp_path / "out")], capture_output=True, text=True, timeout=300,
-                          cwd=tmp_path)
+                          cwd=tmp_path, env={**os.environ, "COLUMNS": "400"})   # no wrapping
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "row 2 (Discount): forwards: Discount is the value today" in proc.stdout
+    assert "row 2 (Discount): forwards: Discount is the value today" in proc.stdout, \
+        proc.stdout[:3000]
     written = list((tmp_path / "out").glob("*.xlsx"))
     assert written, proc.stdout[-1000:]
     message = openpyxl.load_workbook(written[0])[L.DASHBOARD][L.MESSAGE_CELL[1]].value
