@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import timing
 
 from alvh_xl.pricing import (
     american_greeks,
@@ -61,12 +62,7 @@ def _args(o):
 
 def timings(f: Callable[[], object], repeat: int = REPEAT) -> tuple[float, float]:
     """(best, median) wall seconds of ``repeat`` calls after one warm-up call."""
-    f()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
+    times = timing.wall_times(f, repeat)
     return min(times), float(np.median(times))
 
 

@@ -9,9 +9,10 @@ Targets: 500 legs cold ≤ 20 ms of Python time (caches cleared), repeated ident
 from __future__ import annotations
 
 import gc
-import time
 import tracemalloc
 from collections.abc import Callable
+
+import timing
 
 from alvh_xl.tools.synthetic import (  # noqa: F401 (re-exported)
     CURVE_EXPIRIES,
@@ -25,14 +26,7 @@ from alvh_xl.tools.synthetic import (  # noqa: F401 (re-exported)
 
 def _best(f: Callable[[], object], repeat: int, setup: Callable[[], None] | None = None) -> float:
     """Best wall time of ``repeat`` runs (seconds), ``setup`` before each (not timed)."""
-    best = float("inf")
-    for _ in range(repeat):
-        if setup:
-            setup()
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return timing.best_of(f, repeat, warm_up=False, setup=setup)
 
 
 def run_book_bench() -> list[tuple[str, str, str, bool]]:

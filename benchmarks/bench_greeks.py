@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import timing
 
 from alvh_xl.pricing import bsm_greeks
 
@@ -37,15 +38,8 @@ def make_options(n: int, seed: int = 1) -> dict[str, np.ndarray]:
 
 
 def best_of(f: Callable[[], object], repeat: int, min_time: float = 0.0) -> float:
-    """Best wall time of ``repeat`` calls (more calls while the total is under ``min_time``)."""
-    f()
-    times: list[float] = []
-    start = time.perf_counter()
-    while len(times) < repeat or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    """Best wall time of ``repeat`` calls after a warm-up (more while under ``min_time``)."""
+    return timing.best_of(f, repeat, min_time=min_time)
 
 
 def ours(o):

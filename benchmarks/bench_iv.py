@@ -16,10 +16,10 @@ Run standalone: ``python benchmarks/bench_iv.py``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
+import timing
 
 from alvh_xl.pricing import bsm_greeks, implied_vol
 
@@ -49,13 +49,7 @@ def make_case(case: str, n: int, seed: int = 3) -> dict[str, np.ndarray]:
 
 
 def _best_of(f: Callable[[], object], repeat: int) -> float:
-    f()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return timing.best_of(f, repeat)
 
 
 def _peer():

@@ -7,9 +7,9 @@ Run alone with ``python benchmarks/bench_scenarios.py``; ``run.py`` includes it.
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
+import timing
 
 from alvh_xl.book import parse_curve, parse_market, parse_positions
 from alvh_xl.risk.scenarios import shock_ladder, spot_vol_grid
@@ -50,12 +50,7 @@ def random_book(n: int, seed: int = 1) -> list[list]:
 
 
 def best_of(fn, repeat: int = 20) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return timing.best_of(fn, repeat, warm_up=False)
 
 
 def run_scenario_bench() -> list[tuple[str, str, str, bool]]:
