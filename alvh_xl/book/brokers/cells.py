@@ -67,6 +67,14 @@ def number(text: str | None, column: str) -> float | None:
     return float(s.replace(",", ""))
 
 
+def quantity(text: str | None, column: str) -> float:
+    """A position's signed quantity: a number, never blank (InputError naming ``column``)."""
+    qty = number(text, column)
+    if qty is None:
+        raise InputError(f"{column} is blank")
+    return qty
+
+
 def multiplier(text: str | None, default: float | None) -> float | None:
     """A Multiplier cell: blank → ``default`` (the contract's own); otherwise a positive
     number — 0 or a negative multiplier is an error, never replaced by the default."""

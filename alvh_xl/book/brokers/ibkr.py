@@ -23,7 +23,16 @@ from pathlib import Path
 
 from ...errors import InputError, describe
 from ..symbols import Symbol, parse_symbol, stock
-from .cells import check_record, column_key, csv_rows, multiplier, number, read_text, record
+from .cells import (
+    check_record,
+    column_key,
+    csv_rows,
+    multiplier,
+    number,
+    quantity,
+    read_text,
+    record,
+)
 from .model import BrokerImport, ImportedLeg, Skipped, outside_reason
 
 # canonical key ← XML attribute / CSV header (compared by ``column_key``)
@@ -166,9 +175,7 @@ def _map(where: str, rec: dict[str, str], as_of: dt.date | None, out: BrokerImpo
     check_record(rec)
     cls = rec.get("assetclass", "").upper()
     text = rec.get("symbol", "")
-    qty = number(rec.get("quantity"), "Quantity")
-    if qty is None:
-        raise InputError("Quantity is blank")
+    qty = quantity(rec.get("quantity"), "Quantity")
     if qty == 0:
         out.notes.append(f"{where}: {text} has Quantity 0 (no position)")
         return

@@ -15,7 +15,16 @@ from pathlib import Path
 
 from ...errors import InputError
 from ..symbols import FUTURE_ROOTS, parse_symbol, stock
-from .cells import check_record, column_key, csv_rows, multiplier, number, read_text, record
+from .cells import (
+    check_record,
+    column_key,
+    csv_rows,
+    multiplier,
+    number,
+    quantity,
+    read_text,
+    record,
+)
 from .model import BrokerImport, ImportedLeg, Skipped, outside_reason
 
 _COLUMNS = {
@@ -99,9 +108,7 @@ def _add(out: BrokerImport, where: str, text: str, rec: dict[str, str],
         if not bare.replace(".", "").isalnum():
             raise
         sym = stock(bare)
-    qty = number(rec.get("qty"), "Qty")
-    if qty is None:
-        raise InputError("Qty is blank")
+    qty = quantity(rec.get("qty"), "Qty")
     if qty == 0:
         out.notes.append(f"{where}: {text} has Qty 0 (no position)")
         return
