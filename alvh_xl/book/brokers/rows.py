@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..cells import CellError, parse_cp, parse_date, parse_number, text_of
 from ..positions import HEADERS
 from ..rules import DEFAULT_RULES, RULE_INSTRUMENTS, LayerRule, assign_layers
 from .model import BrokerImport, ImportedLeg, Skipped
@@ -53,8 +54,6 @@ def contract_key(instrument: Any, cp: Any, strike: Any, expiry: Any, underlying:
                  ) -> tuple | None:
     """One contract, however its cells were typed: (instrument, ±1 or 0, strike, expiry,
     ETP ticker); None when a cell does not read (such a row matches nothing)."""
-    from ..cells import CellError, parse_cp, parse_date, parse_number, text_of
-
     try:
         kind = text_of(instrument).strip().upper()
         code = 0.0 if cp is None or text_of(cp).strip() == "" else parse_cp(cp)
